@@ -1,0 +1,7 @@
+"""`python -m bot` is `confluence-check serve` (DESIGN.md); other arguments pass through."""
+
+import sys
+
+from bot.cli import main
+
+sys.exit(main(sys.argv[1:] or ["serve"]))

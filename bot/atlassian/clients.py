@@ -1,0 +1,269 @@
+"""HTTP to Atlassian: one httpx.AsyncClient per host role, credentials by role, evidence per call.
+
+- Credentials only go to the site and API hosts (the status client never carries one) and
+  only to URLs the host guard accepts; redirects are not followed, so nothing leaks along one.
+- Every request has a timeout, every run an overall deadline.
+- Idempotent requests are retried on 429/503, honouring Retry-After, bounded and jittered
+  (FACTS.md §4); 401/403 are never retried: they are deterministic (§1.16).
+- The bot only reads: GET/HEAD plus the read-only POST searches and checks of FACTS.md §4.
+- Every exchange becomes redacted `Evidence`; an observed 401/403 is a `Reply`, not an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json as jsonlib
+import random
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from bot.atlassian.hosts import HostGuard, origin
+from bot.atlassian.redact import Redactor
+from bot.config import Secret, Settings
+from bot.errors import HostNotAllowed
+from bot.model import Evidence
+
+USER_AGENT = "confluence-confluence-check-int/0.1.0"  # the form Atlassian recommends (FACTS §1.17)
+REQUEST_TIMEOUT_S = 10.0
+RUN_DEADLINE_S = 30.0
+MAX_ATTEMPTS = 3
+MAX_RETRY_DELAY_S = 8.0
+EXCERPT_CHARS = 300
+
+# Read-only POSTs the bot may send (DESIGN.md Security; FACTS.md §4 "read-only and safe")
+_READ_ONLY_POST = re.compile(
+    r"(/users/search$|/check-access-by-email$|/users-bulk$|/permission/check$)"
+)
+
+
+class Role(StrEnum):
+    SITE = "site"
+    API = "api"  # gateway, admin, user management
+    STATUS = "status"
+
+
+class Auth(StrEnum):
+    NONE = "none"
+    INSPECTOR = "inspector"  # the bot's own Basic email:token
+    ORG_KEY = "org_key"  # Bearer organization API key (admin APIs only)
+    ACTOR = "actor"  # the actor's Basic email:token, from stdin or the Slack modal
+
+
+class RequestFailed(Exception):
+    """No HTTP response: timeout, connection error or the run deadline. Carries evidence."""
+
+    def __init__(self, message: str, evidence: Evidence) -> None:
+        super().__init__(message)
+        self.evidence = evidence
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: httpx.Headers
+    text: str
+    url: str
+    evidence: Evidence
+
+    def json(self) -> Any | None:
+        """The parsed body, or None when it is not JSON."""
+        try:
+            return jsonlib.loads(self.text)
+        except ValueError:
+            return None
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+class Deadline:
+    def __init__(self, seconds: float) -> None:
+        self._end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self._end - time.monotonic()
+
+
+class Atlassian:
+    """The clients of one run. Use as an async context manager."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        actor_token: Secret | None = None,
+        actor_email: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        deadline_s: float = RUN_DEADLINE_S,
+        timeout_s: float = REQUEST_TIMEOUT_S,
+    ) -> None:
+        if not settings.site_url:
+            raise ValueError("ATLASSIAN_SITE_URL is required")
+        self.settings = settings
+        self.guard = HostGuard(settings.site_url, settings.api_url)
+        self.deadline = Deadline(deadline_s)
+        self._timeout_s = timeout_s
+        self._actor_token = actor_token
+        self.actor_email = actor_email
+        self.redact = Redactor([*settings.secrets(), *([actor_token.reveal()] if actor_token else [])])
+        if settings.email and settings.api_token:
+            self.redact = self.redact.basic_pair(settings.email, settings.api_token.reveal())
+        if actor_token and actor_email:
+            self.redact = self.redact.basic_pair(actor_email, actor_token.reveal())
+        common: dict[str, Any] = {
+            "follow_redirects": False,
+            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+            "transport": transport,
+        }
+        self._clients = {
+            Role.SITE: httpx.AsyncClient(base_url=settings.site_url, **common),
+            Role.API: httpx.AsyncClient(base_url=settings.api_url, **common),
+            Role.STATUS: httpx.AsyncClient(base_url=settings.status_url, **common),
+        }
+
+    async def __aenter__(self) -> Atlassian:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
+
+    @property
+    def has_actor_token(self) -> bool:
+        return self._actor_token is not None
+
+    def set_actor_email(self, email: str) -> None:
+        self.actor_email = email
+        if self._actor_token:
+            self.redact = self.redact.basic_pair(email, self._actor_token.reveal())
+
+    def gateway_path(self, cloud_id: str, path: str = "") -> str:
+        """`/ex/confluence/{cloudId}` + path, on the API host (FACTS §2.2)."""
+        return f"/ex/confluence/{cloud_id}{path}"
+
+    async def call(
+        self,
+        role: Role,
+        method: str,
+        target: str,
+        *,
+        auth: Auth = Auth.NONE,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """Send one request (retrying 429/503 when safe). Raises RequestFailed without a response,
+        HostNotAllowed for a URL outside the configured hosts."""
+        method = method.upper()
+        url = self._absolute(role, target)
+        send_headers = {**(headers or {}), **self._auth_headers(role, auth)}
+        request_line = f"{method} {self._display(url, params)}"
+        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(httpx.URL(url).path))
+        if not idempotent:
+            raise ValueError(f"refusing {method} {url}: confluence-check only reads")
+        retries = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = await self._send(role, method, url, params, json, send_headers)
+            except (httpx.TransportError, TimeoutError) as exc:
+                kind = "timed out" if isinstance(exc, httpx.TimeoutException | TimeoutError) else "failed"
+                evidence = self._evidence(request_line, None, auth, None, started, f"request {kind}")
+                raise RequestFailed(f"{request_line} {kind}: {type(exc).__name__}", evidence) from None
+            if response.status_code in (429, 503) and retries < MAX_ATTEMPTS - 1:
+                delay = _retry_delay(response, retries)
+                if delay is not None and delay < self.deadline.remaining() - 1:
+                    retries += 1
+                    await asyncio.sleep(delay)
+                    continue
+            note = None
+            if retries:
+                note = f"answered after {retries} retr{'y' if retries == 1 else 'ies'} (429/503, Retry-After honoured)"
+            evidence = self._evidence(request_line, response.status_code, auth, response.text, started, note)
+            return Reply(response.status_code, response.headers, response.text, url, evidence)
+
+    async def _send(self, role: Role, method: str, url: str, params: Any, json: Any,
+                    headers: Mapping[str, str]) -> httpx.Response:
+        timeout = min(self._timeout_s, self.deadline.remaining())
+        if timeout <= 0:
+            raise TimeoutError("run deadline exceeded")
+        return await self._clients[role].request(
+            method, url, params=params, json=json, headers=headers, timeout=timeout
+        )
+
+    def _absolute(self, role: Role, target: str) -> str:
+        base = {Role.SITE: self.settings.site_url, Role.API: self.settings.api_url,
+                Role.STATUS: self.settings.status_url}[role]
+        assert base is not None
+        url = target if re.match(r"^https?://", target, re.I) else base.rstrip("/") + "/" + target.lstrip("/")
+        if role is Role.STATUS:
+            if origin(url) != origin(base) or "@" in httpx.URL(url).netloc.decode():
+                raise HostNotAllowed(f"refusing {url}: not the status page")
+            return url
+        found = self.guard.role_of(url)  # raises HostNotAllowed for any other host
+        if found != role.value and origin(self.settings.site_url or "") != origin(self.settings.api_url):
+            raise HostNotAllowed(f"refusing {url}: not the {role.value} host")
+        return url
+
+    def _auth_headers(self, role: Role, auth: Auth) -> dict[str, str]:
+        if auth is Auth.NONE:
+            return {}
+        if role is Role.STATUS:
+            raise HostNotAllowed("credentials are never sent to the status page")
+        if auth is Auth.ORG_KEY:
+            if role is not Role.API or not self.settings.org_api_key:
+                raise ValueError("the org API key only goes to the admin APIs")
+            return {"Authorization": f"Bearer {self.settings.org_api_key.reveal()}"}
+        if auth is Auth.INSPECTOR:
+            if not (self.settings.email and self.settings.api_token):
+                raise ValueError("inspector credentials are not configured")
+            return {"Authorization": _basic(self.settings.email, self.settings.api_token.reveal())}
+        if not (self._actor_token and self.actor_email):
+            raise ValueError("the actor's email and token are not known")
+        return {"Authorization": _basic(self.actor_email, self._actor_token.reveal())}
+
+    def _display(self, url: str, params: Mapping[str, Any] | None) -> str:
+        u = httpx.URL(url)
+        if params:
+            u = u.copy_merge_params(params)
+        return self.redact(str(u)) or ""
+
+    def _evidence(self, request_line: str, status: int | None, auth: Auth, body: str | None,
+                  started: float, note: str | None) -> Evidence:
+        excerpt = None
+        if body:
+            excerpt = " ".join(body.split())[:EXCERPT_CHARS]
+        return Evidence(
+            request=request_line,
+            status=status,
+            auth=auth.value,
+            excerpt=self.redact(excerpt),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            note=note,
+        )
+
+
+def _basic(email: str, token: str) -> str:
+    return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+
+
+def _retry_delay(response: httpx.Response, retries: int) -> float | None:
+    """Seconds to wait: Retry-After when given, else exponential; with jitter (FACTS §4)."""
+    header = response.headers.get("retry-after")
+    if header is not None:
+        try:
+            base = float(header)
+        except ValueError:
+            return None
+    else:
+        base = 0.5 * (2**retries)
+    if base > MAX_RETRY_DELAY_S:
+        return None  # longer than a diagnosis should wait: report it instead
+    return base + random.uniform(0, 0.25)

@@ -1,0 +1,230 @@
+"""The cause catalogue: codes, layers, titles, fixes and precedence, as data (CAUSES.md).
+
+Precedence is position in `CATALOGUE` (outer layers first). Probes report `Finding`s; only
+`decide` turns them into a verdict. Fix lines are templates filled from facts that probes
+and settings provide (`{gateway}`, `{admin_users}`...); an unknown fact stays readable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.model import CauseCode, Confidence, Finding, FindingSummary, NotChecked, Outcome, Verdict
+
+TOKENS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
+
+
+@dataclass(frozen=True)
+class Cause:
+    code: CauseCode
+    layer: str
+    title: str
+    fix: tuple[str, ...]
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.code is CauseCode.OK:
+            return Outcome.OK
+        if self.code in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
+            return Outcome.INCONCLUSIVE
+        return Outcome.PROBLEM
+
+
+C = CauseCode
+CATALOGUE: tuple[Cause, ...] = (
+    Cause(C.SITE_NOT_FOUND, "site", "The site URL does not point at an Atlassian Cloud site", (
+        "Check ATLASSIAN_SITE_URL and the URL the failing caller uses: {site}/_edge/tenant_info must "
+        "answer with a cloudId.",
+        "Use the site's own address, https://<name>.atlassian.net (no /wiki, no custom path).",
+    )),
+    Cause(C.INSPECTOR_MISCONFIGURED, "bot", "confluence-check's own credentials are refused", (
+        "Fix the bot's settings: {inspector_setting} was refused ({inspector_detail}).",
+        "ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN must be a site admin with a classic (unscoped) API token "
+        f"from {TOKENS_PAGE}; ATLASSIAN_ORG_API_KEY must be an organization API key from "
+        "admin.atlassian.com > Settings > API keys.",
+        "Run the check again; nothing was concluded about {actor}.",
+    )),
+    Cause(C.ATLASSIAN_INCIDENT, "platform", "Atlassian reports an incident affecting Confluence", (
+        "Wait for the incident to be resolved: {incident_url}",
+        "Retry the failing call afterwards; do not change the account meanwhile.",
+    )),
+    Cause(C.ACTOR_NOT_FOUND, "identity", "No such account in this organization or site", (
+        "Check the address or account id: {actor}.",
+        "An account from outside the organization must be invited to the site first "
+        "(Atlassian Administration > Directory > Users > Invite users).",
+    )),
+    Cause(C.ACCOUNT_DEACTIVATED, "identity", "The account is deactivated", (
+        "Reactivate the account: {admin_user_page} > Activate account "
+        "(API: POST {api}/users/{account_id}/manage/lifecycle/enable).",
+        "Its existing API tokens start working again once it is active.",
+    )),
+    Cause(C.ACCOUNT_SUSPENDED, "identity", "The account has no active membership in the organization's directory", (
+        "Restore the account's access: {admin_user_page} > Restore access "
+        "(API: POST {api}/admin/v2/orgs/{org_id}/directories/-/users/{account_id}/restore).",
+    )),
+    Cause(C.PASSWORD_USED, "credential", "A password (or the org API key) is sent instead of an API token", (
+        f"Create an API token at {TOKENS_PAGE} and send it as the Basic password: "
+        "Authorization: Basic base64(<email>:<api token>).",
+        "An organization API key only works as Bearer on {api}/admin/...; it is not a product credential.",
+    )),
+    Cause(C.BEARER_WITH_API_TOKEN, "credential", "An API token is sent as a Bearer token", (
+        "Send the token with Basic auth: Authorization: Basic base64(<email>:<api token>) — "
+        "Bearer is only for OAuth 2.0 access tokens.",
+    )),
+    Cause(C.SCOPED_TOKEN_SITE_URL, "credential", "A scoped API token is sent to the site URL", (
+        "Call the gateway instead of the site: {gateway_url}",
+        "Keep the same header (Authorization: Basic base64(<email>:<token>)); scoped and service-account "
+        "tokens are only accepted at {gateway}.",
+        f"Or, for a person's account, use a classic token without scopes from {TOKENS_PAGE}.",
+    )),
+    Cause(C.TOKEN_EXPIRED, "credential", "The account's API token has expired or none is left", (
+        f"Create a new API token for {{actor}} at {TOKENS_PAGE} (while logged in as that account).",
+        "Replace the secret in the failing caller (the automation rule's Authorization header, the "
+        "integration's settings) and run the check again.",
+    )),
+    Cause(C.CREDENTIAL_REJECTED, "credential", "The credential the caller sends is not accepted", (
+        "Send the token exactly as: Authorization: Basic base64({actor_email}:<api token>) — one line, "
+        "no spaces or newline inside the base64.",
+        "In a Confluence automation rule's Send web request, add that header yourself: the rule adds "
+        "no credential of its own.",
+        "Check that the email is the token owner's current email, and the token value is complete "
+        f"({TOKENS_PAGE}).",
+    )),
+    Cause(C.API_TOKEN_BLOCKED, "policy", "An organization policy blocks API tokens for this user", (
+        "Atlassian Administration > Security > User security > External users: set "
+        "'API token access for external users' to Allow for this user's policy, or add an exception.",
+        "Or run the integration under a managed account (or a service account with an OAuth credential).",
+    )),
+    Cause(C.IP_NOT_ALLOWLISTED, "policy", "The caller's IP address is not on the site's IP allowlist", (
+        "Atlassian Administration > Security > IP allowlists: add the caller's egress address range.",
+        "For a Confluence automation rule calling back into the site, allow Atlassian's egress ranges "
+        "(https://ip-ranges.atlassian.com).",
+    )),
+    Cause(C.NO_CONFLUENCE_ACCESS, "product", "The account has no Confluence access on this site", (
+        "Grant access: {admin_user_page} > Grant access > Confluence on {site_name} > User.",
+        "Or add the account to a group that holds the Confluence role (e.g. confluence-users).",
+    )),
+    Cause(C.GUEST_ACCESS_ONLY, "product", "The account is a Confluence guest", (
+        "Change the account's Confluence role from Guest to User: {admin_user_page} > Confluence > Change role.",
+        "Or, to keep it a guest, assign it the one space it needs (guests reach one space only).",
+    )),
+    Cause(C.MISSING_SCOPE, "scope", "The token lacks a scope this endpoint needs", (
+        "Create a new scoped token with the scopes the endpoint lists (scopes cannot be added to an "
+        f"existing token): {TOKENS_PAGE}",
+        "v2 endpoints need granular scopes (e.g. read:space:confluence); classic scopes only cover v1.",
+    )),
+    Cause(C.XSRF_CHECK_FAILED, "request", "The POST is refused by XSRF protection", (
+        "Add the header X-Atlassian-Token: no-check to the request.",
+    )),
+    Cause(C.ENDPOINT_GONE, "request", "The endpoint has been removed", (
+        "Move to the REST v2 equivalent of {path} (https://developer.atlassian.com/cloud/confluence/rest/v2/).",
+    )),
+    Cause(C.ENDPOINT_NOT_FOUND, "request", "The URL is not a Confluence REST endpoint", (
+        "Correct the path: Confluence routes start with /wiki (e.g. /wiki/rest/api/... or /wiki/api/v2/...); "
+        "{suggested_path}",
+    )),
+    Cause(C.SPACE_PERMISSION_MISSING, "content", "The account has no permission on the space", (
+        "A space admin grants the permission: {space_permissions_page}",
+        "Grant it to the account or to a group it belongs to.",
+    )),
+    Cause(C.PAGE_RESTRICTED, "content", "A page restriction denies the account", (
+        "Edit the page's restrictions (the padlock on the page, or its parent's: restrictions are "
+        "inherited) and add the account or one of its groups: {page_url}",
+    )),
+    Cause(C.RATE_LIMITED, "request", "The caller is rate limited", (
+        "Back off: wait the Retry-After seconds, then retry with exponential back-off and jitter.",
+        "This is not an access problem; reduce concurrency or request volume.",
+    )),
+    Cause(C.OK, "-", "No problem found", ()),
+    Cause(C.INCONCLUSIVE, "-", "Not enough evidence to decide", (
+        "Provide what the list under 'Not checked' names, then run the check again.",
+    )),
+)
+
+BY_CODE: Mapping[CauseCode, Cause] = {c.code: c for c in CATALOGUE}
+_POSITION = {c.code: i for i, c in enumerate(CATALOGUE)}
+
+_FACT_DEFAULTS = {
+    "gateway": "https://api.atlassian.com/ex/confluence/<cloudId>",
+    "gateway_url": "https://api.atlassian.com/ex/confluence/<cloudId>/wiki/...",
+    "admin_user_page": "Atlassian Administration > Directory > Users > the account",
+    "account_id": "<accountId>",
+    "org_id": "<orgId>",
+    "actor_email": "<email>",
+    "site_name": "this site",
+    "incident_url": "the Confluence status page",
+    "path": "the endpoint",
+    "suggested_path": "",
+    "space_permissions_page": "Space settings > Permissions",
+    "page_url": "the page",
+    "inspector_setting": "a setting",
+    "inspector_detail": "see the steps",
+}
+
+
+class _Facts(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return _FACT_DEFAULTS.get(key, f"<{key}>")
+
+
+def fill_fix(cause: Cause, facts: Mapping[str, str]) -> tuple[str, ...]:
+    filled = _Facts({k: v for k, v in facts.items() if v})
+    return tuple(line.format_map(filled).rstrip("; ").strip() for line in cause.fix)
+
+
+def summarize(findings: Iterable[Finding]) -> list[FindingSummary]:
+    """One entry per cause (the most confident finding), in precedence order."""
+    best: dict[CauseCode, Finding] = {}
+    for f in findings:
+        kept = best.get(f.cause)
+        if kept is None or f.confidence.rank > kept.confidence.rank:
+            decided = tuple(dict.fromkeys((*f.decided_by, *(kept.decided_by if kept else ()))))
+            best[f.cause] = Finding(f.cause, f.confidence, f.detail, decided, f.facts)
+        else:
+            decided = tuple(dict.fromkeys((*kept.decided_by, *f.decided_by)))
+            best[f.cause] = Finding(kept.cause, kept.confidence, kept.detail, decided, kept.facts)
+    ordered = sorted(best.values(), key=lambda f: _POSITION[f.cause])
+    return [FindingSummary(f.cause, f.confidence, BY_CODE[f.cause].title, f.detail, f.decided_by)
+            for f in ordered]
+
+
+def decide(
+    findings: list[Finding],
+    facts: Mapping[str, str],
+    *,
+    ok_confidence: Confidence | None,
+    unexplained: str | None,
+    not_checked: list[NotChecked],
+) -> tuple[Verdict, list[FindingSummary]]:
+    """The verdict: the first established cause in catalogue order.
+
+    A finding that is only `possible` never outranks a `likely`/`confirmed` one (CAUSES.md
+    rule 2: no confident answer without evidence). With no finding, `ok` needs
+    `ok_confidence` (the engine says whether enough was checked) and no unexplained failure;
+    otherwise the verdict is `inconclusive`, naming what was not checked.
+    """
+    summary = summarize(findings)
+    established = [f for f in summary if f.confidence is not Confidence.POSSIBLE]
+    chosen = (established or summary or [None])[0]
+    if chosen is not None:
+        cause = BY_CODE[chosen.cause]
+        detail_facts = {**facts, **_facts_of(findings, chosen.cause)}
+        verdict = Verdict(chosen.cause, chosen.confidence, cause.title, chosen.detail,
+                          fill_fix(cause, detail_facts), chosen.decided_by)
+        return verdict, summary
+    if ok_confidence is not None and unexplained is None:
+        return Verdict(C.OK, ok_confidence, BY_CODE[C.OK].title,
+                       "Every layer that was checked passed.", (), ()), summary
+    why = unexplained or "Too little could be checked to reach a verdict."
+    fix = tuple(f"{n.what}: {n.why}" for n in not_checked[:6]) or BY_CODE[C.INCONCLUSIVE].fix
+    return Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title, why,
+                   fix, ()), summary
+
+
+def _facts_of(findings: Iterable[Finding], code: CauseCode) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in findings:
+        if f.cause is code:
+            out.update(f.facts)
+    return out

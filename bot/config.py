@@ -1,0 +1,172 @@
+"""Settings from the environment and `.env`: the only module that reads either.
+
+A value that is empty counts as unset; the process environment wins over `.env`
+(DESIGN.md, Configuration). Secrets are `Secret`, whose repr and str are masked.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from bot.errors import ConfigError
+
+
+class Secret:
+    """A credential. `reveal()` is the only way to the value; everything else masks it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not value:
+            raise ValueError("a Secret cannot be empty")
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce__(self):  # never pickle a secret into a file by accident
+        raise TypeError("Secret cannot be pickled")
+
+
+DEFAULT_API_URL = "https://api.atlassian.com"
+DEFAULT_STATUS_URL = "https://confluence.status.atlassian.com"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+# One line per setting, shown by `.env.example` and in errors. Order = DESIGN.md table.
+SETTING_HELP: dict[str, str] = {
+    "ATLASSIAN_SITE_URL": "the Confluence Cloud site, e.g. https://acme.atlassian.net (required for check/serve)",
+    "ATLASSIAN_API_URL": "gateway, admin and user-management APIs",
+    "ATLASSIAN_STATUS_URL": "Confluence Statuspage",
+    "ATLASSIAN_EMAIL": "the bot's own inspector account (a site admin)",
+    "ATLASSIAN_API_TOKEN": "classic (unscoped) API token of the inspector account",
+    "ATLASSIAN_ORG_API_KEY": "organization admin API key (Bearer) for the admin APIs",
+    "ATLASSIAN_ORG_ID": "organization id; discovered with GET /admin/v1/orgs when absent",
+    "SLACK_BOT_TOKEN": "xoxb- bot token (required for serve)",
+    "SLACK_SIGNING_SECRET": "signing secret (required for serve in HTTP mode)",
+    "SLACK_APP_TOKEN": "xapp- app-level token; when set, serve uses Socket Mode",
+    "SLACK_API_URL": "Slack Web API base URL",
+    "PORT": "HTTP mode listen port (path /slack/events)",
+    "DATABASE_PATH": "SQLite history file",
+    "ALLOWED_SLACK_USERS": "comma-separated Slack user ids allowed to run checks; empty = all",
+    "ALLOWED_SLACK_CHANNELS": "comma-separated Slack channel ids allowed to run checks; empty = all",
+    "SUPPORT_CHANNEL": "channel id that 'Share with support' posts to",
+}
+
+_SECRETS = {"ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+            "SLACK_APP_TOKEN"}
+
+
+def _base_url(name: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+    if parts.username or parts.password:
+        raise ConfigError(f"{name} must not contain a user name or password")
+    return value.rstrip("/")
+
+
+def _ids(value: str | None) -> frozenset[str]:
+    return frozenset(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    site_url: str | None = None
+    api_url: str = DEFAULT_API_URL
+    status_url: str = DEFAULT_STATUS_URL
+    email: str | None = None
+    api_token: Secret | None = None
+    org_api_key: Secret | None = None
+    org_id: str | None = None
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    database_path: str = "confluence-check.db"
+    allowed_slack_users: frozenset[str] = frozenset()
+    allowed_slack_channels: frozenset[str] = frozenset()
+    support_channel: str | None = None
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
+        """Read settings; the environment wins over the `.env` file. Raises ConfigError."""
+        merged: dict[str, str] = {}
+        if dotenv_path is not None and dotenv_path.is_file():
+            merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v})
+        env = os.environ if environ is None else environ
+        merged.update({k: v for k, v in env.items() if k in SETTING_HELP and v and v.strip()})
+        return cls.from_mapping(merged)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+        v = {k: s.strip() for k, s in values.items() if s and s.strip()}
+
+        def secret(name: str) -> Secret | None:
+            return Secret(v[name]) if name in v else None
+
+        try:
+            port = int(v.get("PORT", "3000"))
+        except ValueError:
+            raise ConfigError(f"PORT must be a number, got {v['PORT']!r}") from None
+        return cls(
+            site_url=_base_url("ATLASSIAN_SITE_URL", v["ATLASSIAN_SITE_URL"]) if "ATLASSIAN_SITE_URL" in v else None,
+            api_url=_base_url("ATLASSIAN_API_URL", v.get("ATLASSIAN_API_URL", DEFAULT_API_URL)),
+            status_url=_base_url("ATLASSIAN_STATUS_URL", v.get("ATLASSIAN_STATUS_URL", DEFAULT_STATUS_URL)),
+            email=v.get("ATLASSIAN_EMAIL"),
+            api_token=secret("ATLASSIAN_API_TOKEN"),
+            org_api_key=secret("ATLASSIAN_ORG_API_KEY"),
+            org_id=v.get("ATLASSIAN_ORG_ID"),
+            slack_bot_token=secret("SLACK_BOT_TOKEN"),
+            slack_signing_secret=secret("SLACK_SIGNING_SECRET"),
+            slack_app_token=secret("SLACK_APP_TOKEN"),
+            slack_api_url=_base_url("SLACK_API_URL", v.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)) + "/",
+            port=port,
+            database_path=v.get("DATABASE_PATH", "confluence-check.db"),
+            allowed_slack_users=_ids(v.get("ALLOWED_SLACK_USERS")),
+            allowed_slack_channels=_ids(v.get("ALLOWED_SLACK_CHANNELS")),
+            support_channel=v.get("SUPPORT_CHANNEL"),
+        )
+
+    def require(self, *names: str) -> None:
+        """Raise ConfigError naming every listed setting that is unset."""
+        attr = {f.name.upper(): f.name for f in fields(self)}
+        alias = {"ATLASSIAN_SITE_URL": "site_url", "ATLASSIAN_EMAIL": "email",
+                 "ATLASSIAN_API_TOKEN": "api_token", "ATLASSIAN_ORG_API_KEY": "org_api_key"}
+        missing = [n for n in names if getattr(self, alias.get(n) or attr.get(n, n.lower()), None) in (None, "")]
+        if missing:
+            raise ConfigError(f"missing setting: {', '.join(missing)} (see .env.example)")
+
+    def secrets(self) -> list[str]:
+        """Every configured secret value, for redaction and canary tests."""
+        vals = [self.api_token, self.org_api_key, self.slack_bot_token, self.slack_signing_secret,
+                self.slack_app_token]
+        return [s.reveal() for s in vals if s is not None]
+
+    @property
+    def has_inspector(self) -> bool:
+        return bool(self.email and self.api_token)
+
+
+def color_wanted(stream: object, environ: Mapping[str, str] | None = None) -> bool:
+    """ANSI colour for a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    env = os.environ if environ is None else environ
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not env.get("NO_COLOR")

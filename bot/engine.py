@@ -1,0 +1,224 @@
+"""Runs the probe graph concurrently, streams step results, builds the verdict.
+
+Each probe starts as soon as the probes it depends on are done (flutter doctor's
+`startValidatorTasks`, with dependencies). Every probe is guarded: an exception or the run
+deadline becomes an `error` step naming the exception type, with a redacted message. Steps
+stream in completion order; `Run.steps` keeps declared order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import httpx
+
+from bot import causes
+from bot.atlassian import Atlassian, RequestFailed
+from bot.config import Settings
+from bot.errors import HostNotAllowed
+from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
+from bot.probes import NEED_REASON, REGISTRY, ProbeContext, ProbeSpec, has_need
+from bot.request import CheckRequest
+
+PROBE_TIMEOUT_S = 25.0
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_run_id() -> str:
+    """`r_` + a 26-char ULID (time-ordered, random tail)."""
+    value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "r_" + "".join(reversed(chars))
+
+
+class RunHandle:
+    """A run in progress: iterate it for steps as they finish; `await wait()` for the Run."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._queue: asyncio.Queue[StepResult | None] = asyncio.Queue()
+        self._done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[Run], Any]] = []
+
+    def __aiter__(self) -> AsyncIterator[StepResult]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[StepResult]:
+        while True:
+            step = await self._queue.get()
+            if step is None:
+                return
+            yield step
+
+    async def wait(self) -> Run:
+        await self._done.wait()
+        if self._task is not None and self._task.done() and self._task.exception():
+            raise self._task.exception()  # type: ignore[misc]
+        return self.run
+
+    def _emit(self, step: StepResult) -> None:
+        self._queue.put_nowait(step)
+
+    def _finish(self) -> None:
+        self._queue.put_nowait(None)
+        self._done.set()
+
+
+def start(
+    request: CheckRequest,
+    settings: Settings,
+    *,
+    run_id: str | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    probes: Iterable[ProbeSpec] | None = None,
+    on_finish: Callable[[Run], Any] | None = None,
+) -> RunHandle:
+    """Start a run on the current event loop and return its handle at once."""
+    specs = list(probes if probes is not None else REGISTRY.values())
+    run = Run(
+        run_id=run_id or new_run_id(),
+        actor=request.actor,
+        site=settings.site_url or "",
+        started_at=utcnow(),
+        planned=[(s.id, s.title) for s in specs],
+        request=request.describe(),
+    )
+    handle = RunHandle(run)
+    handle._task = asyncio.create_task(_execute(handle, request, settings, specs, transport, on_finish))
+    return handle
+
+
+async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
+                   specs: list[ProbeSpec], transport: httpx.AsyncBaseTransport | None,
+                   on_finish: Callable[[Run], Any] | None) -> None:
+    started = time.monotonic()
+    run = handle.run
+    secret = request.actor_secret
+    actor_email = (secret.email if secret and secret.email else None) or (
+        request.actor if "@" in request.actor else None)
+    try:
+        async with Atlassian(settings, actor_token=secret.token if secret else None,
+                             actor_email=actor_email, transport=transport) as http:
+            run.request = {**run.request, "body": http.redact(run.request.get("body"))}
+            results, probe_facts = await _run_graph(handle, request, settings, specs, http)
+        facts = _fix_facts(settings, request, probe_facts)
+        findings = [f for s in specs if s.id in results for f in results[s.id].findings]
+        run.not_checked = _not_checked(run.steps)
+        run.verdict, run.findings = causes.decide(
+            findings, facts,
+            ok_confidence=_ok_confidence(results),
+            unexplained=_unexplained(request, findings),
+            not_checked=run.not_checked,
+        )
+    finally:
+        run.duration_ms = int((time.monotonic() - started) * 1000)
+        if run.verdict is not None and on_finish is not None:
+            on_finish(run)
+        handle._finish()
+
+
+async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Settings,
+                     specs: list[ProbeSpec], http: Atlassian) -> tuple[dict[str, StepResult], dict[str, Any]]:
+    facts: dict[str, Any] = {}
+    results: dict[str, StepResult] = {}
+    done = {s.id: asyncio.Event() for s in specs}
+    order = {s.id: i for i, s in enumerate(specs)}
+
+    async def run_one(spec: ProbeSpec) -> None:
+        for dep in (*spec.after, *spec.wait_for):
+            if dep in done:
+                await done[dep].wait()
+        ctx = ProbeContext(spec, request, settings, http, facts, results)
+        t0 = time.monotonic()
+        result = await _guarded(spec, ctx, results, settings, request, http)
+        result = _with_duration(result, int((time.monotonic() - t0) * 1000))
+        results[spec.id] = result
+        _insert_ordered(handle.run.steps, result, order)
+        handle._emit(result)
+        done[spec.id].set()
+
+    async with asyncio.TaskGroup() as group:
+        for spec in specs:
+            group.create_task(run_one(spec))
+    return results, facts
+
+
+async def _guarded(spec: ProbeSpec, ctx: ProbeContext, results: dict[str, StepResult],
+                   settings: Settings, request: CheckRequest, http: Atlassian) -> StepResult:
+    missing = [n for n in sorted(spec.needs) if not has_need(n, settings, request)]
+    if missing:
+        return StepResult.skipped(spec.id, spec.title, "; ".join(NEED_REASON[n] for n in missing))
+    for dep in spec.after:
+        upstream = results.get(dep)
+        if upstream is None or upstream.status not in (StepStatus.PASS, StepStatus.WARN):
+            state = upstream.status.value if upstream else "did not run"
+            title = upstream.title if upstream else dep
+            return StepResult.skipped(spec.id, spec.title, f"needs '{title}' ({dep}), which ended {state}")
+    try:
+        async with asyncio.timeout(max(0.1, min(PROBE_TIMEOUT_S, http.deadline.remaining()))):
+            return await spec.fn(ctx)
+    except RequestFailed as exc:
+        return ctx.errored(http.redact(str(exc)) or "request failed")
+    except TimeoutError:
+        return ctx.errored("TimeoutError: the run deadline passed before this probe finished")
+    except HostNotAllowed as exc:
+        return ctx.errored(f"HostNotAllowed: {exc}")
+    except Exception as exc:  # a probe bug must become an error step, never a crash or a pass
+        return ctx.errored(f"{type(exc).__name__}: {http.redact(str(exc)) or ''}".rstrip(": "))
+
+
+def _with_duration(result: StepResult, ms: int) -> StepResult:
+    from dataclasses import replace
+
+    return replace(result, duration_ms=ms)
+
+
+def _insert_ordered(steps: list[StepResult], result: StepResult, order: dict[str, int]) -> None:
+    position = order[result.id]
+    index = next((i for i, s in enumerate(steps) if order.get(s.id, 0) > position), len(steps))
+    steps.insert(index, result)
+
+
+def _not_checked(steps: list[StepResult]) -> list[NotChecked]:
+    return [NotChecked(what=s.title, why=s.summary) for s in steps if s.status is StepStatus.SKIP]
+
+
+def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:
+    """How sure an `ok` may be: confirmed only when the actor's credential was replayed."""
+    def ok(pid: str) -> bool:
+        r = results.get(pid)
+        return r is not None and r.status is StepStatus.PASS
+
+    if ok("replay.credential") and all(
+        results.get(p) is None or results[p].status in (StepStatus.PASS, StepStatus.SKIP)
+        for p in ("replay.endpoint",)
+    ):
+        return Confidence.CONFIRMED
+    if ok("identity.account_status") and (ok("product.role") or ok("product.access_by_email")):
+        return Confidence.LIKELY
+    return None
+
+
+def _unexplained(request: CheckRequest, findings: list[Finding]) -> str | None:
+    if findings or request.observed_status is None or request.observed_status < 400:
+        return None
+    return (f"The reported {request.observed_status} is not explained by any layer that could be "
+            "checked; see 'Not checked' for what would decide it.")
+
+
+def _fix_facts(settings: Settings, request: CheckRequest, facts: dict[str, Any]) -> dict[str, str]:
+    out = {k: str(v) for k, v in facts.items() if isinstance(v, str | int) and v != ""}
+    out.setdefault("actor", request.actor)
+    out.setdefault("site", settings.site_url or "")
+    out.setdefault("api", settings.api_url)
+    if "@" in request.actor:
+        out.setdefault("actor_email", request.actor)
+    return out

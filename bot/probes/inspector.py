@@ -1,0 +1,65 @@
+"""Bot layer: are confluence-check's own credentials accepted.
+
+A refused bot credential must surface as `inspector_misconfigured` and never be blamed on
+the actor (CAUSES.md #2).
+"""
+
+from __future__ import annotations
+
+from bot.atlassian import Auth, Role
+from bot.atlassian.signatures import Kind, classify
+from bot.model import CauseCode, Confidence, StepResult
+from bot.probes.registry import Need, ProbeContext, probe
+
+
+@probe("inspector.site_login", title="Bot's own Atlassian login works", needs={Need.INSPECTOR},
+       after=("site.tenant",))
+async def inspector_site_login(ctx: ProbeContext) -> StepResult:
+    # §2.3: 200 with type "known" proves the identity; 403 envelope / 200 anonymous / 401 do not
+    reply = await ctx.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.INSPECTOR)
+    body = reply.json() if reply.status == 200 else None
+    if isinstance(body, dict) and body.get("type") == "known" and body.get("accountId"):
+        ctx.facts["inspector_account_id"] = body["accountId"]
+        return ctx.passed(f"signed in as {ctx.settings.email}")
+    sig = classify(reply.status, reply.text)
+    why = "answered as anonymous" if isinstance(body, dict) else f"{reply.status}: {sig.label}"
+    if sig.kind is Kind.SCOPED_ON_SITE:
+        why += " — the bot's token must be a classic (unscoped) token"
+    return ctx.failed(
+        f"ATLASSIAN_API_TOKEN for {ctx.settings.email} refused ({why})",
+        ctx.finding(CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED,
+                    f"The bot's own login ({ctx.settings.email}) was refused by the site ({why}).",
+                    inspector_setting="ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN", inspector_detail=why),
+        fix="Set ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN to a site admin and its classic API token.",
+    )
+
+
+@probe("inspector.org_key", title="Bot's organization API key works", needs={Need.ORG_KEY})
+async def inspector_org_key(ctx: ProbeContext) -> StepResult:
+    # §2.6: GET /admin/v1/orgs lists the orgs the key can administer
+    reply = await ctx.call(Role.API, "GET", "/admin/v1/orgs", auth=Auth.ORG_KEY)
+    body = reply.json()
+    if reply.status != 200 or not isinstance(body, dict):
+        detail = f"GET /admin/v1/orgs answered {reply.status}"
+        return ctx.failed(
+            f"ATLASSIAN_ORG_API_KEY refused ({reply.status})",
+            ctx.finding(CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED,
+                        f"The bot's organization API key was refused: {detail}.",
+                        inspector_setting="ATLASSIAN_ORG_API_KEY", inspector_detail=detail),
+            fix="Create an organization API key (admin.atlassian.com > Settings > API keys) without scopes.",
+        )
+    orgs = [o.get("id") for o in body.get("data") or [] if o.get("id")]
+    wanted = ctx.settings.org_id
+    if wanted and wanted not in orgs:
+        detail = f"ATLASSIAN_ORG_ID {wanted} is not among the {len(orgs)} org(s) this key administers"
+        return ctx.failed(detail, ctx.finding(
+            CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED, detail + ".",
+            inspector_setting="ATLASSIAN_ORG_ID", inspector_detail=detail))
+    if not orgs:
+        return ctx.failed("the key administers no organization", ctx.finding(
+            CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED, "The org API key sees no organization.",
+            inspector_setting="ATLASSIAN_ORG_API_KEY", inspector_detail="no organization"))
+    ctx.facts["org_id"] = wanted or orgs[0]
+    if len(orgs) > 1 and not wanted:
+        return ctx.warned(f"{len(orgs)} organizations; using {orgs[0]} (set ATLASSIAN_ORG_ID to choose)")
+    return ctx.passed(f"organization {ctx.facts['org_id']}")

@@ -1,0 +1,44 @@
+"""Platform layer: is Atlassian having an incident on Confluence (Statuspage, FACTS §2.8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.atlassian import Role
+from bot.model import CauseCode, Confidence, StepResult
+from bot.probes.registry import ProbeContext, probe
+
+_OPEN = {"investigating", "identified", "monitoring"}
+
+
+@probe("platform.status", title="Atlassian status page")
+async def platform_status(ctx: ProbeContext) -> StepResult:
+    # No credential ever goes to the status host (DESIGN.md Security): Auth.NONE.
+    reply = await ctx.call(Role.STATUS, "GET", "/api/v2/summary.json")
+    body = reply.json()
+    if reply.status != 200 or not isinstance(body, dict):
+        return ctx.errored(f"status page answered {reply.status}; outage state unknown")
+    incidents = [i for i in body.get("incidents") or [] if i.get("status") in _OPEN]
+    degraded = [c.get("name", "?") for c in body.get("components") or []
+                if c.get("status") not in (None, "operational")]
+    if not incidents and not degraded:
+        return ctx.passed(body.get("status", {}).get("description") or "All Systems Operational")
+    summary = _describe(incidents, degraded)
+    if incidents:
+        ctx.facts["incident_url"] = incidents[0].get("shortlink") or ctx.settings.status_url
+    status = ctx.request.observed_status
+    # Only 5xx/timeouts are blamed on an incident (CAUSES.md #3); a 401/403 is not an outage symptom.
+    if incidents and status is not None and status >= 500:
+        return ctx.failed(summary, ctx.finding(
+            CauseCode.ATLASSIAN_INCIDENT, Confidence.LIKELY,
+            f"{summary}; the failing call answered {status}.",
+            incident_url=ctx.facts["incident_url"]))
+    return ctx.warned(f"{summary} (the reported failure does not look like an outage symptom)")
+
+
+def _describe(incidents: list[dict[str, Any]], degraded: list[str]) -> str:
+    if incidents:
+        first = incidents[0]
+        more = f" (+{len(incidents) - 1} more)" if len(incidents) > 1 else ""
+        return f"incident: {first.get('name', '?')} [{first.get('impact', '?')}, {first.get('status')}]{more}"
+    return f"degraded: {', '.join(degraded[:4])}"

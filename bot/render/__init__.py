@@ -1,0 +1,28 @@
+"""One run, rendered for each surface: terminal text, Markdown support bundle, JSON.
+
+Every renderer is a pure function of a `Run` (in progress or finished); callers print or post.
+"""
+
+from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, TERMINAL, TERMINAL_PENDING, Glyph
+from bot.render.json import format_history_json, format_json
+from bot.render.markdown import MASK, escape_cell, format_markdown, scrub
+from bot.render.text import format_history, format_run, format_step, format_timeline, format_verdict
+
+__all__ = [
+    "MARKDOWN",
+    "MARKDOWN_PENDING",
+    "MASK",
+    "TERMINAL",
+    "TERMINAL_PENDING",
+    "Glyph",
+    "escape_cell",
+    "format_history",
+    "format_history_json",
+    "format_json",
+    "format_markdown",
+    "format_run",
+    "format_step",
+    "format_timeline",
+    "format_verdict",
+    "scrub",
+]

@@ -1,0 +1,425 @@
+"""Slack Block Kit for runs: parent, live step list, verdict with buttons, history, App Home, help.
+
+Pure functions of a `Run` (in progress or finished) and plain values; no network, no settings.
+Each message is `{"text": fallback, "blocks": [...]}` (screen readers and notifications read
+`text`, FACTS §2.1). Slack's limits (FACTS §3.1) are enforced here and nowhere else: ≤50 blocks
+(100 in views), section text ≤3000, header ≤150, button text ≤75, `text` ≤4000 (chat.update,
+FACTS §2.2), a total well under the ~13k characters that trip `msg_blocks_too_long`, and a
+new `block_id` per edit. Text people typed or Atlassian returned is escaped (`bot.slack.escape`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from bot.model import Outcome, Run, StepResult, StepStatus
+from bot.render.glyphs import NEEDS_DETAIL, Slot, slots
+from bot.slack.escape import clip, code_safe, escape
+from bot.slack.ids import COMMAND, ActionId, BlockId, CallbackId, RunRef, block_id
+
+Message = dict[str, Any]
+
+MAX_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
+SECTION_TEXT = 3000
+CONTEXT_TEXT = 2000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+FALLBACK_TEXT = 4000  # chat.update rejects a longer `text` (msg_too_long)
+MESSAGE_BUDGET = 10_000  # all block text of one message; msg_blocks_too_long trips near 13k
+MODAL_TEXT = 24  # modal title, submit and close
+TRUNCATED = "… (truncated)"
+EVIDENCE_TRUNCATED = "\n… (truncated: use Share with support, or `confluence-check show {run_id}`)"
+
+SLACK_GLYPHS: Mapping[StepStatus, str] = MappingProxyType({
+    StepStatus.PASS: ":white_check_mark:",
+    StepStatus.WARN: ":warning:",
+    StepStatus.FAIL: ":x:",
+    StepStatus.SKIP: ":fast_forward:",
+    StepStatus.ERROR: ":boom:",
+})
+PENDING_GLYPH = ":hourglass_flowing_sand:"
+OUTCOME_GLYPHS: Mapping[Outcome, str] = MappingProxyType({
+    Outcome.OK: ":large_green_circle:",
+    Outcome.PROBLEM: ":red_circle:",
+    Outcome.INCONCLUSIVE: ":large_yellow_circle:",
+})
+OUTCOME_LABELS: Mapping[Outcome, str] = MappingProxyType({
+    Outcome.OK: "No blocker found",
+    Outcome.PROBLEM: "Problem",
+    Outcome.INCONCLUSIVE: "Inconclusive",
+})
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_CHANNEL_FIX = {
+    "not_in_channel": "I'm not a member of this channel. Invite me with `/invite {bot}` and run the "
+                      "command again.",
+    "channel_not_found": "I can't see this conversation (a private channel I'm not in, or a direct "
+                         "message between people). Invite me with `/invite {bot}`, or run the command "
+                         "in a channel I'm in or in my Messages tab.",
+}
+
+
+# --- run messages -------------------------------------------------------------------------------
+
+
+def parent_message(run: Run, *, user: str | None = None, rev: int = 0) -> Message:
+    """The thread's parent: actor, site, run id, and the verdict at a glance once there is one."""
+    head = f":mag: *confluence-check* · `{escape(run.actor)}` on {escape(run.site)}"
+    context = [f"Run `{run.run_id}`"]
+    if user:
+        context.append(f"started by {_mention(user)}")
+    if run.previous_run_id:
+        context.append(f"re-run of `{run.previous_run_id}`")
+    blocks = [
+        _section(head, block_id(BlockId.PARENT, "head", rev)),
+        _section(_glance(run), block_id(BlockId.PARENT, "status", rev)),
+        _context(context, block_id(BlockId.PARENT, "context", rev)),
+    ]
+    return _message(f"confluence-check: {run.actor} on {run.site} ({run.run_id}): {_glance_text(run)}",
+                    blocks)
+
+
+def steps_message(run: Run, *, rev: int = 0) -> Message:
+    """The step list: every planned step, pending or with its glyph and summary, in declared order."""
+    items = slots(run)
+    done = sum(1 for slot in items if slot.step is not None)
+    counts = _status_counts(run.steps)
+    head = f"*Steps* · {done} of {len(items)} finished" + (f" · {counts}" if counts else "")
+    lines = _fit_lines(items)
+    blocks = [_section(head, block_id(BlockId.STEPS, "head", rev))]
+    blocks += [_section(chunk, block_id(BlockId.STEPS, n, rev)) for n, chunk in enumerate(_chunks(lines))]
+    return _message(f"Steps: {done} of {len(items)} finished" + (f" ({counts})" if counts else ""), blocks)
+
+
+def verdict_message(run: Run, *, buttons: bool = True) -> Message:
+    """The verdict reply: cause title, confidence, decisive evidence, the fix, then the buttons.
+
+    :raises ValueError: for a run without a verdict.
+    """
+    verdict = run.verdict
+    if verdict is None:
+        raise ValueError("verdict_message needs a finished run")
+    label = OUTCOME_LABELS[verdict.outcome]
+    about = escape(verdict.explanation) + "\n" if verdict.explanation else ""
+    blocks = [
+        _header(f"{label}: {verdict.title}", block_id(BlockId.VERDICT, "title")),
+        _section(f"{about}*Cause* `{verdict.cause.value}` · *Confidence* {verdict.confidence.value}",
+                 block_id(BlockId.VERDICT, "about")),
+    ]
+    if verdict.fix:
+        fix = "\n".join(f"{n}. {escape(line)}" for n, line in enumerate(verdict.fix, 1))
+        blocks.append(_section(f"*Fix*\n{fix}", block_id(BlockId.VERDICT, "fix")))
+    evidence = _evidence_text(run)
+    if evidence:
+        blocks.append(_section(evidence, block_id(BlockId.VERDICT, "evidence")))
+    blocks += _extras(run)
+    blocks.append(_context(_run_facts(run), block_id(BlockId.VERDICT, "context")))
+    if buttons:
+        blocks.append(_verdict_actions(RunRef(run.run_id, run.actor)))
+    fix_hint = f" Fix: {verdict.fix[0]}" if verdict.fix else ""
+    return _message(f"{label}: {verdict.title} ({verdict.confidence.value}).{fix_hint}", blocks)
+
+
+def interrupted_message(run: Run) -> Message:
+    """Told in a thread whose run was cut short by a restart; offers Re-run and History."""
+    text = (f":warning: Run `{run.run_id}` for `{escape(run.actor)}` was *interrupted by a restart* "
+            "of the bot before it reached a verdict. Nothing was concluded; press Re-run to check again.")
+    ref = RunRef(run.run_id, run.actor)
+    actions = {"type": "actions", "block_id": block_id(BlockId.VERDICT_ACTIONS, "interrupted"),
+               "elements": [_button("Re-run", ActionId.RERUN, ref, style="primary"),
+                            _button("History", ActionId.HISTORY, ref)]}
+    return _message(f"Run {run.run_id} was interrupted by a restart before a verdict.",
+                    [_section(text, block_id(BlockId.NOTICE, "interrupted")), actions])
+
+
+def cannot_post_message(run: Run, error: str, *, bot_user: str | None = None) -> Message:
+    """Private: why the bot cannot post where the command ran, how to fix it, and that it still runs."""
+    bot = _mention(bot_user) if bot_user else "@confluence-check"
+    fix = _CHANNEL_FIX.get(error, "Slack refused my message here (`{error}`).").format(bot=bot, error=error)
+    text = (f":no_entry: {fix}\nI'm still checking `{escape(run.actor)}` (run `{run.run_id}`); "
+            "the verdict will come to you privately and is kept in history.")
+    return _message(_plain_fallback(text), [_section(text, block_id(BlockId.NOTICE, "cannot_post"))])
+
+
+def private_verdict_message(run: Run) -> Message:
+    """The verdict sent privately when the bot could not post in the channel (no buttons)."""
+    message = verdict_message(run, buttons=False)
+    note = _context([f"Only you can see this · `confluence-check show {run.run_id}` prints it again"],
+                    block_id(BlockId.NOTICE, "private"))
+    return _message(message["text"], [*message["blocks"], note])
+
+
+def failed_message(error_id: str) -> Message:
+    """Something broke on the bot's side; the error id finds the traceback in the log."""
+    text = (f":boom: Something went wrong on my side (error id `{escape(error_id)}`). "
+            "The details are in the bot's log under that id.")
+    return _message(_plain_fallback(text), [_section(text, block_id(BlockId.NOTICE, "error"))])
+
+
+# --- private replies, history, home, help --------------------------------------------------------
+
+
+def notice_message(text: str) -> Message:
+    """A one-line private notice; `text` is escaped."""
+    return _message(text, [_section(escape(text), block_id(BlockId.NOTICE, "text"))])
+
+
+def refusal_message() -> Message:
+    """Private: the user or channel is outside ALLOWED_SLACK_USERS / ALLOWED_SLACK_CHANNELS."""
+    text = (":no_entry: You can't run confluence-check here. Ask the bot's admin to add your Slack "
+            "user id to `ALLOWED_SLACK_USERS` or this channel's id to `ALLOWED_SLACK_CHANNELS`.")
+    return _message(_plain_fallback(text), [_section(text, block_id(BlockId.NOTICE, "refused"))])
+
+
+def help_message(error: str | None = None) -> Message:
+    """Usage, examples and what the buttons do; `error` (escaped) goes first when given."""
+    lines = [
+        f"*Usage* `{COMMAND} ACTOR [METHOD URL] [status:CODE] [space:KEY] [body: TEXT]`",
+        "ACTOR is an email address or an Atlassian account id. The rest describes the failing call "
+        "as you saw it; all of it is optional.",
+        f"• `{COMMAND} automation@acme.com`",
+        f"• `{COMMAND} automation@acme.com GET /wiki/rest/api/space/OPS status:403`",
+        f"• `{COMMAND} history automation@acme.com`: recent runs and their threads",
+        f"• `{COMMAND} help`: this message",
+        "The verdict has buttons: *Re-run*, *Test with the actor's token* (a private form; the token "
+        "is used once and never stored), *Share with support* and *History*.",
+    ]
+    blocks = [_section(f":warning: {escape(error)}", block_id(BlockId.HELP, "error"))] if error else []
+    blocks.append(_section("\n".join(lines), block_id(BlockId.HELP, "usage")))
+    fallback = f"{error} — " if error else ""
+    return _message(f"{fallback}Usage: {COMMAND} ACTOR [METHOD URL] [status:CODE] [space:KEY]", blocks)
+
+
+def history_message(actor: str, runs: Sequence[Run], links: Mapping[str, str]) -> Message:
+    """The actor's recent runs with verdicts and thread links (`links`: run id → thread URL)."""
+    head = f"*Recent runs for `{escape(actor)}`*"
+    if not runs:
+        return _message(f"No runs for {actor} yet.",
+                        [_section(f"{head}\nNo runs yet.", block_id(BlockId.HISTORY, "empty"))])
+    lines = [_history_line(run, links.get(run.run_id)) for run in runs]
+    chunks = _chunks([head, *lines])[: MAX_BLOCKS - 1]
+    blocks = [_section(chunk, block_id(BlockId.HISTORY, n)) for n, chunk in enumerate(chunks)]
+    return _message(f"{len(runs)} recent runs for {actor}", blocks)
+
+
+def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str, str]) -> dict[str, Any]:
+    """The App Home tab: accounts failing now, then each account's latest run."""
+    blocks: list[dict[str, Any]] = [
+        _header("confluence-check", block_id(BlockId.HOME, "title")),
+        _section(f"Run `{COMMAND} ACTOR` in a channel to find out why an account gets 401/403 from "
+                 f"Confluence. `{COMMAND} help` explains the rest.", block_id(BlockId.HOME, "intro")),
+        _header("Accounts failing now", block_id(BlockId.HOME, "failing_title")),
+    ]
+    for name, runs, empty in (("failing", failing, "None: every account's latest run found no problem."),
+                              ("latest", latest, "No runs yet.")):
+        if name == "latest":
+            blocks += [{"type": "divider"}, _header("Latest runs", block_id(BlockId.HOME, "latest_title"))]
+        lines = [_history_line(run, links.get(run.run_id), with_actor=True) for run in runs] or [empty]
+        blocks += [_section(c, block_id(BlockId.HOME, f"{name}.{n}")) for n, c in enumerate(_chunks(lines))]
+    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+
+
+def home_refused_view() -> dict[str, Any]:
+    """The App Home of someone outside ALLOWED_SLACK_USERS."""
+    return {"type": "home", "blocks": [refusal_message()["blocks"][0]]}
+
+
+def token_modal(ref: RunRef) -> dict[str, Any]:
+    """The private form for the actor's token. Its metadata is the RunRef only, never a token."""
+    intro = (f"Paste the API token of `{escape(ref.actor)}` to replay its failing call as that account. "
+             "The token is used once, in memory, for this run only: it is never shown, stored or "
+             "logged. Write `email:token` when the token belongs to another address.")
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.TOKEN_MODAL.value,
+        "title": _plain("Test as the actor", MODAL_TEXT),
+        "submit": _plain("Replay", MODAL_TEXT),
+        "close": _plain("Cancel", MODAL_TEXT),
+        "private_metadata": ref.encode(),
+        "blocks": [
+            _section(intro, block_id(BlockId.TOKEN_INPUT, "intro")),
+            {"type": "input", "block_id": BlockId.TOKEN_INPUT.value, "label": _plain("API token", 2000),
+             "element": {"type": "plain_text_input", "action_id": ActionId.TOKEN_INPUT.value,
+                         "placeholder": _plain("ATATT…", 150)}},
+        ],
+    }
+
+
+def share_message(run: Run, permalink: str | None, markdown: str) -> Message:
+    """The support hand-off: a permalink to the thread and the redacted Markdown summary."""
+    link = f"<{permalink}|the thread>" if permalink else "the thread (no link: I could not post it)"
+    head = (f":package: Support bundle for `{escape(run.actor)}`, run `{run.run_id}`: {_glance(run)}\n"
+            f"Conversation: {link}")
+    body = clip(code_safe(markdown), MESSAGE_BUDGET - len(head), TRUNCATED)
+    chunks = _chunks(body.splitlines(), SECTION_TEXT - 8)[: MAX_BLOCKS - 1]
+    blocks = [_section(head, block_id(BlockId.SHARE, "head"))]
+    blocks += [_section(f"```{chunk}```", block_id(BlockId.SHARE, n)) for n, chunk in enumerate(chunks)]
+    return _message(f"Support bundle for {run.actor} ({run.run_id}): {permalink or ''}", blocks)
+
+
+# --- pieces ---------------------------------------------------------------------------------------
+
+
+def _glance(run: Run) -> str:
+    if run.verdict is not None:
+        outcome = run.verdict.outcome
+        return (f"{OUTCOME_GLYPHS[outcome]} *{OUTCOME_LABELS[outcome]}: {escape(run.verdict.title)}* "
+                f"({run.verdict.confidence.value})")
+    if run.interrupted:
+        return ":warning: *Interrupted* by a restart before a verdict."
+    return f"{PENDING_GLYPH} Running… {len(run.steps)} of {len(slots(run))} steps finished; see the thread."
+
+
+def _glance_text(run: Run) -> str:
+    if run.verdict is not None:
+        return f"{OUTCOME_LABELS[run.verdict.outcome]}: {run.verdict.title} ({run.verdict.confidence.value})"
+    return "interrupted" if run.interrupted else "running"
+
+
+def _status_counts(steps: Iterable[StepResult]) -> str:
+    counts: dict[StepStatus, int] = {}
+    for step in steps:
+        counts[step.status] = counts.get(step.status, 0) + 1
+    shown = (StepStatus.FAIL, StepStatus.WARN, StepStatus.ERROR)
+    return ", ".join(f"{counts[s]} {s.value}" for s in shown if counts.get(s))
+
+
+def _slot_line(slot: Slot, limit: int) -> str:
+    if slot.step is None:
+        return f"{PENDING_GLYPH} {escape(slot.title)}"
+    step = slot.step
+    line = f"{SLACK_GLYPHS[step.status]} *{escape(step.title)}*"
+    if limit and step.summary:
+        line += f": {clip(escape(step.summary), limit)}"
+    if limit and step.fix and step.status in NEEDS_DETAIL:
+        line += f"\n        ↳ _fix:_ {clip(escape(step.fix), limit)}"
+    return line
+
+
+def _fit_lines(items: Sequence[Slot]) -> list[str]:
+    """Step lines, summaries shortened (then dropped) until the message fits MESSAGE_BUDGET."""
+    for limit in (300, 120, 40, 0):
+        lines = [_slot_line(slot, limit) for slot in items]
+        if sum(len(line) + 1 for line in lines) <= MESSAGE_BUDGET:
+            return lines
+    return lines
+
+
+def _evidence_text(run: Run) -> str:
+    assert run.verdict is not None
+    steps = [s for s in (run.step(i) for i in run.verdict.decided_by) if s is not None]
+    lines: list[str] = []
+    for step in steps:
+        lines.append(f"{step.title} ({step.id}): {step.status.value} — {step.summary}")
+        for ev in step.evidence:
+            status = ev.status if ev.status is not None else "no response"
+            auth = f" (as {ev.auth})" if ev.auth != "none" else ""
+            lines.append(f"  {ev.request} → {status}{auth}")
+            lines += [f"    {' '.join(text.split())}" for text in (ev.excerpt, ev.note) if text]
+    if not lines:
+        return ""
+    head, marker = "*Decisive evidence*\n```", EVIDENCE_TRUNCATED.format(run_id=run.run_id)
+    body = clip(code_safe("\n".join(lines)), SECTION_TEXT - len(head) - 3, marker)
+    return f"{head}{body}```"
+
+
+def _extras(run: Run) -> list[dict[str, Any]]:
+    assert run.verdict is not None
+    others = [f for f in run.findings if f.cause is not run.verdict.cause]
+    blocks = []
+    if others:
+        lines = [f"• {escape(f.title)} (`{f.cause.value}`, {f.confidence.value})" for f in others]
+        blocks.append(_section(clip("*Other findings*\n" + "\n".join(lines), 1000, TRUNCATED),
+                               block_id(BlockId.VERDICT, "findings")))
+    if run.not_checked:
+        lines = [f"• {escape(n.what)}: {escape(n.why)}" for n in run.not_checked]
+        blocks.append(_section(clip("*Not checked*\n" + "\n".join(lines), 1500, TRUNCATED),
+                               block_id(BlockId.VERDICT, "not_checked")))
+    return blocks
+
+
+def _run_facts(run: Run) -> list[str]:
+    facts = [f"Run `{run.run_id}`"]
+    if run.duration_ms is not None:
+        facts.append(f"{run.duration_ms} ms")
+    if run.request.get("actor_token_given"):
+        facts.append("replayed with the actor's token")
+    if run.previous_run_id:
+        facts.append(f"re-run of `{run.previous_run_id}`")
+    return facts
+
+
+def _history_line(run: Run, link: str | None, *, with_actor: bool = False) -> str:
+    when = run.started_at.strftime("%Y-%m-%d %H:%M")
+    who = f"`{escape(run.actor)}` · " if with_actor else ""
+    thread = f" · <{link}|thread>" if link else ""
+    return f"{_glance(run)}\n        {who}{when} UTC · `{run.run_id}`{thread}"
+
+
+def _verdict_actions(ref: RunRef) -> dict[str, Any]:
+    return {"type": "actions", "block_id": block_id(BlockId.VERDICT_ACTIONS, ref.run_id),
+            "elements": [
+                _button("Re-run", ActionId.RERUN, ref, style="primary"),
+                _button("Test with the actor's token", ActionId.TEST_WITH_TOKEN, ref),
+                _button("Share with support", ActionId.SHARE, ref),
+                _button("History", ActionId.HISTORY, ref),
+            ]}
+
+
+def _mention(user: str) -> str:
+    return f"<@{user}>" if _SLACK_USER.match(user) else escape(user)
+
+
+def _plain_fallback(mrkdwn: str) -> str:
+    return re.sub(r"[*_`]|:[a-z_]+: ?", "", mrkdwn)
+
+
+# --- Block Kit primitives, with the limits of FACTS §3.1 -------------------------------------------
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def _header(text: str, bid: str) -> dict[str, Any]:
+    return {"type": "header", "block_id": bid, "text": _plain(text, HEADER_TEXT)}
+
+
+def _section(mrkdwn: str, bid: str) -> dict[str, Any]:
+    return {"type": "section", "block_id": bid,
+            "text": {"type": "mrkdwn", "text": clip(mrkdwn, SECTION_TEXT, TRUNCATED)}}
+
+
+def _context(items: Sequence[str], bid: str) -> dict[str, Any]:
+    return {"type": "context", "block_id": bid,
+            "elements": [{"type": "mrkdwn", "text": clip(" · ".join(items), CONTEXT_TEXT, TRUNCATED)}]}
+
+
+def _button(label: str, action: ActionId, ref: RunRef, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action.value, "text": _plain(label, BUTTON_TEXT),
+              "value": ref.encode()}
+    if style:
+        button["style"] = style
+    return button
+
+
+def _chunks(lines: Sequence[str], limit: int = SECTION_TEXT) -> list[str]:
+    """Lines packed into texts of at most `limit` characters (a longer line is clipped)."""
+    chunks: list[str] = []
+    current = ""
+    for line in (clip(raw, limit, TRUNCATED) for raw in lines):
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    return [*chunks, current] if current else chunks
+
+
+def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
+    if len(blocks) > MAX_BLOCKS:
+        blocks = [*blocks[: MAX_BLOCKS - 1], _section(TRUNCATED, "truncated")]
+    return {"text": clip(escape(text), FALLBACK_TEXT, TRUNCATED), "blocks": blocks}

@@ -1,0 +1,130 @@
+"""The HTTP layer on its own, through httpx.MockTransport: retries, guard, redirects, redaction."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+
+from bot.atlassian import Atlassian, Auth, RequestFailed, Role
+from bot.config import Secret, Settings
+from bot.errors import HostNotAllowed
+
+SETTINGS = Settings.load({
+    "ATLASSIAN_SITE_URL": "https://acme.atlassian.net",
+    "ATLASSIAN_EMAIL": "bot@acme.com", "ATLASSIAN_API_TOKEN": "BOT-TOKEN-1234",
+    "ATLASSIAN_ORG_API_KEY": "ORG-KEY-5678",
+})
+
+
+class Recorder:
+    def __init__(self, *responses: httpx.Response) -> None:
+        self.responses = list(responses)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.responses.pop(0) if len(self.responses) > 1 else self.responses[0]
+
+
+def client(rec: Recorder, **kwargs: object) -> Atlassian:
+    return Atlassian(SETTINGS, transport=httpx.MockTransport(rec), **kwargs)  # type: ignore[arg-type]
+
+
+async def test_429_is_retried_after_retry_after_and_403_never() -> None:
+    rec = Recorder(httpx.Response(429, headers={"Retry-After": "0"}), httpx.Response(200, json={"ok": 1}))
+    async with client(rec) as http:
+        reply = await http.call(Role.SITE, "GET", "/wiki/rest/api/space")
+    assert reply.status == 200 and len(rec.requests) == 2
+    assert "retr" in (reply.evidence.note or "")
+    rec = Recorder(httpx.Response(403, text="nope"))
+    async with client(rec) as http:
+        assert (await http.call(Role.SITE, "GET", "/wiki/rest/api/space")).status == 403
+    assert len(rec.requests) == 1
+
+
+async def test_retries_are_bounded_and_long_waits_are_not_taken() -> None:
+    rec = Recorder(httpx.Response(503, headers={"Retry-After": "0"}))
+    async with client(rec) as http:
+        assert (await http.call(Role.SITE, "GET", "/x")).status == 503
+    assert len(rec.requests) == 3
+    rec = Recorder(httpx.Response(429, headers={"Retry-After": "3600"}))
+    async with client(rec) as http:
+        assert (await http.call(Role.SITE, "GET", "/x")).status == 429
+    assert len(rec.requests) == 1
+
+
+async def test_credentials_by_role() -> None:
+    rec = Recorder(httpx.Response(200))
+    async with client(rec) as http:
+        await http.call(Role.SITE, "GET", "/a", auth=Auth.INSPECTOR)
+        await http.call(Role.API, "GET", "/admin/v1/orgs", auth=Auth.ORG_KEY)
+        await http.call(Role.STATUS, "GET", "/api/v2/summary.json")
+        with pytest.raises(HostNotAllowed):
+            await http.call(Role.STATUS, "GET", "/api/v2/summary.json", auth=Auth.INSPECTOR)
+        with pytest.raises(ValueError):
+            await http.call(Role.SITE, "GET", "/a", auth=Auth.ORG_KEY)  # the org key is for admin APIs only
+    site, admin, status = rec.requests
+    assert site.headers["authorization"] == "Basic " + base64.b64encode(b"bot@acme.com:BOT-TOKEN-1234").decode()
+    assert admin.headers["authorization"] == "Bearer ORG-KEY-5678"
+    assert "authorization" not in status.headers and status.url.host == "confluence.status.atlassian.com"
+
+
+@pytest.mark.parametrize("url", ["https://evil.example.com/wiki", "https://acme.atlassian.net@evil.example.com/",
+                                 "http://acme.atlassian.net/wiki"])
+async def test_foreign_urls_are_refused_before_sending(url: str) -> None:
+    rec = Recorder(httpx.Response(200))
+    async with client(rec, actor_token=Secret("ACTOR-TOK-9"), actor_email="a@acme.com") as http:
+        with pytest.raises(HostNotAllowed):
+            await http.call(Role.SITE, "GET", url, auth=Auth.ACTOR)
+    assert rec.requests == []
+
+
+async def test_redirects_are_not_followed() -> None:
+    rec = Recorder(httpx.Response(302, headers={"Location": "https://evil.example.com/steal"}))
+    async with client(rec) as http:
+        reply = await http.call(Role.SITE, "GET", "/wiki", auth=Auth.INSPECTOR)
+    assert reply.status == 302 and len(rec.requests) == 1
+
+
+async def test_only_reads_are_sent() -> None:
+    rec = Recorder(httpx.Response(200))
+    async with client(rec) as http:
+        await http.call(Role.API, "POST", "/admin/v2/orgs/o/directories/-/users/search", auth=Auth.ORG_KEY, json={})
+        for method, path in [("DELETE", "/users/x/manage/api-tokens/1"), ("POST", "/wiki/rest/api/content"),
+                             ("PUT", "/wiki/rest/api/content/1")]:
+            with pytest.raises(ValueError, match="only reads"):
+                await http.call(Role.SITE, method, path)
+    assert len(rec.requests) == 1
+
+
+async def test_evidence_is_redacted() -> None:
+    token = "ACTOR-TOKEN-abcdef"
+    encoded = base64.b64encode(f"a@acme.com:{token}".encode()).decode()
+    echo = f"you sent Basic {encoded} and {token} and BOT-TOKEN-1234"
+    rec = Recorder(httpx.Response(401, text=echo))
+    async with client(rec, actor_token=Secret(token), actor_email="a@acme.com") as http:
+        reply = await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.ACTOR,
+                                params={"q": token})
+    text = str(reply.evidence.to_dict())
+    assert token not in text and encoded not in text and "BOT-TOKEN-1234" not in text
+    assert reply.evidence.auth == "actor" and reply.evidence.status == 401
+
+
+async def test_no_response_becomes_request_failed_with_evidence() -> None:
+    def boom(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    async with Atlassian(SETTINGS, transport=httpx.MockTransport(boom)) as http:
+        with pytest.raises(RequestFailed) as err:
+            await http.call(Role.SITE, "GET", "/_edge/tenant_info")
+    assert err.value.evidence.status is None and "ConnectError" in str(err.value)
+
+
+async def test_deadline_stops_requests() -> None:
+    rec = Recorder(httpx.Response(200))
+    async with client(rec, deadline_s=0) as http:
+        with pytest.raises(RequestFailed, match="timed out"):
+            await http.call(Role.SITE, "GET", "/x")
+    assert rec.requests == []

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import Secret, Settings, color_wanted
+from bot.errors import ConfigError
+
+
+def test_environment_wins_over_dotenv_and_empty_means_unset(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("ATLASSIAN_SITE_URL=https://from-file.atlassian.net\nATLASSIAN_EMAIL=file@acme.com\n"
+                      "ATLASSIAN_ORG_ID=org-from-file\n")
+    settings = Settings.load({"ATLASSIAN_SITE_URL": "https://env.atlassian.net", "ATLASSIAN_ORG_ID": "  "},
+                             dotenv)
+    assert settings.site_url == "https://env.atlassian.net"
+    assert settings.email == "file@acme.com"
+    assert settings.org_id == "org-from-file"  # the empty env value did not erase the file's
+
+
+def test_defaults() -> None:
+    settings = Settings.load({})
+    assert settings.api_url == "https://api.atlassian.com"
+    assert settings.status_url == "https://confluence.status.atlassian.com"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.port == 3000 and settings.database_path == "confluence-check.db"
+    assert settings.allowed_slack_users == frozenset()
+
+
+def test_secret_is_masked_everywhere_but_reveal() -> None:
+    s = Secret("tok-123456")
+    assert "tok-123456" not in repr(s) and "tok-123456" not in str(s) and "tok-123456" not in f"{s}"
+    assert s.reveal() == "tok-123456"
+    settings = Settings.load({"ATLASSIAN_API_TOKEN": "tok-123456"})
+    assert "tok-123456" not in repr(settings)
+
+
+@pytest.mark.parametrize("name,value", [("ATLASSIAN_SITE_URL", "acme.atlassian.net"),
+                                        ("ATLASSIAN_API_URL", "ftp://x"),
+                                        ("ATLASSIAN_SITE_URL", "https://user:pw@acme.atlassian.net"),
+                                        ("PORT", "eighty")])
+def test_malformed_settings_name_the_setting(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.load({name: value})
+
+
+def test_require_names_every_missing_setting() -> None:
+    with pytest.raises(ConfigError) as err:
+        Settings.load({}).require("ATLASSIAN_SITE_URL", "SLACK_BOT_TOKEN")
+    assert "ATLASSIAN_SITE_URL" in str(err.value) and "SLACK_BOT_TOKEN" in str(err.value)
+    Settings.load({"ATLASSIAN_SITE_URL": "https://a.atlassian.net"}).require("ATLASSIAN_SITE_URL")
+
+
+def test_allow_lists_are_parsed() -> None:
+    s = Settings.load({"ALLOWED_SLACK_USERS": "U1, U2,,", "ALLOWED_SLACK_CHANNELS": "C9"})
+    assert s.allowed_slack_users == {"U1", "U2"} and s.allowed_slack_channels == {"C9"}
+
+
+def test_color_only_on_a_tty_without_no_color() -> None:
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    assert color_wanted(Tty(), {}) is True
+    assert color_wanted(Tty(), {"NO_COLOR": "1"}) is False
+    assert color_wanted(object(), {}) is False
