@@ -21,7 +21,7 @@ from bot.atlassian import Atlassian, RequestFailed
 from bot.config import Settings
 from bot.errors import HostNotAllowed
 from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
-from bot.probes import NEED_REASON, REGISTRY, ProbeContext, ProbeSpec, has_need
+from bot.probes import NEED_REASON, NOT_NEEDED, REGISTRY, ProbeContext, ProbeSpec, has_need
 from bot.request import CheckRequest
 
 PROBE_TIMEOUT_S = 25.0
@@ -188,7 +188,8 @@ def _insert_ordered(steps: list[StepResult], result: StepResult, order: dict[str
 
 
 def _not_checked(steps: list[StepResult]) -> list[NotChecked]:
-    return [NotChecked(what=s.title, why=s.summary) for s in steps if s.status is StepStatus.SKIP]
+    return [NotChecked(what=s.title, why=s.summary) for s in steps
+            if s.status is StepStatus.SKIP and not s.summary.startswith(NOT_NEEDED)]
 
 
 def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:

@@ -6,11 +6,11 @@ probes it depends on. (An explicit list, so no import sorter can reorder the cha
 
 import importlib
 
-from bot.probes.registry import NEED_REASON, REGISTRY, Need, ProbeContext, ProbeSpec, has_need, probe
+from bot.probes.registry import NEED_REASON, NOT_NEEDED, REGISTRY, Need, ProbeContext, ProbeSpec, has_need, probe
 
 LAYERS = ("site", "platform", "inspector", "report", "identity", "credential", "replay", "policy", "product",
           "content")
 for _layer in LAYERS:
     importlib.import_module(f"bot.probes.{_layer}")
 
-__all__ = ["LAYERS", "NEED_REASON", "REGISTRY", "Need", "ProbeContext", "ProbeSpec", "has_need", "probe"]
+__all__ = ["LAYERS", "NEED_REASON", "NOT_NEEDED", "REGISTRY", "Need", "ProbeContext", "ProbeSpec", "has_need", "probe"]

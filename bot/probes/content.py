@@ -10,18 +10,19 @@ from typing import Any
 
 from bot.atlassian import Auth, Role
 from bot.model import CauseCode, Confidence, StepResult
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.registry import NEED_REASON, Need, ProbeContext, probe
 from bot.request import page_id_of, space_key_of
 
 _MAX_PAGES = 5
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-@probe("content.space", title="Actor may use the space", needs={Need.SPACE, Need.INSPECTOR},
-       after=("identity.lookup",), wait_for=("product.groups",))
+@probe("content.space", title="Actor may use the space", needs={Need.INSPECTOR},
+       after=("identity.lookup", "inspector.site_login"), wait_for=("product.groups",))
 async def content_space(ctx: ProbeContext) -> StepResult:
-    key = space_key_of(ctx.request)
-    assert key is not None
+    key = space_key_of(ctx.request) or await _space_of_page(ctx)
+    if key is None:
+        return ctx.skipped(NEED_REASON[Need.SPACE])
     # §2.4: v2 spaces by key gives the numeric id the permissions route needs
     reply = await ctx.call(Role.SITE, "GET", "/wiki/api/v2/spaces", auth=Auth.INSPECTOR, params={"keys": key})
     body = reply.json()
@@ -47,6 +48,18 @@ async def content_space(ctx: ProbeContext) -> StepResult:
             f"Space {key} grants {' / '.join(missing)} neither to the account nor to any of its groups.",
             space_permissions_page=ctx.facts["space_permissions_page"]))
     return ctx.passed(f"space {key}: {', '.join(needed)} granted")
+
+
+async def _space_of_page(ctx: ProbeContext) -> str | None:
+    """The space of the page the endpoint names, read as the bot (§2.3 content, expand=space)."""
+    page_id = page_id_of(ctx.request)
+    if page_id is None:
+        return None
+    reply = await ctx.call(Role.SITE, "GET", f"/wiki/rest/api/content/{page_id}", auth=Auth.INSPECTOR,
+                           params={"expand": "space"})
+    body = reply.json()
+    space = body.get("space") if reply.status == 200 and isinstance(body, dict) else None
+    return space.get("key") if isinstance(space, dict) else None
 
 
 async def _permissions(ctx: ProbeContext, space_id: str) -> list[dict[str, Any]] | None:
@@ -78,7 +91,7 @@ def _granted(perms: list[dict[str, Any]], principals: set[str], operation: str) 
 
 
 @probe("content.page", title="No page restriction blocks the actor", needs={Need.PAGE, Need.INSPECTOR},
-       after=("identity.lookup",), wait_for=("content.space",))
+       after=("identity.lookup", "inspector.site_login"), wait_for=("content.space",))
 async def content_page(ctx: ProbeContext) -> StepResult:
     page_id = page_id_of(ctx.request)
     failing = ctx.request.failing

@@ -56,7 +56,8 @@ def _judge_live(ctx: ProbeContext, tokens: list[dict[str, Any]], live: list[dict
             f"The account's valid token(s) {labels} have never been used, yet the call fails with "
             f"{reported}: the failing request is not presenting that token as Basic email:token to a URL "
             "that accepts it (a missing or malformed Authorization header, another token, or a scoped "
-            "token on the site URL)."))
+            "token on the site URL)." + ("" if ctx.request.actor_secret else
+                                          " Replaying with the actor's token (--actor-token-stdin) tells which.")))
     return ctx.warned(f"{desc}; none ever used: {labels}")
 
 

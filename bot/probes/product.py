@@ -64,10 +64,10 @@ async def _role_assignments(ctx: ProbeContext, org: str, account_id: str) -> lis
 
 
 @probe("product.access_by_email", title="Confluence says the account has access", needs={Need.INSPECTOR},
-       after=("site.tenant",), wait_for=("identity.lookup",))
+       after=("site.tenant", "inspector.site_login"), wait_for=("identity.lookup",))
 async def product_access_by_email(ctx: ProbeContext) -> StepResult:
     if ctx.settings.org_api_key is not None and ctx.facts.get("org_id"):
-        return ctx.skipped("not needed: ATLASSIAN_ORG_API_KEY is set and the admin API's role assignments decide")
+        return ctx.not_needed("ATLASSIAN_ORG_API_KEY is set and the admin API's role assignments decide")
     email = ctx.facts.get("actor_email") or (ctx.request.actor if "@" in ctx.request.actor else None)
     if not email:
         return ctx.skipped("the actor's email is unknown (give an email address, or set ATLASSIAN_ORG_API_KEY)")
@@ -85,13 +85,16 @@ async def product_access_by_email(ctx: ProbeContext) -> StepResult:
         return ctx.failed(f"{email} is not a valid account email here", ctx.finding(
             CauseCode.ACTOR_NOT_FOUND, Confidence.LIKELY, f"Confluence lists {email} as an invalid email."))
     if email in lowered:
+        # Without the admin API a deactivated or suspended account looks the same here, so `likely`.
         return ctx.failed(f"{email} has no access to Confluence on this site", ctx.finding(
-            CauseCode.NO_CONFLUENCE_ACCESS, Confidence.CONFIRMED,
-            f"Confluence's check-access-by-email lists {email} among the emails without access to this site."))
+            CauseCode.NO_CONFLUENCE_ACCESS, Confidence.LIKELY,
+            f"Confluence's check-access-by-email lists {email} among the emails without access to this site "
+            "(a deactivated or suspended account would be listed too: ATLASSIAN_ORG_API_KEY tells them apart)."))
     return ctx.passed(f"{email} has Confluence access")
 
 
-@probe("product.groups", title="Actor's groups", needs={Need.INSPECTOR}, after=("identity.lookup",))
+@probe("product.groups", title="Actor's groups", needs={Need.INSPECTOR},
+       after=("identity.lookup", "inspector.site_login"))
 async def product_groups(ctx: ProbeContext) -> StepResult:
     account_id = ctx.facts["account_id"]
     # §2.3: v1 memberof — GroupArrayWithLinks

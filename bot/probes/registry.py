@@ -54,6 +54,8 @@ def has_need(need: Need, settings: Settings, request: CheckRequest) -> bool:
     }[need]
 
 
+NOT_NEEDED = "not needed: "
+
 ProbeFn = Callable[["ProbeContext"], Awaitable[StepResult]]
 
 
@@ -129,6 +131,10 @@ class ProbeContext:
 
     def skipped(self, why: str) -> StepResult:
         return StepResult(self.spec.id, self.spec.title, StepStatus.SKIP, why, evidence=tuple(self.evidence))
+
+    def not_needed(self, why: str) -> StepResult:
+        """A skip that leaves no gap: another probe answers the question (kept out of 'Not checked')."""
+        return self.skipped(f"{NOT_NEEDED}{why}")
 
     def errored(self, how: str) -> StepResult:
         return StepResult.errored(self.spec.id, self.spec.title, how, tuple(self.evidence))

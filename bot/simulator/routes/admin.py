@@ -1,0 +1,222 @@
+"""The admin side of the API listener: organization admin API (`/admin/...`) and the
+user-management API (`/users/{account_id}/manage/...`), both behind `Authorization: Bearer
+<org API key>` (FACTS §2.6, §2.7, §8 A5, §8 A9). Shapes live in `admin_shapes`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.simulator import bodies
+from bot.simulator.credentials import AuthKind, parse_authorization
+from bot.simulator.routes import admin_shapes as shapes
+from bot.simulator.routes.common import read_json
+from bot.simulator.runtime import RUNTIME
+from bot.simulator.state import User, World
+
+
+@dataclass(frozen=True)
+class AdminContext:
+    request: web.Request
+    world: World
+    api_url: str
+    params: dict[str, str]
+
+
+AdminHandler = Callable[[AdminContext], Awaitable[web.Response]]
+
+
+def _error(status: int, code: str, title: str, detail: str) -> web.Response:
+    return bodies.raw(shapes.api_error(status, code, title, detail), status=status)
+
+
+def _unauthenticated() -> web.Response:
+    # FACTS §8 A9: ADMIN-UAM-401-1 Unauthenticated; Basic user tokens get 401 too [R].
+    return _error(401, "ADMIN-UAM-401-1", "Unauthenticated",
+                  "The request is not authenticated: send a valid organization API key as a Bearer token.")
+
+
+def _org_not_found() -> web.Response:
+    return _error(404, "ADMIN-UAM-404-2", "Organization not found", "No organization with this id.")  # §8 A9
+
+
+def _user_not_found(account_id: str) -> web.Response:
+    return _error(404, "ADMIN-UAM-404-1", "Not Found", f"No user with account id {account_id}.")  # code [I]
+
+
+def _links() -> dict[str, None]:
+    return {"self": None, "prev": None, "next": None}  # cursor strings, none here (FACTS §8 A5a)
+
+
+def _list_param(request: web.Request, name: str) -> list[str]:
+    return [v for raw in request.query.getall(name, []) for v in raw.split(",") if v]
+
+
+# -- org, policies ------------------------------------------------------------------------------
+
+async def list_orgs(ctx: AdminContext) -> web.Response:
+    org = shapes.org_json(ctx.world.org, ctx.api_url)
+    return bodies.json_response({"data": [org], "links": {"self": f"{ctx.api_url}/admin/v1/orgs", "prev": None,
+                                                           "next": None}})
+
+
+async def get_org(ctx: AdminContext) -> web.Response:
+    return bodies.json_response({"data": shapes.org_json(ctx.world.org, ctx.api_url)})
+
+
+async def list_policies(ctx: AdminContext) -> web.Response:
+    wanted = ctx.request.query.get("type")
+    data = [shapes.policy_json(ctx.world, p, ctx.api_url) for p in ctx.world.policies
+            if wanted is None or p.type == wanted]
+    return bodies.json_response({"data": data, "links": _links()})
+
+
+async def get_policy(ctx: AdminContext) -> web.Response:
+    policy = next((p for p in ctx.world.policies if p.id == ctx.params["policy"]), None)
+    if policy is None:
+        return _error(404, "ADMIN-UAM-404-1", "Not Found", "No policy with this id.")  # code [I]
+    return bodies.json_response({"data": shapes.policy_json(ctx.world, policy, ctx.api_url)})
+
+
+# -- directory users ----------------------------------------------------------------------------
+
+async def search_users(ctx: AdminContext) -> web.Response:
+    """FACTS §8 A5a; `searchTerm` with `emails` → 400."""
+    ok, body = await read_json(ctx.request)
+    if not ok or not isinstance(body, dict | None):
+        return _error(400, "ADMIN-UAM-400-1", "Bad Request", "The body must be a JSON object.")  # code [I]
+    body = body or {}
+    if body.get("searchTerm") and body.get("emails"):
+        return _error(400, "ADMIN-UAM-400-1", "Bad Request", "searchTerm and emails cannot be used together.")
+    expand = set(body.get("expand") or [])
+    limit = body.get("limit") if isinstance(body.get("limit"), int) else 50
+    users = [u for u in ctx.world.users if _matches(ctx.world, u, body)][:limit]
+    data = [shapes.directory_user(ctx.world, u, expand, ctx.api_url) for u in users]
+    return bodies.json_response({"data": data, "links": _links()})
+
+
+def _matches(world: World, user: User, body: dict[str, Any]) -> bool:
+    emails = {e.casefold() for e in body.get("emails") or []}
+    term = str(body.get("searchTerm") or "").casefold()
+    roles = set(world.confluence_roles(user)) | set(user.platform_roles)
+    checks = [
+        not body.get("accountIds") or user.account_id in body["accountIds"],
+        not emails or user.email.casefold() in emails,
+        not term or term in user.name.casefold() or term in user.email.casefold(),
+        not body.get("accountStatus") or user.account_status in body["accountStatus"],
+        not body.get("membershipStatus") or user.membership_status in body["membershipStatus"],
+        not body.get("status") or user.composite_status in body["status"],
+        not body.get("claimStatus") or user.claim_status == body["claimStatus"],
+        not body.get("roleIds") or bool(roles & set(body["roleIds"])),
+        not body.get("resourceIds")
+        or (world.cloud_ari() in body["resourceIds"] and bool(world.confluence_roles(user))),
+        not body.get("groupIds") or any(g.id in body["groupIds"] for g in world.groups_of(user)),
+        not body.get("emailDomains") or user.email.rsplit("@", 1)[-1].casefold() in
+        {d.casefold() for d in body["emailDomains"]},
+    ]
+    return all(checks)
+
+
+async def get_user(ctx: AdminContext) -> web.Response:
+    user = ctx.world.user_by_id(ctx.params["account"])
+    if user is None:
+        return _user_not_found(ctx.params["account"])
+    data = shapes.directory_user(ctx.world, user, {"platformRoles"}, ctx.api_url)
+    return bodies.json_response({"data": data})
+
+
+async def get_role_assignments(ctx: AdminContext) -> web.Response:
+    """FACTS §8 A5c, with the `resourceIds`/`resourceOwners`/`roleIds` filters."""
+    user = ctx.world.user_by_id(ctx.params["account"])
+    if user is None:
+        return _user_not_found(ctx.params["account"])
+    ids, owners = _list_param(ctx.request, "resourceIds"), _list_param(ctx.request, "resourceOwners")
+    role_ids = set(_list_param(ctx.request, "roleIds"))
+    data = [a for a in shapes.role_assignments(ctx.world, user)
+            if (not ids or a["resourceId"] in ids) and (not owners or a["resourceOwner"] in owners)
+            and (not role_ids or role_ids & set(a["roles"]))]
+    return bodies.json_response({"data": data, "links": _links()})
+
+
+# -- user management (managed accounts only, FACTS §2.7) ----------------------------------------
+
+def _managed_user(ctx: AdminContext) -> User | web.Response:
+    user = ctx.world.user_by_id(ctx.params["account"])
+    if user is None:
+        return _user_not_found(ctx.params["account"])
+    if user.claim_status != "managed":
+        # "Only managed accounts" (FACTS §2.7); the status for others is not documented → 403 [I].
+        return _error(403, "ADMIN-UAM-403-1", "Forbidden", "This account is not managed by your organization.")
+    return user
+
+
+async def list_api_tokens(ctx: AdminContext) -> web.Response:
+    user = _managed_user(ctx)
+    if isinstance(user, web.Response):
+        return user
+    return bodies.json_response(shapes.api_tokens_json(user))
+
+
+async def get_profile(ctx: AdminContext) -> web.Response:
+    user = _managed_user(ctx)
+    if isinstance(user, web.Response):
+        return user
+    return bodies.json_response(shapes.profile_json(user))
+
+
+_ORG = r"^/admin/v1/orgs/(?P<org>[^/]+)"
+_DIR = r"^/admin/v2/orgs/(?P<org>[^/]+)/directories/(?P<dir>[^/]+)/users"
+ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
+    ("GET", r"^/admin/v1/orgs$", list_orgs),
+    ("GET", _ORG + r"$", get_org),
+    ("GET", _ORG + r"/policies$", list_policies),
+    ("GET", _ORG + r"/policies/(?P<policy>[^/]+)$", get_policy),
+    ("POST", _DIR + r"/search$", search_users),
+    ("GET", _DIR + r"/(?P<account>[^/]+)$", get_user),
+    ("GET", _DIR + r"/(?P<account>[^/]+)/role-assignments$", get_role_assignments),
+    ("GET", r"^/users/(?P<account>[^/]+)/manage/api-tokens$", list_api_tokens),
+    ("GET", r"^/users/(?P<account>[^/]+)/manage/profile$", get_profile),
+)
+
+
+def _route(method: str, path: str) -> tuple[AdminHandler, dict[str, str]] | web.Response:
+    path_known = False
+    for route_method, pattern, handler in ROUTES:
+        found = re.match(pattern, path)
+        if found is None:
+            continue
+        if route_method == method or (method == "HEAD" and route_method == "GET"):
+            return handler, found.groupdict()
+        path_known = True
+    if path_known:
+        return bodies.raw('{"code":405,"message":"Method Not Allowed"}', status=405)  # ProxyError [I]
+    return bodies.raw(bodies.GATEWAY_NOT_FOUND_BODY, status=404)
+
+
+def _scope_error(world: World, params: dict[str, str]) -> web.Response | None:
+    if "org" in params and params["org"] != world.org.id:
+        return _org_not_found()
+    if "dir" in params and params["dir"] not in ("-", world.org.directory_id):
+        return _error(404, "ADMIN-UAM-404-1", "Not Found", "No directory with this id.")  # code [I]
+    return None
+
+
+async def handle_admin(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    world = runtime.world
+    routed = _route(request.method, request.path)
+    if isinstance(routed, web.Response):
+        return routed
+    presented = parse_authorization(request.headers.get("Authorization"))
+    if presented.kind is not AuthKind.BEARER or not presented.bearer or not world.is_org_key(presented.bearer):
+        return _unauthenticated()
+    handler, params = routed
+    failure = _scope_error(world, params)
+    if failure is not None:
+        return failure
+    return await handler(AdminContext(request, world, runtime.api_url, params))

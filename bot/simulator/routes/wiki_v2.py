@@ -1,0 +1,141 @@
+"""Confluence REST v2 (`/wiki/api/v2/...`) after the "Can use" gate: spaces, space permissions,
+pages, check-access-by-email and users-bulk (FACTS §2.4, §8 A6). "Not visible" is a 404 here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from bot.simulator import bodies
+from bot.simulator.routes.common import Family, WikiContext, WikiRoute, read_json
+from bot.simulator.state import Page, Space, User
+
+_CREATED_AT = "2025-01-15T09:00:00.000Z"  # fixed: the world does not model history
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Space permission operation → v2 operation.targetType (FACTS §2.4; mapping [I]).
+_TARGET = {"read": "space", "create": "page", "delete": "page", "administer": "space",
+           "export": "space", "restrict_content": "space"}
+
+
+def space_v2(ctx: WikiContext, space: Space) -> dict[str, Any]:
+    """`Space` fields of FACTS §2.4."""
+    author = next((p.principal.id for p in space.permissions if p.principal.type == "user"), None)
+    out: dict[str, Any] = {
+        "id": space.id, "key": space.key, "name": space.name, "type": space.type, "status": "current",
+        "authorId": author, "createdAt": _CREATED_AT, "homepageId": ctx.world.homepage_id(space),
+        "spaceOwnerId": author, "description": None, "icon": None,
+        "_links": {"webui": f"/spaces/{space.key}"},
+    }
+    if ctx.query("include-operations") == "true":
+        ops = sorted(ctx.world.space_operations(ctx.viewer, space))
+        out["operations"] = [{"operation": op, "targetType": _TARGET[op]} for op in ops]
+    return out
+
+
+def page_v2(ctx: WikiContext, page: Page) -> dict[str, Any]:
+    space = ctx.world.space_by_key(page.space_key)
+    assert space is not None
+    return {
+        "id": page.id, "status": "current", "title": page.title, "spaceId": space.id,
+        "parentId": None, "parentType": None, "position": 0, "authorId": None, "ownerId": None,
+        "createdAt": _CREATED_AT,
+        "version": {"number": 1, "message": "", "minorEdit": False, "createdAt": _CREATED_AT},
+        "_links": {"webui": f"/spaces/{space.key}/pages/{page.id}",
+                   "editui": f"/pages/resumedraft.action?draftId={page.id}", "tinyui": f"/x/{page.id}"},
+    }
+
+
+def user_v2(user: User) -> dict[str, Any]:
+    """users-bulk item (FACTS §2.4)."""
+    return {
+        "accountId": user.account_id, "accountType": user.account_type, "accountStatus": user.account_status,
+        "displayName": user.name, "email": user.email, "publicName": user.name,
+        "profilePicture": {"path": f"/wiki/aa-avatar/{user.account_id}", "width": 48, "height": 48, "isDefault": False},
+        "timeZone": "Etc/UTC", "isExternalCollaborator": False,
+    }
+
+
+def _visible_space(ctx: WikiContext) -> Space | None:
+    space = ctx.world.space_by_id(ctx.params["id"])
+    return space if space is not None and ctx.world.can_view_space(ctx.viewer, space) else None
+
+
+async def spaces_list(ctx: WikiContext) -> web.Response:
+    keys = {k.casefold() for k in ctx.query_list("keys")}
+    ids = set(ctx.query_list("ids"))
+    spaces = [s for s in ctx.world.spaces if ctx.world.can_view_space(ctx.viewer, s)
+              and (not keys or s.key.casefold() in keys) and (not ids or s.id in ids)]
+    return bodies.json_response({"results": [space_v2(ctx, s) for s in spaces], "_links": {"base": ctx.wiki_base}})
+
+
+async def space_get(ctx: WikiContext) -> web.Response:
+    space = _visible_space(ctx)
+    if space is None:
+        return bodies.v2_named_not_found("space", ctx.params["id"])
+    return bodies.json_response(space_v2(ctx, space))
+
+
+async def space_permissions(ctx: WikiContext) -> web.Response:
+    """Who holds what (FACTS §2.4); the caller must be able to view the space."""
+    space = _visible_space(ctx)
+    if space is None:
+        return bodies.v2_named_not_found("space", ctx.params["id"])
+    results = []
+    for index, perm in enumerate(space.permissions):
+        principal_id = perm.principal.id
+        if perm.principal.type == "group":
+            group = ctx.world.group(principal_id)
+            principal_id = group.id if group else principal_id
+        results.append({"id": f"{space.id}{index:04d}", "principal": {"type": perm.principal.type, "id": principal_id},
+                        "operation": {"key": perm.operation, "targetType": _TARGET[perm.operation]}})
+    return bodies.json_response({"results": results, "_links": {"base": ctx.wiki_base}})
+
+
+async def page_get(ctx: WikiContext) -> web.Response:
+    page = ctx.world.page_by_id(ctx.params["id"])
+    if page is None or not ctx.world.can_read_page(ctx.viewer, page):
+        return bodies.v2_named_not_found("page", ctx.params["id"])
+    return bodies.json_response(page_v2(ctx, page))
+
+
+async def check_access_by_email(ctx: WikiContext) -> web.Response:
+    """FACTS §8 A6: 1–100 emails → `emailsWithoutAccess`, `invalidEmails` (the documented fields only)."""
+    ok, body = await read_json(ctx.request)
+    emails = body.get("emails") if ok and isinstance(body, dict) else None
+    if not isinstance(emails, list) or not 1 <= len(emails) <= 100 or not all(isinstance(e, str) for e in emails):
+        return bodies.v2_bad_request("emails must hold 1 to 100 addresses")
+    invalid = [e for e in emails if not _EMAIL.match(e)]
+    without = []
+    for email in emails:
+        if email in invalid:
+            continue
+        user = ctx.world.user_by_email(email)
+        if user is None or not ctx.world.has_confluence_access(user):
+            without.append(email)
+    return bodies.json_response({"emailsWithoutAccess": without, "invalidEmails": invalid})
+
+
+async def users_bulk(ctx: WikiContext) -> web.Response:
+    """FACTS §8 A6: `accountIds` 1–250; unknown ids are left out."""
+    ok, body = await read_json(ctx.request)
+    ids = body.get("accountIds") if ok and isinstance(body, dict) else None
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 250:
+        return bodies.v2_bad_request("accountIds must hold 1 to 250 ids")
+    users = [u for u in (ctx.world.user_by_id(str(i)) for i in ids) if u is not None]
+    return bodies.json_response({"results": [user_v2(u) for u in users], "_links": {"base": ctx.wiki_base}})
+
+
+_P = r"^/wiki/api/v2"
+V2_ROUTES: tuple[WikiRoute, ...] = (
+    WikiRoute("v2.spaces", "GET", _P + r"/spaces$", spaces_list, Family.V2),
+    WikiRoute("v2.space", "GET", _P + r"/spaces/(?P<id>[^/]+)$", space_get, Family.V2),
+    WikiRoute("v2.space.permissions", "GET", _P + r"/spaces/(?P<id>[^/]+)/permissions$", space_permissions,
+              Family.V2),
+    WikiRoute("v2.page", "GET", _P + r"/pages/(?P<id>[^/]+)$", page_get, Family.V2),
+    WikiRoute("v2.check-access-by-email", "POST", _P + r"/user/access/check-access-by-email$",
+              check_access_by_email, Family.V2, anonymous=False),
+    WikiRoute("v2.users-bulk", "POST", _P + r"/users-bulk$", users_bulk, Family.V2, anonymous=False),
+)

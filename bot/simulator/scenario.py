@@ -1,0 +1,249 @@
+"""Scenario files: loading, strict validation and the bundled catalogue.
+
+A scenario is one JSON file (`scenarios/<name>.json`): the world the simulator serves, the bot's
+own settings, the user's input and the expected verdict. Unknown keys anywhere are an error
+naming the key and the file, so a typo never silently changes a world.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import types
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from bot.model import CauseCode, Confidence, Outcome
+from bot.simulator.state import World, parse_time
+
+SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
+INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str}
+EXPECT_KEYS = ("cause", "confidence", "outcome", "exit")
+_TOP_REQUIRED = ("name", "title", "description", "world", "input", "expect")
+_TOP_OPTIONAL = ("tour", "settings")
+_EXIT = {Outcome.OK: 0, Outcome.PROBLEM: 1, Outcome.INCONCLUSIVE: 2}  # DESIGN.md: exit status of check
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names the file and the key."""
+
+
+class UnknownScenario(ScenarioError, KeyError):
+    """No bundled scenario has that name (also a KeyError, for callers that look names up)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    description: str
+    tour: bool
+    world: World  # the template; SimulatorServer serves a deep copy
+    settings: dict[str, str]
+    input: dict[str, Any]
+    expect: dict[str, Any]
+    source: str  # file the scenario came from, for messages
+
+
+def scenarios_dir() -> Path:
+    return Path(str(resources.files("bot.simulator").joinpath("scenarios")))
+
+
+def list_scenarios() -> list[Scenario]:
+    """Every bundled scenario, sorted by name; raises ScenarioError for a broken file."""
+    return [load_scenario(p) for p in sorted(scenarios_dir().glob("*.json"))]
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A bundled scenario by name, or any scenario file by path; raises ScenarioError."""
+    path = Path(name_or_path)
+    if not (isinstance(name_or_path, Path) or path.suffix == ".json" or len(path.parts) > 1):
+        path = scenarios_dir() / f"{name_or_path}.json"
+        if not path.is_file():
+            known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.json")))
+            raise UnknownScenario(f"unknown scenario {name_or_path!r}; bundled: {known}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read scenario: {exc}") from None
+    return scenario_from_dict(data, source=str(path), stem=path.stem)
+
+
+def scenario_from_dict(data: Any, source: str = "<dict>", stem: str | None = None) -> Scenario:
+    """Validate and build a Scenario; raises ScenarioError naming `source` and the key."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: a scenario must be a JSON object")
+    _check_keys(data, _TOP_REQUIRED, _TOP_OPTIONAL, "the top level", source)
+    for key in ("name", "title", "description"):
+        _expect_type(data[key], str, key, source)
+    if stem is not None and data["name"] != stem:
+        raise ScenarioError(f"{source}: name {data['name']!r} must equal the file name {stem!r}")
+    world = build(World, data["world"], "world", source)
+    check_world(world, source)
+    return Scenario(
+        name=data["name"], title=data["title"], description=data["description"],
+        tour=_expect_type(data.get("tour", False), bool, "tour", source),
+        world=world,
+        settings=_settings(data.get("settings", {}), source),
+        input=_input(data["input"], source),
+        expect=_expect(data["expect"], source),
+        source=source,
+    )
+
+
+# -- sections -----------------------------------------------------------------------------------
+
+def _check_keys(data: dict[str, Any], required: tuple[str, ...], optional: tuple[str, ...], where: str,
+                source: str) -> None:
+    for key in data:
+        if key not in required and key not in optional:
+            raise ScenarioError(f"{source}: unknown key {key!r} in {where}")
+    for key in required:
+        if key not in data:
+            raise ScenarioError(f"{source}: missing key {key!r} in {where}")
+
+
+def _expect_type(value: Any, kind: type, where: str, source: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ScenarioError(f"{source}: {where} must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _settings(data: Any, source: str) -> dict[str, str]:
+    _expect_type(data, dict, "settings", source)
+    _check_keys(data, (), SETTING_KEYS, "settings", source)
+    return {k: _expect_type(v, str, f"settings.{k}", source) for k, v in data.items()}
+
+
+def _input(data: Any, source: str) -> dict[str, Any]:
+    _expect_type(data, dict, "input", source)
+    _check_keys(data, ("actor",), tuple(k for k in INPUT_KEYS if k != "actor"), "input", source)
+    for key, value in data.items():
+        if value is not None or key == "actor":
+            _expect_type(value, INPUT_KEYS[key], f"input.{key}", source)
+    return dict(data)
+
+
+def _expect(data: Any, source: str) -> dict[str, Any]:
+    _expect_type(data, dict, "expect", source)
+    _check_keys(data, EXPECT_KEYS, (), "expect", source)
+    try:
+        cause, outcome = CauseCode(data["cause"]), Outcome(data["outcome"])
+        Confidence(data["confidence"])
+    except ValueError as exc:
+        raise ScenarioError(f"{source}: expect: {exc}") from None
+    wanted = _outcome_of(cause)
+    if outcome is not wanted or data["exit"] != _EXIT[wanted]:
+        raise ScenarioError(f"{source}: expect: cause {cause.value} means outcome {wanted.value}, exit {_EXIT[wanted]}")
+    return dict(data)
+
+
+def _outcome_of(cause: CauseCode) -> Outcome:
+    """DESIGN.md: ok → ok; inconclusive and inspector_misconfigured → inconclusive; else problem."""
+    if cause is CauseCode.OK:
+        return Outcome.OK
+    if cause in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
+        return Outcome.INCONCLUSIVE
+    return Outcome.PROBLEM
+
+
+# -- the world: generic strict builder over the state dataclasses ------------------------------
+
+def build(cls: Any, value: Any, where: str, source: str) -> Any:
+    """Build `cls` (a dataclass, list, Literal, optional or primitive type) from JSON data,
+    rejecting unknown keys and wrong types; raises ScenarioError."""
+    origin = get_origin(cls)
+    if dataclasses.is_dataclass(cls):
+        return _build_dataclass(cls, value, where, source)
+    if origin in (Union, types.UnionType):
+        options = [a for a in get_args(cls) if a is not type(None)]
+        return None if value is None and len(options) < len(get_args(cls)) else build(options[0], value, where, source)
+    if origin is list:
+        _expect_type(value, list, where, source)
+        (item,) = get_args(cls)
+        return [build(item, v, f"{where}[{i}]", source) for i, v in enumerate(value)]
+    if origin is Literal:
+        if value not in get_args(cls):
+            choices = ", ".join(repr(a) for a in get_args(cls))
+            raise ScenarioError(f"{source}: {where} is {value!r}; expected one of {choices}")
+        return value
+    if cls in (str, int, bool):
+        return _expect_type(value, cls, where, source)
+    raise TypeError(f"scenario builder cannot handle {cls!r} at {where}")
+
+
+def _build_dataclass(cls: Any, value: Any, where: str, source: str) -> Any:
+    _expect_type(value, dict, where, source)
+    hints = get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for key in value:
+        if key not in known:
+            raise ScenarioError(f"{source}: unknown key {key!r} in {where}")
+    kwargs = {}
+    for name, spec in known.items():
+        if name in value:
+            kwargs[name] = build(hints[name], value[name], f"{where}.{name}", source)
+        elif spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING:
+            raise ScenarioError(f"{source}: missing key {name!r} in {where}")
+    return cls(**kwargs)
+
+
+def check_world(world: World, source: str) -> None:
+    """Cross-references the types cannot express; raises ScenarioError."""
+    def fail(message: str) -> None:
+        raise ScenarioError(f"{source}: world: {message}")
+
+    seen_ids, seen_emails, secrets = set(), set(), set(world.org.api_keys)
+    for user in world.users:
+        if user.account_id in seen_ids or user.email.casefold() in seen_emails:
+            fail(f"duplicate account {user.account_id} / {user.email}")
+        seen_ids.add(user.account_id)
+        seen_emails.add(user.email.casefold())
+        for group in user.groups:
+            if world.group(group) is None:
+                fail(f"user {user.email} is in unknown group {group!r}")
+        for token in user.tokens:
+            if token.value in secrets:
+                fail(f"token {token.id} reuses a secret held elsewhere")
+            secrets.add(token.value)
+            if user.account_type == "app" and token.kind != "scoped":
+                fail(f"service account {user.email} holds a classic token; they only hold scoped ones (FACTS §1.7)")
+            for stamp in (token.created_at, token.expiry, token.last_access):
+                _check_time(stamp, f"token {token.id}", fail)
+    _check_content(world, seen_ids, fail)
+    for policy in world.policies:
+        for cidr in policy.cidrs:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                fail(f"policy {policy.id} has a bad CIDR {cidr!r}")
+
+
+def _check_time(stamp: str | None, where: str, fail: Any) -> None:
+    if stamp is None:
+        return
+    try:
+        parse_time(stamp)
+    except ValueError:
+        fail(f"{where} has a bad time {stamp!r}")
+
+
+def _check_content(world: World, account_ids: set[str], fail: Any) -> None:
+    for space in world.spaces:
+        for perm in space.permissions:
+            who = perm.principal
+            unknown_user = who.type == "user" and who.id not in account_ids
+            if unknown_user or (who.type == "group" and world.group(who.id) is None):
+                fail(f"space {space.key} grants {perm.operation} to unknown {who.type} {who.id!r}")
+    for page in world.pages:
+        if world.space_by_key(page.space_key) is None:
+            fail(f"page {page.id} is in unknown space {page.space_key!r}")
+        for account_id in page.restricted_to or []:
+            if account_id not in account_ids:
+                fail(f"page {page.id} is restricted to unknown account {account_id!r}")

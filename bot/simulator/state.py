@@ -1,0 +1,344 @@
+"""The simulated Atlassian Cloud world: site, org, accounts, tokens, groups, spaces, pages,
+policies, status page and faults, as mutable dataclasses, plus the small queries the routes ask.
+
+Field names follow the scenario file format (snake_case); the routes translate them into
+Atlassian's wire names. Secrets (token values, passwords, org keys) are kept out of every repr.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+AccountType = Literal["atlassian", "app", "customer"]
+AccountStatus = Literal["active", "inactive", "closed"]
+MembershipStatus = Literal["active", "suspended", "no_membership"]
+ClaimStatus = Literal["managed", "unmanaged"]
+TokenKind = Literal["classic", "scoped"]
+SpaceOperation = Literal["read", "create", "delete", "administer", "export", "restrict_content"]
+FaultRole = Literal["site", "api", "status", "any"]
+
+# Confluence-site roles that grant "Can use" (FACTS §1.8; guest §1.9).
+CONFLUENCE_ACCESS_ROLES = ("atlassian/user", "atlassian/admin", "atlassian/guest")
+GUEST_ROLE = "atlassian/guest"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO date or timestamp from a scenario file, as an aware UTC datetime."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def wire_time(text: str | None) -> str | None:
+    """A scenario time in Atlassian's wire form, e.g. 2027-06-30T00:00:00.000Z."""
+    if text is None:
+        return None
+    return parse_time(text).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@dataclass
+class Site:
+    name: str
+    cloud_id: str
+    exists: bool = True
+    anonymous_access: bool = False  # "Anonymous Access to Remote API" (FACTS §1.17)
+    jira: bool = True  # whether /rest/api/3/myself answers (FACTS §2.5)
+
+
+@dataclass
+class Org:
+    id: str
+    name: str
+    api_keys: list[str] = field(default_factory=list, repr=False)
+    block_api_tokens_for_external_users: bool = False  # Guard policy (FACTS §1.11, §8 A1)
+
+    @property
+    def directory_id(self) -> str:
+        """A stable directory id; the admin routes also accept `-` (FACTS §2.6)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"directory:{self.id}"))
+
+
+@dataclass
+class Token:
+    id: str
+    label: str
+    value: str = field(repr=False)
+    created_at: str
+    expiry: str
+    kind: TokenKind = "classic"
+    scopes: list[str] = field(default_factory=list)
+    last_access: str | None = None  # set by the simulator on each accepted use
+    revoked: bool = False
+
+    def usable(self, now: datetime) -> bool:
+        return not self.revoked and parse_time(self.expiry) > now
+
+
+@dataclass
+class User:
+    account_id: str
+    email: str
+    name: str
+    account_type: AccountType = "atlassian"
+    account_status: AccountStatus = "active"
+    membership_status: MembershipStatus = "active"
+    claim_status: ClaimStatus = "managed"
+    roles: list[str] = field(default_factory=list)  # direct Confluence-site roles
+    platform_roles: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # group names (or ids)
+    password: str | None = field(default=None, repr=False)
+    tokens: list[Token] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.account_status == "active"
+
+    @property
+    def composite_status(self) -> str:
+        """The admin API's `status` (FACTS §2.6: composite of account and membership status)."""
+        if self.account_status != "active":
+            return "deactivated"
+        return {"active": "active", "suspended": "suspended", "no_membership": "not_invited"}[
+            self.membership_status
+        ]
+
+    def token_by_value(self, value: str) -> Token | None:
+        return next((t for t in self.tokens if t.value == value), None)
+
+
+@dataclass
+class Group:
+    id: str
+    name: str
+    roles: list[str] = field(default_factory=list)  # Confluence-site roles held by the group
+
+
+@dataclass
+class Principal:
+    type: Literal["user", "group"]
+    id: str  # account id, or group id (group name also accepted)
+
+
+@dataclass
+class SpacePermission:
+    principal: Principal
+    operation: SpaceOperation = "read"
+
+
+@dataclass
+class Space:
+    id: str  # numeric string (FACTS §2.4)
+    key: str
+    name: str
+    anonymous_read: bool = False
+    permissions: list[SpacePermission] = field(default_factory=list)
+    type: str = "global"
+
+
+@dataclass
+class Page:
+    id: str
+    space_key: str
+    title: str
+    restricted_to: list[str] | None = None  # account ids allowed to view; None = unrestricted
+
+
+@dataclass
+class Policy:
+    id: str
+    name: str
+    type: Literal["ip-allowlist"] = "ip-allowlist"
+    status: Literal["enabled", "disabled"] = "enabled"
+    cidrs: list[str] = field(default_factory=list)
+    resources: list[Literal["confluence", "jira"]] = field(default_factory=lambda: ["confluence"])
+
+
+@dataclass
+class StatusComponent:
+    name: str
+    status: Literal["operational", "degraded_performance", "partial_outage", "major_outage",
+                    "under_maintenance"] = "operational"
+    id: str | None = None
+
+
+@dataclass
+class StatusIncident:
+    name: str
+    status: Literal["investigating", "identified", "monitoring", "resolved", "postmortem"] = "investigating"
+    impact: Literal["none", "minor", "major", "critical"] = "major"
+    components: list[str] = field(default_factory=list)  # component names
+    id: str | None = None
+    created_at: str = "2026-11-26T20:00:00Z"
+
+    @property
+    def unresolved(self) -> bool:
+        return self.status not in ("resolved", "postmortem")
+
+
+@dataclass
+class StatusPage:
+    indicator: Literal["none", "minor", "major", "critical"] = "none"
+    description: str = "All Systems Operational"
+    components: list[StatusComponent] = field(
+        default_factory=lambda: [StatusComponent(name="Confluence"),
+                                 StatusComponent(name="Authentication and User Management")]
+    )
+    incidents: list[StatusIncident] = field(default_factory=list)
+
+
+@dataclass
+class RemovedEndpoint:
+    path: str  # Confluence path, e.g. /wiki/rest/api/space (exact match)
+    roles: list[Literal["site", "gateway"]] = field(default_factory=lambda: ["gateway"])
+
+
+@dataclass
+class RateLimitFault:
+    role: FaultRole = "any"
+    path_prefix: str = "/"
+    count: int = 1  # requests still to be answered 429; decremented as they fire
+    retry_after: int = 5
+
+
+@dataclass
+class ErrorFault:
+    role: FaultRole = "any"
+    path_prefix: str = "/"
+    count: int = 1  # decremented as they fire
+    status: int = 503
+
+
+@dataclass
+class Faults:
+    latency_ms: int = 0
+    rate_limit: list[RateLimitFault] = field(default_factory=list)
+    errors: list[ErrorFault] = field(default_factory=list)
+
+
+@dataclass
+class World:
+    site: Site
+    org: Org
+    users: list[User] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    spaces: list[Space] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    policies: list[Policy] = field(default_factory=list)
+    status: StatusPage = field(default_factory=StatusPage)
+    removed_endpoints: list[RemovedEndpoint] = field(default_factory=list)
+    faults: Faults = field(default_factory=Faults)
+
+    # -- accounts -------------------------------------------------------------------------
+    def user_by_email(self, email: str) -> User | None:
+        """Case-insensitive, as Atlassian matches the Basic username (FACTS §1.2)."""
+        wanted = email.strip().casefold()
+        return next((u for u in self.users if u.email.casefold() == wanted), None)
+
+    def user_by_id(self, account_id: str) -> User | None:
+        return next((u for u in self.users if u.account_id == account_id), None)
+
+    def group(self, name_or_id: str) -> Group | None:
+        return next((g for g in self.groups if name_or_id in (g.id, g.name)), None)
+
+    def groups_of(self, user: User) -> list[Group]:
+        return [g for g in (self.group(n) for n in user.groups) if g is not None]
+
+    def is_org_key(self, secret: str) -> bool:
+        return secret in self.org.api_keys
+
+    # -- Confluence product access (FACTS §1.8, §1.9, §1.10) ------------------------------
+    def confluence_roles(self, user: User) -> dict[str, list[str]]:
+        """Confluence-site role -> how it is held ("direct", "group_direct"; FACTS §8 A5c)."""
+        held: dict[str, list[str]] = {}
+        for role in user.roles:
+            held.setdefault(role, []).append("direct")
+        for group in self.groups_of(user):
+            for role in group.roles:
+                methods = held.setdefault(role, [])
+                if "group_direct" not in methods:
+                    methods.append("group_direct")
+        return held
+
+    def is_guest(self, user: User) -> bool:
+        roles = set(self.confluence_roles(user))
+        return GUEST_ROLE in roles and not roles & {"atlassian/user", "atlassian/admin"}
+
+    def has_confluence_access(self, user: User) -> bool:
+        """"Can use": active account, active membership, a Confluence role; a guest also needs
+        a space (FACTS §1.9: without a space they can't use Confluence at all)."""
+        if not user.active or user.membership_status != "active":
+            return False
+        if not set(self.confluence_roles(user)) & set(CONFLUENCE_ACCESS_ROLES):
+            return False
+        if self.is_guest(user):
+            return any(self._granted_ops(user, s) for s in self.spaces)
+        return True
+
+    # -- spaces and pages (FACTS §1.13) ---------------------------------------------------
+    def space_by_key(self, key: str) -> Space | None:
+        return next((s for s in self.spaces if s.key.casefold() == key.casefold()), None)
+
+    def space_by_id(self, space_id: str) -> Space | None:
+        return next((s for s in self.spaces if s.id == space_id), None)
+
+    def page_by_id(self, page_id: str) -> Page | None:
+        return next((p for p in self.pages if p.id == page_id), None)
+
+    def pages_in(self, space: Space) -> list[Page]:
+        return [p for p in self.pages if p.space_key.casefold() == space.key.casefold()]
+
+    def homepage_id(self, space: Space) -> str | None:
+        """The first page of the space stands for its homepage."""
+        pages = self.pages_in(space)
+        return pages[0].id if pages else None
+
+    def _granted_ops(self, user: User, space: Space) -> set[str]:
+        group_keys = {k for g in self.groups_of(user) for k in (g.id, g.name)}
+        ops: set[str] = set()
+        for perm in space.permissions:
+            who = perm.principal
+            if (who.type == "user" and who.id == user.account_id) or (who.type == "group" and who.id in group_keys):
+                ops.add(perm.operation)
+        return ops
+
+    def space_operations(self, user: User | None, space: Space) -> set[str]:
+        """What `user` (None = anonymous) may do in `space`."""
+        ops = set() if user is None else self._granted_ops(user, space)
+        if space.anonymous_read:
+            ops.add("read")
+        return ops
+
+    def can_view_space(self, user: User | None, space: Space) -> bool:
+        return "read" in self.space_operations(user, space)
+
+    def can_read_page(self, user: User | None, page: Page) -> bool:
+        space = self.space_by_key(page.space_key)
+        if space is None or not self.can_view_space(user, space):
+            return False
+        return page.restricted_to is None or (user is not None and user.account_id in page.restricted_to)
+
+    # -- policies (FACTS §1.11) -----------------------------------------------------------
+    def ip_blocked(self, address: str | None, resource: str = "confluence") -> bool:
+        """True when an enabled IP allowlist covers `resource` and `address` is in none of its CIDRs."""
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            ip = None
+        for policy in self.policies:
+            if policy.type != "ip-allowlist" or policy.status != "enabled" or resource not in policy.resources:
+                continue
+            nets = [ipaddress.ip_network(c, strict=False) for c in policy.cidrs]
+            if ip is None or not any(ip in net for net in nets):
+                return True
+        return False
+
+    def cloud_ari(self, product: str = "confluence") -> str:
+        """Resource id of the site (FACTS §8 A5c: `ari:cloud:confluence::site/<cloudId>`, [R])."""
+        return f"ari:cloud:{product}::site/{self.site.cloud_id}"
