@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.model import CauseCode, Confidence, Finding, FindingSummary, NotChecked, Outcome, Verdict
+from bot.model import CauseCode, Confidence, Finding, FindingSummary, NotChecked, Outcome, Verdict, outcome_of
 
 TOKENS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
 
@@ -24,11 +24,7 @@ class Cause:
 
     @property
     def outcome(self) -> Outcome:
-        if self.code is CauseCode.OK:
-            return Outcome.OK
-        if self.code in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
-            return Outcome.INCONCLUSIVE
-        return Outcome.PROBLEM
+        return outcome_of(self.code)
 
 
 C = CauseCode

@@ -73,6 +73,15 @@ class CauseCode(StrEnum):
     INCONCLUSIVE = "inconclusive"
 
 
+def outcome_of(cause: CauseCode) -> Outcome:
+    """`ok` for ok; `inconclusive` when the bot could not decide (DESIGN.md); `problem` otherwise."""
+    if cause is CauseCode.OK:
+        return Outcome.OK
+    if cause in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
+        return Outcome.INCONCLUSIVE
+    return Outcome.PROBLEM
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -204,11 +213,7 @@ class Verdict:
 
     @property
     def outcome(self) -> Outcome:
-        if self.cause is CauseCode.OK:
-            return Outcome.OK
-        if self.cause in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
-            return Outcome.INCONCLUSIVE
-        return Outcome.PROBLEM
+        return outcome_of(self.cause)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from bot.model import CauseCode, Confidence, Outcome
+from bot.model import CauseCode, Confidence, Outcome, outcome_of
 from bot.simulator.state import World, parse_time
 
 SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
@@ -138,19 +138,10 @@ def _expect(data: Any, source: str) -> dict[str, Any]:
         Confidence(data["confidence"])
     except ValueError as exc:
         raise ScenarioError(f"{source}: expect: {exc}") from None
-    wanted = _outcome_of(cause)
+    wanted = outcome_of(cause)
     if outcome is not wanted or data["exit"] != _EXIT[wanted]:
         raise ScenarioError(f"{source}: expect: cause {cause.value} means outcome {wanted.value}, exit {_EXIT[wanted]}")
     return dict(data)
-
-
-def _outcome_of(cause: CauseCode) -> Outcome:
-    """DESIGN.md: ok → ok; inconclusive and inspector_misconfigured → inconclusive; else problem."""
-    if cause is CauseCode.OK:
-        return Outcome.OK
-    if cause in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
-        return Outcome.INCONCLUSIVE
-    return Outcome.PROBLEM
 
 
 # -- the world: generic strict builder over the state dataclasses ------------------------------
