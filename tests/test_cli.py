@@ -35,7 +35,7 @@ def test_bad_input_exits_64_with_one_clear_line(args: list[str], message: str, m
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     for k, v in SITE.items():
         monkeypatch.setenv(k, v)
-    code, out, err = run_cli(args, capsys)
+    code, _out, err = run_cli(args, capsys)
     assert code == ExitCode.USAGE
     assert message in err and "Traceback" not in err and err.count("\n") == 1
 

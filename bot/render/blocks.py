@@ -53,6 +53,7 @@ OUTCOME_LABELS: Mapping[Outcome, str] = MappingProxyType({
     Outcome.INCONCLUSIVE: "Inconclusive",
 })
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _CHANNEL_FIX = {
     "not_in_channel": "I'm not a member of this channel. Invite me with `/invite {bot}` and run the "
                       "command again.",
@@ -141,7 +142,9 @@ def cannot_post_message(run: Run, error: str, *, bot_user: str | None = None) ->
     fix = _CHANNEL_FIX.get(error, "Slack refused my message here (`{error}`).").format(bot=bot, error=error)
     text = (f":no_entry: {fix}\nI'm still checking `{escape(run.actor)}` (run `{run.run_id}`); "
             "the verdict will come to you privately and is kept in history.")
-    return _message(_plain_fallback(text), [_section(text, block_id(BlockId.NOTICE, "cannot_post"))])
+    fallback = (f"I can't post in this conversation ({error}). Still checking {run.actor} "
+                f"(run {run.run_id}); the verdict will come to you privately.")
+    return _message(fallback, [_section(text, block_id(BlockId.NOTICE, "cannot_post"))])
 
 
 def private_verdict_message(run: Run) -> Message:
@@ -156,7 +159,8 @@ def failed_message(error_id: str) -> Message:
     """Something broke on the bot's side; the error id finds the traceback in the log."""
     text = (f":boom: Something went wrong on my side (error id `{escape(error_id)}`). "
             "The details are in the bot's log under that id.")
-    return _message(_plain_fallback(text), [_section(text, block_id(BlockId.NOTICE, "error"))])
+    return _message(f"Something went wrong on my side (error id {error_id}).",
+                    [_section(text, block_id(BlockId.NOTICE, "error"))])
 
 
 # --- private replies, history, home, help --------------------------------------------------------
@@ -167,11 +171,19 @@ def notice_message(text: str) -> Message:
     return _message(text, [_section(escape(text), block_id(BlockId.NOTICE, "text"))])
 
 
+def shared_message(run: Run, channel: str) -> Message:
+    """Private: the run's bundle went to the support channel."""
+    where = f"<#{channel}>" if _SLACK_CHANNEL.match(channel) else escape(channel)
+    text = f":package: Shared run `{run.run_id}` for `{escape(run.actor)}` with support in {where}."
+    return _message(f"Shared run {run.run_id} with support.", [_section(text, block_id(BlockId.NOTICE, "shared"))])
+
+
 def refusal_message() -> Message:
     """Private: the user or channel is outside ALLOWED_SLACK_USERS / ALLOWED_SLACK_CHANNELS."""
     text = (":no_entry: You can't run confluence-check here. Ask the bot's admin to add your Slack "
             "user id to `ALLOWED_SLACK_USERS` or this channel's id to `ALLOWED_SLACK_CHANNELS`.")
-    return _message(_plain_fallback(text), [_section(text, block_id(BlockId.NOTICE, "refused"))])
+    return _message("You can't run confluence-check here: ask the bot's admin to allow your user or "
+                    "this channel.", [_section(text, block_id(BlockId.NOTICE, "refused"))])
 
 
 def help_message(error: str | None = None) -> Message:
@@ -207,18 +219,18 @@ def history_message(actor: str, runs: Sequence[Run], links: Mapping[str, str]) -
 
 def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str, str]) -> dict[str, Any]:
     """The App Home tab: accounts failing now, then each account's latest run."""
+    failing_lines = [_history_line(run, links.get(run.run_id), with_actor=True) for run in failing]
+    latest_lines = [_history_line(run, links.get(run.run_id), with_actor=True) for run in latest]
     blocks: list[dict[str, Any]] = [
         _header("confluence-check", block_id(BlockId.HOME, "title")),
         _section(f"Run `{COMMAND} ACTOR` in a channel to find out why an account gets 401/403 from "
                  f"Confluence. `{COMMAND} help` explains the rest.", block_id(BlockId.HOME, "intro")),
         _header("Accounts failing now", block_id(BlockId.HOME, "failing_title")),
+        *_sections(failing_lines or ["None: no account's latest run found a problem."], BlockId.HOME, "failing"),
+        {"type": "divider"},
+        _header("Latest runs", block_id(BlockId.HOME, "latest_title")),
+        *_sections(latest_lines or ["No runs yet."], BlockId.HOME, "latest"),
     ]
-    for name, runs, empty in (("failing", failing, "None: every account's latest run found no problem."),
-                              ("latest", latest, "No runs yet.")):
-        if name == "latest":
-            blocks += [{"type": "divider"}, _header("Latest runs", block_id(BlockId.HOME, "latest_title"))]
-        lines = [_history_line(run, links.get(run.run_id), with_actor=True) for run in runs] or [empty]
-        blocks += [_section(c, block_id(BlockId.HOME, f"{name}.{n}")) for n, c in enumerate(_chunks(lines))]
     return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
 
 
@@ -373,10 +385,6 @@ def _mention(user: str) -> str:
     return f"<@{user}>" if _SLACK_USER.match(user) else escape(user)
 
 
-def _plain_fallback(mrkdwn: str) -> str:
-    return re.sub(r"[*_`]|:[a-z_]+: ?", "", mrkdwn)
-
-
 # --- Block Kit primitives, with the limits of FACTS §3.1 -------------------------------------------
 
 
@@ -404,6 +412,10 @@ def _button(label: str, action: ActionId, ref: RunRef, style: str | None = None)
     if style:
         button["style"] = style
     return button
+
+
+def _sections(lines: Sequence[str], prefix: BlockId, part: str) -> list[dict[str, Any]]:
+    return [_section(chunk, block_id(prefix, f"{part}.{n}")) for n, chunk in enumerate(_chunks(lines))]
 
 
 def _chunks(lines: Sequence[str], limit: int = SECTION_TEXT) -> list[str]:
