@@ -12,6 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -176,8 +177,6 @@ async def _guarded(spec: ProbeSpec, ctx: ProbeContext, results: dict[str, StepRe
 
 
 def _with_duration(result: StepResult, ms: int) -> StepResult:
-    from dataclasses import replace
-
     return replace(result, duration_ms=ms)
 
 

@@ -211,16 +211,17 @@ def history_message(actor: str, runs: Sequence[Run], links: Mapping[str, str]) -
     if not runs:
         return _message(f"No runs for {actor} yet.",
                         [_section(f"{head}\nNo runs yet.", block_id(BlockId.HISTORY, "empty"))])
-    lines = [_history_line(run, links.get(run.run_id)) for run in runs]
-    chunks = _chunks([head, *lines])[: MAX_BLOCKS - 1]
+    lines = _within([_history_line(run, links.get(run.run_id)) for run in runs], MESSAGE_BUDGET - 200)
+    chunks = _chunks([head, *lines])
     blocks = [_section(chunk, block_id(BlockId.HISTORY, n)) for n, chunk in enumerate(chunks)]
     return _message(f"{len(runs)} recent runs for {actor}", blocks)
 
 
 def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str, str]) -> dict[str, Any]:
     """The App Home tab: accounts failing now, then each account's latest run."""
-    failing_lines = [_history_line(run, links.get(run.run_id), with_actor=True) for run in failing]
-    latest_lines = [_history_line(run, links.get(run.run_id), with_actor=True) for run in latest]
+    half = MESSAGE_BUDGET // 2 - 500  # each list gets its share, so neither crowds out the other
+    failing_lines = _within([_history_line(run, links.get(run.run_id), with_actor=True) for run in failing], half)
+    latest_lines = _within([_history_line(run, links.get(run.run_id), with_actor=True) for run in latest], half)
     blocks: list[dict[str, Any]] = [
         _header("confluence-check", block_id(BlockId.HOME, "title")),
         _section(f"Run `{COMMAND} ACTOR` in a channel to find out why an account gets 401/403 from "
@@ -231,7 +232,7 @@ def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str,
         _header("Latest runs", block_id(BlockId.HOME, "latest_title")),
         *_sections(latest_lines or ["No runs yet."], BlockId.HOME, "latest"),
     ]
-    return {"type": "home", "blocks": blocks[:MAX_VIEW_BLOCKS]}
+    return {"type": "home", "blocks": _fit(blocks, MAX_VIEW_BLOCKS)}
 
 
 def home_refused_view() -> dict[str, Any]:
@@ -278,7 +279,8 @@ def share_message(run: Run, permalink: str | None, markdown: str) -> Message:
 def _glance(run: Run) -> str:
     if run.verdict is not None:
         outcome = run.verdict.outcome
-        return (f"{OUTCOME_GLYPHS[outcome]} *{OUTCOME_LABELS[outcome]}: {escape(run.verdict.title)}* "
+        title = clip(escape(run.verdict.title), HEADER_TEXT)
+        return (f"{OUTCOME_GLYPHS[outcome]} *{OUTCOME_LABELS[outcome]}: {title}* "
                 f"({run.verdict.confidence.value})")
     if run.interrupted:
         return ":warning: *Interrupted* by a restart before a verdict."
@@ -414,6 +416,16 @@ def _button(label: str, action: ActionId, ref: RunRef, style: str | None = None)
     return button
 
 
+def _within(lines: Sequence[str], budget: int) -> list[str]:
+    """The first lines that fit in `budget` characters, then how many were left out."""
+    kept: list[str] = []
+    for line in lines:
+        if sum(len(k) + 1 for k in kept) + len(line) > budget:
+            return [*kept, f"_… and {len(lines) - len(kept)} more_"]
+        kept.append(line)
+    return kept
+
+
 def _sections(lines: Sequence[str], prefix: BlockId, part: str) -> list[dict[str, Any]]:
     return [_section(chunk, block_id(prefix, f"{part}.{n}")) for n, chunk in enumerate(_chunks(lines))]
 
@@ -432,6 +444,30 @@ def _chunks(lines: Sequence[str], limit: int = SECTION_TEXT) -> list[str]:
 
 
 def _message(text: str, blocks: list[dict[str, Any]]) -> Message:
-    if len(blocks) > MAX_BLOCKS:
-        blocks = [*blocks[: MAX_BLOCKS - 1], _section(TRUNCATED, "truncated")]
-    return {"text": clip(escape(text), FALLBACK_TEXT, TRUNCATED), "blocks": blocks}
+    return {"text": clip(escape(text), FALLBACK_TEXT, TRUNCATED), "blocks": _fit(blocks)}
+
+
+def _fit(blocks: list[dict[str, Any]], max_blocks: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+    """Blocks within the count and total-text limits: trailing text goes first, buttons stay."""
+    kept: list[dict[str, Any]] = []
+    used, dropped = 0, False
+    for block in blocks:
+        size = _text_size(block)
+        if block["type"] != "actions" and (used + size > MESSAGE_BUDGET or len(kept) >= max_blocks - 2):
+            dropped = True
+            continue
+        kept.append(block)
+        used += size
+    if dropped:
+        at = len(kept) - 1 if kept and kept[-1]["type"] == "actions" else len(kept)
+        kept.insert(at, _section(f"_{TRUNCATED}_", "truncated"))
+    return kept
+
+
+def _text_size(node: Any) -> int:
+    if isinstance(node, dict):
+        own = len(node["text"]) if isinstance(node.get("text"), str) else 0
+        return own + sum(_text_size(v) for v in node.values() if isinstance(v, dict | list))
+    if isinstance(node, list):
+        return sum(_text_size(item) for item in node)
+    return 0
