@@ -1,0 +1,100 @@
+"""Builds the Bolt `AsyncApp` of the bot: Web API client, authorization, error handler, listeners.
+
+Nothing is built at import time. The Web API client talks to `SLACK_API_URL` and retries rate
+limits (429 + Retry-After) and connection errors (FACTS §2.6). One `app.error` handler answers
+every listener failure privately: known input errors with a helpful message, anything else
+with an error id that is logged together with the traceback (Dispatch's pattern, FACTS §1.9).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.checker import Checker
+from bot.config import Settings
+from bot.history import HistoryStore
+from bot.slack import listeners
+from bot.slack.failures import report_failure
+from bot.slack.identity import BotIdentity
+from bot.slack.pacer import ChannelPacer
+from bot.slack.private import Place
+from bot.slack.services import Services
+from bot.slack.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+
+def build_client(settings: Settings) -> AsyncWebClient:
+    """The bot-token Web API client: base URL from SLACK_API_URL, with retries (FACTS §2.6)."""
+    token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(settings: Settings, checker: Checker, history: HistoryStore, *,
+               client: AsyncWebClient | None = None, identity: BotIdentity | None = None,
+               pacer: ChannelPacer | None = None, tasks: BackgroundTasks | None = None) -> AsyncApp:
+    """The bot's AsyncApp. `client` defaults to `build_client(settings)`; `identity` (auth.test)
+    is loaded on first use unless given loaded; `tasks` holds the background runs."""
+    client = client or build_client(settings)
+    identity = identity or BotIdentity(client)
+    services = Services(settings=settings, checker=checker, history=history, client=client,
+                        identity=identity, pacer=pacer or ChannelPacer(), tasks=tasks or BackgroundTasks())
+    app = AsyncApp(
+        name="confluence-check",
+        client=_without_token(client),  # so Bolt uses `authorize` below instead of its own auth.test
+        authorize=identity.authorizer(),
+        signing_secret=_signing_secret(settings),
+        logger=log,
+    )
+    app.error(handle_listener_error)
+    listeners.register(app, services)
+    return app
+
+
+async def handle_listener_error(error: Exception, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    """Answer a listener or middleware failure privately; unknown ones get a logged error id.
+
+    Listeners hand their work to background tasks after `ack()`, so this sees only what fails
+    before that (FACTS §1.9).
+    """
+    services: Services | None = context.get("services")
+    client = services.client if services is not None else context.client
+    await report_failure(client, _place_of(body), error, with_usage="command" in body)
+
+
+def _place_of(body: dict[str, Any]) -> Place | None:
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    if not user or not (channel or body.get("response_url")):
+        return None
+    return Place(channel=channel or "", user=user, response_url=body.get("response_url"))
+
+
+def _without_token(client: AsyncWebClient) -> AsyncWebClient:
+    return AsyncWebClient(token=None, base_url=client.base_url, timeout=client.timeout,
+                          retry_handlers=list(client.retry_handlers), logger=client.logger)
+
+
+def _signing_secret(settings: Settings) -> str:
+    if settings.slack_signing_secret is not None:
+        return settings.slack_signing_secret.reveal()
+    # Socket Mode needs no secret (FACTS §1.6). Without one, HTTP requests must still never pass:
+    # a random secret nobody knows makes every signature check fail.
+    return secrets.token_hex(32)

@@ -1,0 +1,40 @@
+"""Handler of `/confluence-check`: a check in a new thread, `help`, or `history ACTOR`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck
+
+from bot.render import blocks
+from bot.slack.listeners._shared import refused, report_to
+from bot.slack.private import Place, tell_privately
+from bot.slack.runs import run_in_thread, thread_links
+from bot.slack.services import Services
+from bot.slack.text import HelpCommand, HistoryCommand, parse_command
+
+HISTORY_LIMIT = 10
+
+
+async def handle_check_command(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+    """Ack at once (FACTS §1.3); everything else runs in the background."""
+    await ack()
+    place = Place(channel=body.get("channel_id", ""), user=body.get("user_id", ""),
+                  response_url=body.get("response_url"))
+    services.tasks.spawn(_answer(services, place, body.get("text") or ""), name=f"command in {place.channel}",
+                         on_error=report_to(services, place, with_usage=True))
+
+
+async def _answer(services: Services, place: Place, text: str) -> None:
+    """Check access, parse (UsageError → private usage), then answer or run the check."""
+    if await refused(services, place, text):
+        return
+    command = parse_command(text, services.guard)
+    if isinstance(command, HelpCommand):
+        await tell_privately(services.client, place, blocks.help_message())
+    elif isinstance(command, HistoryCommand):
+        runs = services.history.list(actor=command.actor, limit=HISTORY_LIMIT)
+        await tell_privately(services.client, place,
+                             blocks.history_message(command.actor, runs, thread_links(services, runs)))
+    else:
+        await run_in_thread(services, command.request, place)

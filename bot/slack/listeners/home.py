@@ -1,0 +1,28 @@
+"""Handler of the App Home tab: the latest runs and the accounts failing now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.render import blocks
+from bot.slack.access import refusal_reason
+from bot.slack.runs import thread_links
+from bot.slack.services import Services
+
+HOME_LIMIT = 20
+
+
+async def handle_app_home_opened(event: dict[str, Any], services: Services) -> None:
+    """Publish the Home tab for the user who opened it (Bolt acks events itself)."""
+    if event.get("tab") == "home":
+        services.tasks.spawn(_publish(services, event["user"]), name="home tab")
+
+
+async def _publish(services: Services, user: str) -> None:
+    if refusal_reason(services.settings, user, None):
+        view = blocks.home_refused_view()
+    else:
+        latest = services.history.latest(HOME_LIMIT)
+        failing = services.history.failing_accounts(HOME_LIMIT)
+        view = blocks.home_view(latest, failing, thread_links(services, [*latest, *failing]))
+    await services.client.views_publish(user_id=user, view=view)

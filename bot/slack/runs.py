@@ -1,0 +1,92 @@
+"""Starting runs from Slack and the history look-ups the buttons need.
+
+`run_in_thread` is the one way a Slack surface starts a run: the core `Checker` runs it and
+stores it (origin: channel, thread, user), and `RunThread` writes it into Slack. A re-run or a
+replay rebuilds its input from the stored run (`request_from_run`); only a replay adds the
+actor's secret, which lives in memory for that run only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from slack_sdk.errors import SlackApiError
+
+from bot.atlassian.hosts import HostGuard
+from bot.model import Run
+from bot.request import ActorSecret, CheckRequest, parse_endpoint
+from bot.slack.private import Place
+from bot.slack.services import Services
+from bot.slack.thread import CannotPost, RunThread
+
+log = logging.getLogger(__name__)
+
+
+async def run_in_thread(services: Services, request: CheckRequest, place: Place, *,
+                        previous_run_id: str | None = None) -> Run:
+    """Run `request` and unfold it in Slack at `place` (a new thread unless `place.thread_ts`)."""
+    origin = {"slack_channel": place.channel, "slack_user": place.user}
+    if place.thread_ts:
+        origin["slack_thread_ts"] = place.thread_ts
+    handle = services.checker.start(request, via="slack", origin=origin, previous_run_id=previous_run_id)
+    run_id = handle.run.run_id
+
+    def remember_thread(ts: str) -> None:
+        services.history.set_origin(run_id, slack_thread_ts=ts)
+
+    thread = RunThread(services.client, services.pacer, place, bot_user=services.identity.user_id,
+                       on_parent=remember_thread)
+    return await thread.follow(handle)
+
+
+def request_from_run(run: Run, guard: HostGuard, secret: ActorSecret | None = None) -> CheckRequest:
+    """The input of a stored run again (for Re-run and replay), with `secret` when given."""
+    stored = run.request
+    endpoint = stored.get("endpoint")
+    return CheckRequest(
+        actor=run.actor,
+        failing=parse_endpoint(str(endpoint), guard) if endpoint else None,
+        observed_status=stored.get("status"),
+        observed_body=stored.get("body"),
+        actor_secret=secret,
+        space=stored.get("space"),
+    )
+
+
+def place_of(services: Services, run_id: str, user: str, *, channel: str | None = None,
+             thread_ts: str | None = None, response_url: str | None = None) -> Place | None:
+    """Where a stored run's thread is (history first, then what the click said), for `user`."""
+    origin = services.history.origin(run_id)
+    where = origin.get("slack_channel") or channel
+    if not where:
+        return None
+    return Place(channel=where, user=user, thread_ts=origin.get("slack_thread_ts") or thread_ts,
+                 response_url=response_url)
+
+
+def thread_links(services: Services, runs: Iterable[Run]) -> dict[str, str]:
+    """Run id → link to its Slack thread, for runs that have one."""
+    links = {}
+    for run in runs:
+        origin = services.history.origin(run.run_id)
+        link = services.identity.thread_link(origin.get("slack_channel"), origin.get("slack_thread_ts"))
+        if link:
+            links[run.run_id] = link
+    return links
+
+
+async def announce_interrupted(services: Services) -> list[Run]:
+    """Mark runs cut short by a restart as interrupted and say so in their threads."""
+    runs = services.history.mark_interrupted()
+    for run in runs:
+        origin = services.history.origin(run.run_id)
+        channel, thread_ts = origin.get("slack_channel"), origin.get("slack_thread_ts")
+        if channel and thread_ts:
+            place = Place(channel=channel, user=origin.get("slack_user") or "", thread_ts=thread_ts)
+            try:
+                await RunThread(services.client, services.pacer, place).tell_interrupted(run)
+            except (SlackApiError, CannotPost) as exc:  # the run is marked; only the notice is lost
+                log.warning("could not tell thread %s/%s that run %s was interrupted: %s",
+                            channel, thread_ts, run.run_id, exc)
+    return runs

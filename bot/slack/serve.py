@@ -1,0 +1,130 @@
+"""Running the bot: settings checked first, history opened, then Socket Mode or HTTP mode.
+
+`serve(settings, mode=None)` is what `confluence-check serve [--http|--socket]` and
+`python -m bot` run (under `asyncio.run`). Socket Mode when SLACK_APP_TOKEN is set (or
+`--socket`): no public URL, no signing secret (FACTS §1.6). HTTP mode otherwise (or
+`--http`): an aiohttp server on PORT taking POST /slack/events, where Bolt checks every
+request's signature and timestamp (FACTS §5.3). Start-up fails fast with a `ConfigError` naming
+each missing setting, or a refused bot token; runs that a previous stop cut short are marked
+interrupted and their threads told so before any new request is taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from enum import StrEnum
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.checker import Checker
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.history import HistoryStore
+from bot.slack.app import build_client, create_app
+from bot.slack.identity import BotIdentity
+from bot.slack.pacer import ChannelPacer
+from bot.slack.runs import announce_interrupted
+from bot.slack.services import Services
+from bot.slack.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+
+
+class Mode(StrEnum):
+    HTTP = "http"
+    SOCKET = "socket"
+
+
+def resolve_mode(settings: Settings, mode: str | None) -> Mode:
+    """The mode asked for, or Socket Mode when SLACK_APP_TOKEN is set, else HTTP. :raises ConfigError:"""
+    if mode is None:
+        return Mode.SOCKET if settings.slack_app_token is not None else Mode.HTTP
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise ConfigError(f"unknown serve mode {mode!r}: use http or socket") from None
+
+
+def check_settings(settings: Settings, mode: Mode) -> None:
+    """:raises ConfigError: naming every setting the mode needs that is missing."""
+    needed = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET" if mode is Mode.HTTP else "SLACK_APP_TOKEN",
+              "ATLASSIAN_SITE_URL"]
+    settings.require(*needed)
+
+
+async def serve(settings: Settings, *, mode: str | None = None) -> None:
+    """Serve Slack until cancelled. :raises ConfigError: before anything starts, when unusable."""
+    chosen = resolve_mode(settings, mode)
+    check_settings(settings, chosen)
+    if not logging.getLogger().handlers:  # a long-running server says what it does
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    history = HistoryStore.open(settings.database_path)
+    tasks = BackgroundTasks()
+    try:
+        client = build_client(settings)
+        identity = BotIdentity(client)
+        auth = await identity.load()  # fails fast on a refused SLACK_BOT_TOKEN
+        log.info("connected to Slack as %s in %s", auth.get("user"), auth.get("team"))
+        checker = Checker(settings, history)
+        pacer = ChannelPacer()
+        services = Services(settings, checker, history, client, identity, pacer, tasks)
+        interrupted = await announce_interrupted(services)
+        if interrupted:
+            log.info("marked %d interrupted run(s)", len(interrupted))
+        app = create_app(settings, checker, history, client=client, identity=identity, pacer=pacer, tasks=tasks)
+        if chosen is Mode.SOCKET:
+            await _serve_socket_mode(app, settings)
+        else:
+            async with http_server(app, port=settings.port) as url:
+                log.info("HTTP mode: Slack requests go to %s", url)
+                await asyncio.Event().wait()
+    finally:
+        await tasks.cancel_all()  # their runs stay unfinished: the next start marks them interrupted
+        history.close()
+
+
+@asynccontextmanager
+async def http_server(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000) -> AsyncIterator[str]:
+    """Serve `app` at POST /slack/events (and GET /health); yields the events URL (port 0 = any)."""
+
+    async def events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    async def health(_: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, events)
+    web_app.router.add_get("/health", health)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1]
+        yield f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{bound}{EVENTS_PATH}"
+    finally:
+        await runner.cleanup()
+
+
+async def _serve_socket_mode(app: AsyncApp, settings: Settings) -> None:
+    assert settings.slack_app_token is not None
+    # Socket Mode's client logs every received payload at DEBUG, a token typed into the modal
+    # included; its logger is pinned at INFO so no DEBUG setting can write that payload.
+    quiet = logging.getLogger("bot.slack.socket_mode")
+    quiet.setLevel(logging.INFO)
+    handler = AsyncSocketModeHandler(app, app_token=settings.slack_app_token.reveal(), logger=quiet)
+    await handler.connect_async()
+    log.info("Socket Mode: connected")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await handler.close_async()

@@ -1,0 +1,38 @@
+"""What every Slack listener works with, bundled once per app: settings, core, Slack client.
+
+Listeners get it as the `services` argument (a global middleware puts it into Bolt's context;
+Bolt injects context keys by name). Built by `create_app`, never at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.atlassian.hosts import HostGuard
+from bot.checker import Checker
+from bot.config import Settings
+from bot.slack.identity import BotIdentity
+from bot.slack.pacer import ChannelPacer
+from bot.slack.tasks import BackgroundTasks
+
+if TYPE_CHECKING:
+    from bot.history import HistoryStore
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    checker: Checker
+    history: HistoryStore
+    client: AsyncWebClient  # carries the bot token; for writes made after the ack
+    identity: BotIdentity
+    pacer: ChannelPacer
+    tasks: BackgroundTasks
+
+    @property
+    def guard(self) -> HostGuard:
+        """The host guard for endpoints people type (DESIGN.md, Security)."""
+        return HostGuard(site_url=self.settings.site_url or "", api_url=self.settings.api_url)

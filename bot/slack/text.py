@@ -1,0 +1,97 @@
+"""The grammar of `/confluence-check` text: a check, `help`, or `history ACTOR`.
+
+    ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
+    help
+    history ACTOR
+
+Slack may wrap what people type (`<mailto:a@b.c|a@b.c>`, `<https://x|x>`) and sends `&`, `<`,
+`>` as entities (FACTS §5.2); both are undone first. Errors are `UsageError` (or
+`HostNotAllowed` for a foreign endpoint) whose message is safe to show back, escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.atlassian.hosts import HostGuard
+from bot.errors import UsageError
+from bot.request import METHODS, CheckRequest, parse_actor, parse_endpoint
+from bot.slack.escape import unescape
+
+USAGE = "/confluence-check ACTOR [METHOD URL] [status:CODE] [space:KEY] [body: TEXT]"
+_SLACK_LINK = re.compile(r"<(?:mailto:)?([^<>|]+)(?:\|[^<>]*)?>")
+_STATUS = re.compile(r"^(?:status:)?([1-5]\d\d)$", re.IGNORECASE)
+_MAX_TEXT = 4000  # Slack caps the text of a command far below this; refuse anything longer
+
+
+@dataclass(frozen=True, slots=True)
+class HelpCommand:
+    """`/confluence-check help`."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCommand:
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCommand:
+    request: CheckRequest
+
+
+Command = HelpCommand | HistoryCommand | CheckCommand
+
+
+def normalise(text: str | None) -> str:
+    """Slash-command text as typed: Slack's link wrapping and entities undone, trimmed."""
+    return unescape(_SLACK_LINK.sub(r"\1", text or "")).strip()
+
+
+def parse_command(text: str | None, guard: HostGuard) -> Command:
+    """Parse the text after the command. :raises UsageError: (or HostNotAllowed) with a hint."""
+    value = normalise(text)
+    if len(value) > _MAX_TEXT:
+        raise UsageError(f"the text is too long ({len(value)} characters)")
+    words = value.split()
+    if not words:
+        raise UsageError("tell me which account to check, e.g. `/confluence-check automation@acme.com`")
+    head = words[0].lower()
+    if head == "help":
+        return HelpCommand()
+    if head == "history":
+        if len(words) != 2:
+            raise UsageError("`history` takes one account: `/confluence-check history automation@acme.com`")
+        return HistoryCommand(actor=parse_actor(words[1]))
+    return CheckCommand(request=_check_request(value, guard))
+
+
+def _split_body(value: str) -> tuple[str, str | None]:
+    """Everything after `body:` is the observed response body, spaces and all."""
+    m = re.search(r"(?i)(?:^|\s)body:", value)
+    if m is None:
+        return value, None
+    return value[: m.start()], value[m.end():].strip() or None
+
+
+def _check_request(value: str, guard: HostGuard) -> CheckRequest:
+    head, body = _split_body(value)
+    words = head.split()
+    if not words:
+        raise UsageError(f"name the account before `body:`. Usage: {USAGE}")
+    actor = parse_actor(words[0])
+    endpoint: list[str] = []
+    status: int | None = None
+    space: str | None = None
+    for word in words[1:]:
+        if (m := _STATUS.match(word)) is not None:
+            status = int(m.group(1))
+        elif word.lower().startswith("space:"):
+            space = word.split(":", 1)[1] or None
+        elif word.upper() in METHODS or word.startswith("/") or re.match(r"(?i)^https?://", word):
+            endpoint.append(word)
+        else:
+            raise UsageError(f"I don't understand {word!r}. Usage: {USAGE}")
+    failing = parse_endpoint(" ".join(endpoint), guard) if endpoint else None
+    return CheckRequest(actor=actor, failing=failing, observed_status=status,
+                        observed_body=body, space=space)

@@ -1,0 +1,164 @@
+"""`/confluence-check` end to end: signed command → ack → parent → live step list → verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.model import CauseCode
+from bot.simulator import load_scenario
+from bot.slack.escape import escape
+from bot.slack.ids import ActionId
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import CHANNEL, USER
+from tests.slack.conftest import MakeBot
+from tests.slack.helpers import buttons_of, text_of, thread
+
+SCENARIOS = ["no_confluence_access", "seed_automation_actor", "account_deactivated", "token_expired"]
+
+
+def command_text(inputs: dict[str, object]) -> str:
+    return f"{inputs['actor']} {inputs['endpoint']} status:{inputs['status']}"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+async def test_a_check_unfolds_in_one_thread_and_ends_in_the_verdict(
+        make_bot: MakeBot, fake_slack: FakeSlack, scenario: str) -> None:
+    bot = await make_bot(scenario)
+    sim_requests_before = len(bot.sim.requests)
+    response = await bot.command(command_text(bot.sim.resolve_input()))
+    assert (response.status, response.body) == (200, "")  # acked at once, nothing shown yet
+    await bot.settle()
+
+    [run] = bot.history.list()
+    expected = load_scenario(scenario).expect
+    assert run.verdict is not None and run.verdict.cause is CauseCode(expected["cause"])
+    assert len(bot.sim.requests) > sim_requests_before
+
+    t = thread(fake_slack)
+    parent = text_of(t.parent)
+    assert run.actor in parent and run.run_id in parent and bot.settings.site_url in parent
+    assert all(reply.params["thread_ts"] == t.parent_ts for reply in t.replies)
+
+    verdict = text_of(t.verdict)
+    assert escape(run.verdict.title) in verdict and run.verdict.confidence.value in verdict
+    assert all(escape(line) in verdict for line in run.verdict.fix)
+    assert set(buttons_of(t.verdict)) == {a.value for a in ActionId if a is not ActionId.TOKEN_INPUT}
+
+    parent_edit = [e for e in t.edits if e.params["ts"] == t.parent_ts][-1]
+    assert escape(run.verdict.title) in text_of(parent_edit)
+    assert f"<@{USER}>" in text_of(parent_edit)
+
+
+async def test_the_step_list_is_one_reply_edited_live_until_complete(make_bot: MakeBot,
+                                                                    fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access", pace=0.05)
+    bot.sim.state.faults.latency_ms = 100
+    await bot.command(command_text(bot.sim.resolve_input()))
+    await bot.settle()
+
+    t = thread(fake_slack)
+    [steps] = [r for r in t.replies if text_of(r).startswith("Steps:")]
+    steps_ts = steps.response["ts"]
+    updates = [e for e in t.edits if e.params["ts"] == steps_ts]
+    assert len(updates) >= 2, "the step list was not edited as probes finished"
+    shown = [text_of(c) for c in [steps, *updates]]
+    planned = len(bot.history.list()[0].planned)
+    assert f"Steps: {planned} of {planned} finished" in shown[-1]
+    assert any(":hourglass_flowing_sand:" in s for s in shown[:-1]), "no intermediate state was shown"
+    ids = [tuple(b["block_id"] for b in c.params["blocks"]) for c in [steps, *updates]]
+    assert len(set(ids)) == len(ids), "every edit must carry new block_ids"
+
+
+async def test_writes_stay_at_one_per_second_per_channel(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access", pace=1.0)  # Slack's real limit (FACTS §2.1)
+    bot.sim.state.faults.latency_ms = 800  # a run of ~3 s, so the step list is edited live
+    await bot.command(command_text(bot.sim.resolve_input()))
+    await bot.settle()
+
+    stamps = [w.at for w in fake_slack.writes(CHANNEL)]
+    # a burst of two (parent + step list, so the first steps show at once), then one write per second:
+    # never three writes within one second (FACTS §2.1 "short bursts allowed")
+    assert len(stamps) >= 5, stamps
+    assert all(c - a >= 0.95 for a, c in zip(stamps, stamps[2:], strict=False)), stamps
+    assert stamps[1] - stamps[0] < 0.5, "the step list should follow the parent at once"
+    t = thread(fake_slack)
+    steps_ts = t.steps.response["ts"]
+    assert any(e.params["ts"] == steps_ts for e in t.edits), "no live edit of the step list"
+    planned = len(bot.history.list()[0].planned)
+    last_steps = [c for c in [t.steps, *t.edits] if c.params.get("ts", c.response.get("ts")) == steps_ts][-1]
+    assert f"{planned} of {planned} finished" in text_of(last_steps)
+
+
+async def test_a_429_is_retried_after_retry_after(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access")
+    fake_slack.rate_limit("chat.postMessage", 1)  # the parent gets 429, Retry-After: 1
+    await bot.command(command_text(bot.sim.resolve_input()))
+    await bot.settle()
+
+    posts = fake_slack.calls_to("chat.postMessage")
+    assert posts[0].status == 429 and posts[1].response["ok"]
+    assert posts[1].at - posts[0].at >= 1.0
+    assert thread(fake_slack).verdict is not None
+
+
+async def test_help_is_private(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("ok")
+    response = await bot.command("help")
+    assert response.status == 200
+    [reply] = await fake_slack.wait_for(lambda f: f.webhook_posts("cmd"))
+    assert reply.params["response_type"] == "ephemeral"
+    assert "Usage" in text_of(reply) and "history" in text_of(reply)
+    assert not fake_slack.calls_to("chat.postMessage")
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("", "tell me which account to check"),
+    ("   ", "tell me which account to check"),
+    ("not-an-actor", "is not an email address or an Atlassian account id"),
+    ("automation@acme.com GET https://evil.example.com/wiki/rest/api/space", "credentials only go to"),
+    ("automation@acme.com GET https://{site}@evil.example.com/wiki", "user-info"),
+    ("automation@acme.com frobnicate", "I don't understand"),
+    ("history", "takes one account"),
+], ids=["empty", "blank", "malformed-actor", "foreign-host", "userinfo-trick", "unknown-word", "history-alone"])
+async def test_bad_input_gets_a_private_helpful_reply_and_runs_nothing(
+        make_bot: MakeBot, fake_slack: FakeSlack, text: str, hint: str) -> None:
+    bot = await make_bot("ok")
+    site_host = bot.settings.site_url.removeprefix("http://")
+    response = await bot.command(text.replace("{site}", site_host))
+    assert response.status == 200
+    [reply] = await fake_slack.wait_for(lambda f: f.webhook_posts("cmd"))
+    await bot.settle()
+    assert hint in text_of(reply) and "Usage" in text_of(reply)
+    assert reply.params["response_type"] == "ephemeral"
+    assert not fake_slack.calls_to("chat.postMessage") and bot.history.list() == []
+    assert bot.sim.requests == []
+
+
+async def test_history_command_lists_runs_with_verdicts_and_thread_links(make_bot: MakeBot,
+                                                                        fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access")
+    inputs = bot.sim.resolve_input()
+    await bot.command(command_text(inputs))
+    await bot.settle()
+    [run] = bot.history.list()
+
+    await bot.command(f"history {inputs['actor']}", name="history")
+    [reply] = await fake_slack.wait_for(lambda f: f.webhook_posts("history"))
+    shown = text_of(reply)
+    parent_ts = thread(fake_slack).parent_ts
+    assert run.run_id in shown and escape(run.verdict.title) in shown
+    assert f"archives/{CHANNEL}/p{parent_ts.replace('.', '')}" in shown
+
+
+@pytest.mark.parametrize("typed", ["&lt;!channel&gt; please", "<!channel>", "&lt;http://evil.example|x&gt;",
+                                   "<http://evil.example|x>", "automation@acme.com &lt;!here&gt;"])
+async def test_typed_text_is_escaped_before_it_reaches_mrkdwn(make_bot: MakeBot, fake_slack: FakeSlack,
+                                                             typed: str) -> None:
+    bot = await make_bot("ok")
+    await bot.command(typed)
+    [reply] = await fake_slack.wait_for(lambda f: f.webhook_posts("cmd"))
+    await bot.settle()
+    shown = text_of(reply)
+    assert "<!" not in shown and "<http://evil" not in shown
+    if "&lt;" in typed:
+        assert "&lt;!" in shown or "&lt;http://evil" in shown

@@ -1,0 +1,42 @@
+"""Only correctly signed, fresh requests get in (FACTS §5.3); the real HTTP server included."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from bot.slack.serve import http_server
+from tests.fakes import slack_requests as req
+from tests.fakes.slack_api import FakeSlack
+from tests.slack.conftest import MakeBot
+from tests.slack.helpers import thread
+
+CHECK = "sam.lee@acme.com GET /wiki/rest/api/space status:403"
+
+
+@pytest.mark.parametrize("signing", [
+    {"signature": "v0=" + "0" * 64},
+    {"timestamp": int(time.time()) - 6 * 60},  # outside the 5-minute window
+    {"timestamp": int(time.time()) + 6 * 60},
+], ids=["bad-signature", "stale-timestamp", "future-timestamp"])
+async def test_unsigned_or_stale_requests_are_refused_and_run_nothing(
+        make_bot: MakeBot, fake_slack: FakeSlack, signing: dict[str, object]) -> None:
+    bot = await make_bot("no_confluence_access")
+    response = await bot.send(req.slash_command(CHECK, response_url=fake_slack.response_url()), **signing)
+    await bot.settle()
+    assert response.status == 401
+    assert fake_slack.calls == [] and bot.sim.requests == [] and bot.history.list() == []
+
+
+async def test_the_http_server_serves_slack_events_end_to_end(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access")
+    body = req.slash_command(CHECK, response_url=fake_slack.response_url())
+    async with http_server(bot.app, host="127.0.0.1", port=0) as url, aiohttp.ClientSession() as session:
+        assert await bot.post_http(url, body, session, signature="v0=" + "1" * 64) == 401
+        assert await bot.post_http(url, body, session) == 200
+        await bot.settle()
+        async with session.get(url.replace("/slack/events", "/health")) as health:
+            assert health.status == 200
+    assert len(bot.history.list()) == 1 and thread(fake_slack).verdict is not None
