@@ -187,8 +187,12 @@ def _insert_ordered(steps: list[StepResult], result: StepResult, order: dict[str
 
 
 def _not_checked(steps: list[StepResult]) -> list[NotChecked]:
-    return [NotChecked(what=s.title, why=s.summary) for s in steps
-            if s.status is StepStatus.SKIP and not s.summary.startswith(NOT_NEEDED)]
+    """Skipped steps, those sharing a reason grouped into one line (the reason names the fix)."""
+    by_reason: dict[str, list[str]] = {}
+    for s in steps:
+        if s.status is StepStatus.SKIP and not s.summary.startswith(NOT_NEEDED):
+            by_reason.setdefault(s.summary, []).append(s.title)
+    return [NotChecked(what=", ".join(titles), why=why) for why, titles in by_reason.items()]
 
 
 def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:
