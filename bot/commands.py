@@ -230,6 +230,9 @@ def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
         given = sim.resolve_input()
         write(out, f"Try: confluence-check check {given['actor']}"
                    + (f" --endpoint {shlex.quote(given['endpoint'])}" if given.get("endpoint") else ""))
+        if given.get("actor_token"):
+            write(out, f"The actor's simulated token (for --actor-token-stdin or the Slack form): "
+                       f"{given['actor_token']}")
         write(out, "Press Ctrl-C to stop.")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -50,8 +50,10 @@ async def ack_latencies(bot: SlackBot, url: str, count: int, gap_s: float, tag: 
     return out
 
 
-async def ack_to_verdict(bot: SlackBot, url: str, channel: str) -> tuple[float, float, Counter[str]]:
-    """One command: seconds from its ack to the verdict reply and to the parent edit; calls made."""
+async def ack_to_verdict(bot: SlackBot, url: str, channel: str
+                         ) -> tuple[float, float, tuple[float, str], Counter[str]]:
+    """One command: seconds from its ack to the verdict reply, to the parent edit and to the first
+    step list (with what it showed); calls made."""
     before = len(bot.fake.calls)
     body = req.slash_command(check_text(bot.sim), response_url=bot.fake.response_url("one"), channel=channel)
     async with aiohttp.ClientSession() as session:
@@ -62,7 +64,9 @@ async def ack_to_verdict(bot: SlackBot, url: str, channel: str) -> tuple[float, 
     verdict = next(c for c in calls if c.method == "chat.postMessage" and '"actions"' in c.raw)
     parent = next(c for c in calls if c.method == "chat.postMessage")
     parent_edit = next(c for c in calls if c.method == "chat.update" and c.params.get("ts") == parent.response["ts"])
-    return verdict.at - acked, parent_edit.at - acked, Counter(c.method for c in calls)
+    steps = next(c for c in calls if c.method == "chat.postMessage" and "Steps:" in str(c.params.get("text")))
+    first_steps = (steps.at - acked, str(steps.params.get("text")))
+    return verdict.at - acked, parent_edit.at - acked, first_steps, Counter(c.method for c in calls)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -78,7 +82,7 @@ async def main(args: argparse.Namespace) -> None:
                 spaced = await ack_latencies(bot, url, args.commands, 0.25, "SPACED")
                 await bot.settle()
                 sim.state.faults.latency_ms = args.latency_ms
-                to_verdict, to_parent, calls = await ack_to_verdict(bot, url, "C0BENCHONE")
+                to_verdict, to_parent, first_steps, calls = await ack_to_verdict(bot, url, "C0BENCHONE")
             bot.history.close()
     print(f"ack latency, {args.commands} signed /confluence-check commands over HTTP mode, each starting a run:")
     for label, latencies in (("back to back", burst), ("250 ms apart", spaced)):
@@ -87,6 +91,7 @@ async def main(args: argparse.Namespace) -> None:
               f"best {min(ms):.1f} ms")
     print(f"ack -> verdict reply, scenario {args.scenario}, {args.latency_ms} ms Atlassian latency, "
           f"Slack pacing 1 write/s/channel:")
+    print(f"  step list first shown {first_steps[0]:.2f} s after the ack ({first_steps[1]})")
     print(f"  verdict posted {to_verdict:.2f} s after the ack; parent edited {to_parent:.2f} s after")
     print(f"Slack API calls for that run: {sum(calls.values())} "
           + ", ".join(f"{method} {n}" for method, n in sorted(calls.items())))

@@ -13,84 +13,10 @@ from sqlite_utils import Database
 from bot.config import Secret
 from bot.errors import NotFound
 from bot.history import MIGRATIONS, Change, HistoryStore, Migration, Via, migrate
-from bot.model import (
-    CauseCode,
-    Confidence,
-    Evidence,
-    NotChecked,
-    Outcome,
-    Run,
-    StepResult,
-    StepStatus,
-    Verdict,
-)
+from bot.model import CauseCode, Outcome, Run
 from bot.render import format_timeline
 from bot.request import ActorSecret, CheckRequest, FailingRequest
-
-ACTOR = "automation@acme.com"
-T0 = datetime(2026, 11, 20, 10, 2, tzinfo=UTC)
-CANARY = "CANARY-SECRET-7f3a"
-
-
-def make_run(
-    run_id: str,
-    *,
-    actor: str = ACTOR,
-    at: datetime = T0,
-    cause: CauseCode | None = CauseCode.CREDENTIAL_REJECTED,
-) -> Run:
-    """A run with three steps; `cause=None` leaves it in progress (no verdict)."""
-    steps = [
-        StepResult(
-            "site.reachable",
-            "Site is reachable",
-            StepStatus.PASS,
-            "cloudId 3f1c",
-            41,
-            evidence=(Evidence("GET https://acme.atlassian.net/_edge/tenant_info", 200),),
-        ),
-        StepResult(
-            "actor.replay",
-            "Replay as the actor",
-            StepStatus.FAIL,
-            "refused with 403",
-            evidence=(
-                Evidence(
-                    "GET https://acme.atlassian.net/wiki/rest/api/space",
-                    403,
-                    auth="actor",
-                    excerpt='{"message":"caller cannot access"}',
-                ),
-            ),
-            fix="Send Authorization: Basic base64(email:api_token)",
-        ),
-        StepResult.skipped("policy.org", "Org policies", "ATLASSIAN_ORG_API_KEY is not set"),
-    ]
-    verdict = None
-    if cause is not None:
-        fix = () if cause is CauseCode.OK else ("Create a new API token and update the caller",)
-        verdict = Verdict(
-            cause, Confidence.LIKELY, cause.value.replace("_", " "), "why", fix, ("actor.replay",)
-        )
-    return Run(
-        run_id=run_id,
-        actor=actor,
-        site="https://acme.atlassian.net",
-        started_at=at,
-        planned=[(s.id, s.title) for s in steps],
-        steps=steps if verdict else steps[:1],
-        duration_ms=840 if verdict else None,
-        verdict=verdict,
-        not_checked=[NotChecked("org policies", "ATLASSIAN_ORG_API_KEY is not set")],
-        request={
-            "actor": actor,
-            "endpoint": "GET https://acme.atlassian.net/wiki/rest/api/space",
-            "status": 403,
-            "body": None,
-            "space": None,
-            "actor_token_given": False,
-        },
-    )
+from tests.samples import ACTOR, CANARY, T0, sample_run
 
 
 @pytest.fixture
@@ -111,7 +37,7 @@ def ids(runs: list[Run]) -> list[str]:
     "cause", [CauseCode.CREDENTIAL_REJECTED, CauseCode.OK, None], ids=["problem", "ok", "in-progress"]
 )
 def test_get_returns_what_was_saved(store: HistoryStore, cause: CauseCode | None) -> None:
-    run = make_run("r_1", cause=cause)
+    run = sample_run("r_1", cause=cause)
     store.save(run)
     assert store.get("r_1").to_dict() == run.to_dict()
 
@@ -122,8 +48,8 @@ def test_get_unknown_run_raises_not_found(store: HistoryStore) -> None:
 
 
 def test_saving_again_updates_the_run_and_replaces_its_steps(store: HistoryStore) -> None:
-    store.save(make_run("r_1", cause=None))
-    store.save(make_run("r_1"))
+    store.save(sample_run("r_1", cause=None))
+    store.save(sample_run("r_1"))
     row = store.db["runs"].get("r_1")
     assert (row["outcome"], row["cause"], row["confidence"]) == ("problem", "credential_rejected", "likely")
     assert row["finished_at"] == "2026-11-20T10:02:00Z"  # 840 ms rounds down to the second
@@ -137,7 +63,7 @@ def test_saving_again_updates_the_run_and_replaces_its_steps(store: HistoryStore
 
 
 def test_in_progress_run_has_no_outcome_column(store: HistoryStore) -> None:
-    store.save(make_run("r_1", cause=None))
+    store.save(sample_run("r_1", cause=None))
     row = store.db["runs"].get("r_1")
     assert row["outcome"] is None and row["cause"] is None and row["finished_at"] is None
 
@@ -147,13 +73,13 @@ def test_in_progress_run_has_no_outcome_column(store: HistoryStore) -> None:
 
 def test_origin_given_at_start_survives_a_later_save_without_it(store: HistoryStore) -> None:
     origin = {"via": "slack", "slack_channel": "C1", "slack_thread_ts": "1.2", "slack_user": "U1"}
-    store.save(make_run("r_1", cause=None), origin=origin)
-    store.save(make_run("r_1"))
+    store.save(sample_run("r_1", cause=None), origin=origin)
+    store.save(sample_run("r_1"))
     assert store.origin("r_1") == origin
 
 
 def test_set_origin_updates_only_the_given_keys(store: HistoryStore) -> None:
-    store.save(make_run("r_1"), origin={"via": Via.CLI})
+    store.save(sample_run("r_1"), origin={"via": Via.CLI})
     store.set_origin("r_1", slack_thread_ts="171.5")
     assert store.origin("r_1") == {
         "via": "cli",
@@ -168,8 +94,8 @@ def test_set_origin_updates_only_the_given_keys(store: HistoryStore) -> None:
 )
 def test_origin_refuses_anything_but_known_ids(store: HistoryStore, origin: dict[str, str]) -> None:
     with pytest.raises(ValueError):
-        store.save(make_run("r_1"), origin=origin)
-    store.save(make_run("r_1"))
+        store.save(sample_run("r_1"), origin=origin)
+    store.save(sample_run("r_1"))
     with pytest.raises(ValueError):
         store.set_origin("r_1", **origin)
     assert store.db["runs"].count == 1
@@ -188,7 +114,7 @@ def test_origin_of_unknown_run_raises_not_found(store: HistoryStore) -> None:
 def test_list_is_newest_first_with_limit_and_actor_filter(store: HistoryStore) -> None:
     for n in range(5):
         actor = ACTOR if n % 2 == 0 else "other@acme.com"
-        store.save(make_run(f"r_{n}", actor=actor, at=T0 + timedelta(minutes=n)))
+        store.save(sample_run(f"r_{n}", actor=actor, started_at=T0 + timedelta(minutes=n)))
     assert ids(store.list()) == ["r_4", "r_3", "r_2", "r_1", "r_0"]
     assert ids(store.list(limit=2)) == ["r_4", "r_3"]
     assert ids(store.list(ACTOR)) == ["r_4", "r_2", "r_0"]
@@ -197,20 +123,20 @@ def test_list_is_newest_first_with_limit_and_actor_filter(store: HistoryStore) -
 
 
 def test_list_orders_same_second_runs_by_save_order(store: HistoryStore) -> None:
-    store.save(make_run("r_b"))
-    store.save(make_run("r_a"))
+    store.save(sample_run("r_b"))
+    store.save(sample_run("r_a"))
     assert ids(store.list()) == ["r_a", "r_b"]
 
 
 def test_failing_accounts_takes_each_actors_latest_finished_run(store: HistoryStore) -> None:
     at = iter(T0 + timedelta(hours=h) for h in range(10))
-    store.save(make_run("a_old_problem", actor="a@acme.com", at=next(at)))
-    store.save(make_run("a_fixed", actor="a@acme.com", at=next(at), cause=CauseCode.OK))
-    store.save(make_run("b_ok", actor="b@acme.com", at=next(at), cause=CauseCode.OK))
-    store.save(make_run("b_broken", actor="b@acme.com", at=next(at), cause=CauseCode.TOKEN_EXPIRED))
-    store.save(make_run("c_broken", actor="c@acme.com", at=next(at)))
-    store.save(make_run("c_running", actor="c@acme.com", at=next(at), cause=None))
-    store.save(make_run("d_unsure", actor="d@acme.com", at=next(at), cause=CauseCode.INCONCLUSIVE))
+    store.save(sample_run("a_old_problem", actor="a@acme.com", started_at=next(at)))
+    store.save(sample_run("a_fixed", actor="a@acme.com", started_at=next(at), cause=CauseCode.OK))
+    store.save(sample_run("b_ok", actor="b@acme.com", started_at=next(at), cause=CauseCode.OK))
+    store.save(sample_run("b_broken", actor="b@acme.com", started_at=next(at), cause=CauseCode.TOKEN_EXPIRED))
+    store.save(sample_run("c_broken", actor="c@acme.com", started_at=next(at)))
+    store.save(sample_run("c_running", actor="c@acme.com", started_at=next(at), cause=None))
+    store.save(sample_run("d_unsure", actor="d@acme.com", started_at=next(at), cause=CauseCode.INCONCLUSIVE))
     assert ids(store.failing_accounts()) == ["c_broken", "b_broken"]
     assert ids(store.failing_accounts(limit=1)) == ["c_broken"]
     assert ids(store.latest()) == ["d_unsure", "c_running", "b_broken", "a_fixed"]
@@ -223,11 +149,11 @@ def test_failing_accounts_takes_each_actors_latest_finished_run(store: HistorySt
 def test_timeline_collapses_runs_into_periods(store: HistoryStore) -> None:
     day2 = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
     for n, minutes in enumerate((0, 28, 58)):
-        store.save(make_run(f"r_fail{n}", at=T0 + timedelta(minutes=minutes)))
-    store.save(make_run("r_running", at=T0 + timedelta(hours=2), cause=None))  # no outcome: left out
-    store.save(make_run("r_other", actor="other@acme.com", at=T0 + timedelta(hours=3)))
-    store.save(make_run("r_fixed", at=day2, cause=CauseCode.OK))
-    store.save(make_run("r_still_ok", at=day2 + timedelta(hours=1), cause=CauseCode.OK))
+        store.save(sample_run(f"r_fail{n}", started_at=T0 + timedelta(minutes=minutes)))
+    store.save(sample_run("r_running", started_at=T0 + timedelta(hours=2), cause=None))  # no outcome: left out
+    store.save(sample_run("r_other", actor="other@acme.com", started_at=T0 + timedelta(hours=3)))
+    store.save(sample_run("r_fixed", started_at=day2, cause=CauseCode.OK))
+    store.save(sample_run("r_still_ok", started_at=day2 + timedelta(hours=1), cause=CauseCode.OK))
 
     changes = store.timeline(ACTOR)
 
@@ -243,7 +169,7 @@ def test_timeline_collapses_runs_into_periods(store: HistoryStore) -> None:
 def test_timeline_splits_on_a_new_cause_and_honours_limit(store: HistoryStore) -> None:
     causes = [CauseCode.TOKEN_EXPIRED, CauseCode.CREDENTIAL_REJECTED, CauseCode.CREDENTIAL_REJECTED]
     for n, cause in enumerate(causes):
-        store.save(make_run(f"r_{n}", at=T0 + timedelta(days=n), cause=cause))
+        store.save(sample_run(f"r_{n}", started_at=T0 + timedelta(days=n), cause=cause))
     assert [(c.cause, c.runs) for c in store.timeline(ACTOR)] == [
         (CauseCode.TOKEN_EXPIRED, 1),
         (CauseCode.CREDENTIAL_REJECTED, 2),
@@ -256,8 +182,8 @@ def test_timeline_splits_on_a_new_cause_and_honours_limit(store: HistoryStore) -
 
 
 def test_mark_interrupted_flags_unfinished_runs_once(store: HistoryStore) -> None:
-    store.save(make_run("r_done"))
-    store.save(make_run("r_cut", cause=None), origin={"via": "slack", "slack_channel": "C1"})
+    store.save(sample_run("r_done"))
+    store.save(sample_run("r_cut", cause=None), origin={"via": "slack", "slack_channel": "C1"})
 
     marked = store.mark_interrupted()
 
@@ -320,7 +246,7 @@ def test_schema_has_the_documented_tables_columns_and_indexes(store: HistoryStor
 def test_reopening_a_file_database_migrates_once_and_keeps_runs(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "history.db"
     first = HistoryStore.open(path)
-    first.save(make_run("r_1"))
+    first.save(sample_run("r_1"))
     first.close()
 
     second = HistoryStore.open(path)
@@ -328,7 +254,7 @@ def test_reopening_a_file_database_migrates_once_and_keeps_runs(tmp_path: Path) 
         assert second.db.journal_mode == "wal"
         assert [row["version"] for row in second.db["_migrations"].rows] == [m.version for m in MIGRATIONS]
         assert migrate(second.db) == []
-        assert second.get("r_1").to_dict() == make_run("r_1").to_dict()
+        assert second.get("r_1").to_dict() == sample_run("r_1").to_dict()
     finally:
         second.close()
 
@@ -361,7 +287,7 @@ def test_the_store_holds_no_secret_even_when_the_request_carried_one(tmp_path: P
         observed_status=403,
         actor_secret=ActorSecret(token=Secret(CANARY), email=ACTOR),
     )
-    run = make_run("r_1")
+    run = sample_run("r_1")
     run.request = request.describe()
     store = HistoryStore.open(tmp_path / "history.db")
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +60,17 @@ def _retry_after(exc: SlackApiError) -> float | None:
         return 1.0
 
 
+FIRST_RESULTS_WAIT_S = 0.6
+
+
+async def _first_results(run: Run) -> None:
+    """Give the first probes a moment, so the step list appears with results already in it
+    (the next edit can only follow a second later: FACTS §2.1)."""
+    deadline = time.monotonic() + FIRST_RESULTS_WAIT_S
+    while not any(step.evidence for step in run.steps) and not run.finished and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+
+
 class RunThread:
     """Writes one run into its Slack thread (or, when it cannot post, to the asker privately)."""
 
@@ -77,6 +89,7 @@ class RunThread:
         run = handle.run
         try:
             parent = self._place.thread_ts or await self._post_parent(run)
+            await _first_results(run)
             steps_ts = await self._post(lambda: self._render_steps(run), parent)
         except CannotPost as exc:
             return await self._follow_privately(handle, exc.error)

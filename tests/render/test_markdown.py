@@ -2,92 +2,45 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
-from bot.model import (
-    CauseCode,
-    Confidence,
-    Evidence,
-    FindingSummary,
-    NotChecked,
-    Run,
-    StepResult,
-    StepStatus,
-    Verdict,
-)
+from bot.model import CauseCode, Confidence, FindingSummary, StepStatus
 from bot.render import MARKDOWN, MARKDOWN_PENDING, MASK, escape_cell, format_markdown, scrub
+from tests.samples import ACTOR, CANARY, FIX, PRODUCT_ACCESS, RENDER_T0, SITE_URL, sample_run
 
-CANARY = "CANARY-SECRET-7f3a"
-SITE_URL = "https://acme.atlassian.net"
-FIX = "Call https://api.atlassian.com/ex/confluence/3f1c/wiki/rest/api/space instead of the site URL"
 ATATT = "ATATT3xFfGF0" + "Zx9Yw8Vu7" * 5
-
-
-def make_run(*, finished: bool = True, summary: str = "refused with 403") -> Run:
-    steps = [
-        StepResult(
-            "site.reachable",
-            "Site is reachable",
-            StepStatus.PASS,
-            "cloudId 3f1c",
-            41,
-            evidence=(Evidence(f"GET {SITE_URL}/_edge/tenant_info", 200),),
-        ),
-        StepResult(
-            "actor.replay",
-            "Replay | as `actor`",
-            StepStatus.FAIL,
-            summary,
-            evidence=(
-                Evidence(
-                    f"GET {SITE_URL}/wiki/rest/api/space",
-                    403,
-                    auth="actor",
-                    excerpt='{"message": "caller cannot access Confluence"}',
-                ),
-            ),
-            fix="Call the gateway URL instead",
-        ),
-        StepResult.skipped("policy.org", "Org policies", "ATLASSIAN_ORG_API_KEY is not set"),
-    ]
-    verdict = Verdict(
-        CauseCode.SCOPED_TOKEN_SITE_URL,
-        Confidence.CONFIRMED,
-        "Scoped API token sent to the site URL",
-        "Accepted at the gateway, refused at the site.",
-        (FIX,),
-        ("actor.replay",),
-    )
-    return Run(
-        run_id="r_01JMD",
-        actor="automation@acme.com",
-        site=SITE_URL,
-        started_at=datetime(2026, 11, 26, 20, 0, tzinfo=UTC),
-        planned=[(s.id, s.title) for s in steps] + [("product.access", "Has Confluence access")],
-        steps=steps,
-        duration_ms=840 if finished else None,
-        verdict=verdict if finished else None,
-        findings=[
-            FindingSummary(
-                CauseCode.TOKEN_EXPIRED,
-                Confidence.POSSIBLE,
-                "API token expired",
-                "one token expired",
-                ("credential.tokens",),
-            )
-        ],
-        not_checked=[NotChecked("org policies", "ATLASSIAN_ORG_API_KEY is not set")],
-        request={
-            "actor": "automation@acme.com",
-            "endpoint": f"GET {SITE_URL}/wiki/rest/api/space",
-            "status": 403,
-            "body": "```\nRequest rejected because caller cannot access Confluence",
-            "space": "ENG",
-            "actor_token_given": True,
-        },
-    )
+BUNDLE: dict[str, Any] = {  # sample_run() arguments: the run every bundle test renders
+    "run_id": "r_01JMD",
+    "started_at": RENDER_T0,
+    "cause": CauseCode.SCOPED_TOKEN_SITE_URL,
+    "confidence": Confidence.CONFIRMED,
+    "title": "Scoped API token sent to the site URL",
+    "explanation": "Accepted at the gateway, refused at the site.",
+    "fix": (FIX,),
+    "replay_title": "Replay | as `actor`",
+    "replay_excerpt": '{"message": "caller cannot access Confluence"}',
+    "replay_fix": "Call the gateway URL instead",
+    "pending": [PRODUCT_ACCESS],
+    "findings": [
+        FindingSummary(
+            CauseCode.TOKEN_EXPIRED,
+            Confidence.POSSIBLE,
+            "API token expired",
+            "one token expired",
+            ("credential.tokens",),
+        )
+    ],
+    "request": {
+        "actor": ACTOR,
+        "endpoint": f"GET {SITE_URL}/wiki/rest/api/space",
+        "status": 403,
+        "body": "```\nRequest rejected because caller cannot access Confluence",
+        "space": "ENG",
+        "actor_token_given": True,
+    },
+}
 
 
 def test_every_status_has_a_distinct_markdown_glyph() -> None:
@@ -98,7 +51,7 @@ def test_every_status_has_a_distinct_markdown_glyph() -> None:
 
 
 def test_bundle_has_title_summary_fix_steps_and_input() -> None:
-    text = format_markdown(make_run())
+    text = format_markdown(sample_run(**BUNDLE))
     assert text.startswith(
         "# confluence-check: automation@acme.com — Problem: Scoped API token sent to the site URL\n"
     )
@@ -120,7 +73,7 @@ def test_bundle_has_title_summary_fix_steps_and_input() -> None:
 
 
 def test_failed_step_evidence_is_a_code_block_with_its_fix() -> None:
-    text = format_markdown(make_run())
+    text = format_markdown(sample_run(**BUNDLE))
     assert "### ❌ fail — Replay | as `actor` (actor.replay)\n\nFix: Call the gateway URL instead" in text
     assert (
         f"```\nGET {SITE_URL}/wiki/rest/api/space → 403 (auth: actor)\n"
@@ -129,30 +82,30 @@ def test_failed_step_evidence_is_a_code_block_with_its_fix() -> None:
 
 
 def test_findings_and_not_checked_are_listed() -> None:
-    text = format_markdown(make_run())
+    text = format_markdown(sample_run(**BUNDLE))
     assert "- **API token expired** (token_expired, possible): one token expired" in text
     assert "## Not checked\n\n- **org policies**: ATLASSIAN_ORG_API_KEY is not set" in text
 
 
 def test_table_cells_escape_pipes_and_backticks() -> None:
-    text = format_markdown(make_run(summary="got `403` | retry"))
+    text = format_markdown(sample_run(**BUNDLE, replay_summary="got `403` | retry"))
     assert r"| ❌ fail | Replay \| as \`actor\` (actor.replay) | got \`403\` \| retry |" in text
     assert escape_cell("a|b`c\nd") == r"a\|b\`c d"
 
 
 def test_body_with_backticks_cannot_close_its_fence() -> None:
-    text = format_markdown(make_run())
+    text = format_markdown(sample_run(**BUNDLE))
     assert "````\n```\nRequest rejected because caller cannot access Confluence\n````" in text
 
 
 def test_in_progress_run_renders_without_a_verdict() -> None:
-    text = format_markdown(make_run(finished=False))
+    text = format_markdown(sample_run(**BUNDLE, finished=False, done=3))
     assert "running (3 of 4 steps finished)" in text.splitlines()[0]
     assert "## Verdict" not in text and "| Duration | — |" in text
 
 
 def test_canary_given_as_a_secret_never_reaches_the_bundle() -> None:
-    text = format_markdown(make_run(summary=f"replayed with {CANARY}"), secrets=[CANARY])
+    text = format_markdown(sample_run(**BUNDLE, replay_summary=f"replayed with {CANARY}"), secrets=[CANARY])
     assert CANARY not in text and f"replayed with {MASK}" in text
 
 

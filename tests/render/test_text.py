@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from bot.history import Change
-from bot.model import (
-    CauseCode,
-    Confidence,
-    Evidence,
-    FindingSummary,
-    NotChecked,
-    Outcome,
-    Run,
-    StepResult,
-    StepStatus,
-    Verdict,
-)
+from bot.model import CauseCode, Confidence, Evidence, FindingSummary, Outcome, StepResult, StepStatus
 from bot.render import (
     TERMINAL,
     TERMINAL_PENDING,
@@ -29,10 +19,8 @@ from bot.render import (
     format_timeline,
     format_verdict,
 )
+from tests.samples import FIX, PRODUCT_ACCESS, RENDER_T0, SITE_URL, sample_run
 
-T0 = datetime(2026, 11, 26, 20, 0, tzinfo=UTC)
-SITE_URL = "https://acme.atlassian.net"
-FIX = "Call https://api.atlassian.com/ex/confluence/3f1c/wiki/rest/api/space instead of the site URL"
 ANSI = re.compile(r"\x1b\[")
 
 
@@ -56,49 +44,38 @@ def step(status: StepStatus, **extra: object) -> StepResult:
     return StepResult(**(fields | extra))  # type: ignore[arg-type]
 
 
-def finished_run() -> Run:
-    fix = {StepStatus.FAIL: "Send the header X-Atlassian-Token: no-check"}
-    steps = [step(status, fix=fix.get(status)) for status in StepStatus]
-    return Run(
-        run_id="r_01JFIN",
-        actor="automation@acme.com",
-        site=SITE_URL,
-        started_at=T0,
-        planned=[(s.id, s.title) for s in steps],
-        steps=steps,
-        duration_ms=840,
-        verdict=Verdict(
-            CauseCode.SCOPED_TOKEN_SITE_URL,
-            Confidence.CONFIRMED,
-            "Scoped API token sent to the site URL",
-            "The token works at the gateway and is refused at the site.",
-            (FIX, "Keep the header Authorization: Basic base64(email:api_token)"),
-            ("actor.replay",),
+FINISHED: dict[str, Any] = {  # sample_run() arguments: a finished run with a step of every status
+    "run_id": "r_01JFIN",
+    "started_at": RENDER_T0,
+    "steps": [step(s, fix="Send the header X-Atlassian-Token: no-check" if s is StepStatus.FAIL else None)
+              for s in StepStatus],
+    "cause": CauseCode.SCOPED_TOKEN_SITE_URL,
+    "confidence": Confidence.CONFIRMED,
+    "title": "Scoped API token sent to the site URL",
+    "explanation": "The token works at the gateway and is refused at the site.",
+    "fix": (FIX, "Keep the header Authorization: Basic base64(email:api_token)"),
+    "findings": [
+        FindingSummary(CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.CONFIRMED, "Scoped", "", ()),
+        FindingSummary(
+            CauseCode.TOKEN_EXPIRED,
+            Confidence.POSSIBLE,
+            "API token expired",
+            "one token expired yesterday",
+            ("credential.tokens",),
         ),
-        findings=[
-            FindingSummary(CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.CONFIRMED, "Scoped", "", ()),
-            FindingSummary(
-                CauseCode.TOKEN_EXPIRED,
-                Confidence.POSSIBLE,
-                "API token expired",
-                "one token expired yesterday",
-                ("credential.tokens",),
-            ),
-        ],
-        not_checked=[NotChecked("org policies", "ATLASSIAN_ORG_API_KEY is not set")],
-    )
-
-
-def running_run() -> Run:
-    done = [step(StepStatus.PASS)]
-    return Run(
-        run_id="r_01JRUN",
-        actor="5b10ac8d82e05b22cc7d4ef5",
-        site=SITE_URL,
-        started_at=T0,
-        planned=[(done[0].id, done[0].title), ("product.access", "Has Confluence access")],
-        steps=done,
-    )
+    ],
+    "request": {},
+}
+RUNNING: dict[str, Any] = {  # sample_run() arguments: a run with one step done and one pending
+    "run_id": "r_01JRUN",
+    "actor": "5b10ac8d82e05b22cc7d4ef5",
+    "started_at": RENDER_T0,
+    "steps": [step(StepStatus.PASS)],
+    "pending": [PRODUCT_ACCESS],
+    "cause": None,
+    "not_checked": [],
+    "request": {},
+}
 
 
 def test_every_status_has_a_distinct_terminal_glyph() -> None:
@@ -139,7 +116,7 @@ def test_evidence_without_a_response_says_so() -> None:
 
 
 def test_finished_run_shows_steps_in_declared_order_then_verdict_and_fix() -> None:
-    run = finished_run()
+    run = sample_run(**FINISHED)
     text = format_run(run, color=False)
     assert text.splitlines()[0] == f"confluence-check · automation@acme.com on {SITE_URL} · run r_01JFIN"
     positions = [text.index(f"Check that {s.value}s") for s in StepStatus]
@@ -151,7 +128,7 @@ def test_finished_run_shows_steps_in_declared_order_then_verdict_and_fix() -> No
 
 
 def test_verdict_names_cause_confidence_findings_and_what_was_not_checked() -> None:
-    text = format_verdict(finished_run(), color=False)
+    text = format_verdict(sample_run(**FINISHED), color=False)
     assert "cause scoped_token_site_url · confidence confirmed" in text
     assert "Decided by: actor.replay" in text
     assert "API token expired (token_expired, possible): one token expired yesterday" in text
@@ -160,30 +137,30 @@ def test_verdict_names_cause_confidence_findings_and_what_was_not_checked() -> N
 
 
 def test_running_run_shows_pending_steps_and_progress() -> None:
-    text = format_run(running_run(), color=False)
+    text = format_run(sample_run(**RUNNING), color=False)
     assert f"{TERMINAL_PENDING.mark}" in text and "Has Confluence access: pending" in text
     assert "Running… 1 of 2 steps finished." in text
 
 
 def test_interrupted_run_says_so() -> None:
-    run = running_run()
+    run = sample_run(**RUNNING)
     run.interrupted = True
     assert "Interrupted" in format_verdict(run, color=False)
 
 
 def test_colour_codes_only_when_asked() -> None:
-    run = finished_run()
+    run = sample_run(**FINISHED)
     assert not ANSI.search(format_run(run, color=False))
-    assert not ANSI.search(format_run(running_run(), color=False))
+    assert not ANSI.search(format_run(sample_run(**RUNNING), color=False))
     coloured = format_run(run, color=True)
     assert ANSI.search(coloured)
     assert ANSI.sub("", re.sub(r"\x1b\[[0-9;]*m", "", coloured)) == format_run(run, color=False)
 
 
 def test_history_table_lists_each_run() -> None:
-    interrupted = running_run()
+    interrupted = sample_run(**RUNNING)
     interrupted.interrupted = True
-    text = format_history([finished_run(), running_run(), interrupted])
+    text = format_history([sample_run(**FINISHED), sample_run(**RUNNING), interrupted])
     header, *rows = text.splitlines()
     assert header.split() == ["STARTED", "(UTC)", "ACTOR", "OUTCOME", "CAUSE", "CONFIDENCE", "RUN"]
     assert rows[0].split() == [

@@ -17,38 +17,49 @@ from bot.model import (
     Run,
     StepResult,
     StepStatus,
-    Verdict,
     utcnow,
 )
 from bot.render import blocks
 from bot.render.markdown import format_markdown
 from bot.slack.escape import clip, escape, unescape
 from bot.slack.ids import RunRef, parse_ref
+from tests.samples import sample_run
 from tests.slack.helpers import texts_in
 
 EVIL = "<!channel> <http://evil.example|click me> &"
 STATUSES = list(StepStatus)
+HUGE_EVIDENCE = tuple(Evidence(request=f"GET https://acme.atlassian.net/wiki/{EVIL}", status=403, auth="actor",
+                               excerpt=EVIL + "e" * 50_000, note=EVIL + "n" * 5_000) for _ in range(5))
+HUGE_STEPS = [  # everything too long: titles, summaries, evidence, fixes
+    StepResult(id=f"layer.probe{i}", title=f"Probe {i} {EVIL}", status=STATUSES[i % len(STATUSES)],
+               summary=EVIL + "s" * 5_000, evidence=HUGE_EVIDENCE, fix=EVIL + "f" * 3_000)
+    for i in range(60)
+]
+HUGE_RUNNING: dict[str, Any] = {  # sample_run() arguments: a run in progress, half its huge steps done
+    "actor": f"x{EVIL}@acme.com",
+    "steps": HUGE_STEPS,
+    "done": len(HUGE_STEPS) // 2,
+    "cause": None,
+    "not_checked": [],
+    "request": {"endpoint": f"GET /wiki/{EVIL}", "body": EVIL * 100, "actor_token_given": True},
+}
+HUGE: dict[str, Any] = HUGE_RUNNING | {  # ... and finished, with too long a verdict, findings, not-checked
+    "done": None,
+    "cause": CauseCode.NO_CONFLUENCE_ACCESS,
+    "confidence": Confidence.CONFIRMED,
+    "title": "T" * 400 + EVIL,
+    "explanation": EVIL + "x" * 9_000,
+    "fix": tuple(EVIL + "y" * 3_000 for _ in range(10)),
+    "decided_by": tuple(s.id for s in HUGE_STEPS),
+    "duration_ms": 1234,
+    "findings": [FindingSummary(CauseCode.TOKEN_EXPIRED, Confidence.LIKELY, EVIL * 20, EVIL, ())] * 30,
+    "not_checked": [NotChecked(EVIL * 10, EVIL * 10)] * 50,
+}
 
 
-def huge_run(steps: int = 60, finished: bool = True) -> Run:
-    """A run with everything too long: titles, summaries, evidence, fixes, findings, not-checked."""
-    planned = [(f"layer.probe{i}", f"Probe {i} {EVIL}") for i in range(steps)]
-    evidence = tuple(Evidence(request=f"GET https://acme.atlassian.net/wiki/{EVIL}", status=403, auth="actor",
-                              excerpt=EVIL + "e" * 50_000, note=EVIL + "n" * 5_000) for _ in range(5))
-    done = [StepResult(id=pid, title=title, status=STATUSES[i % len(STATUSES)], summary=EVIL + "s" * 5_000,
-                       evidence=evidence, fix=EVIL + "f" * 3_000) for i, (pid, title) in enumerate(planned)]
-    run = Run(run_id=new_run_id(), actor=f"x{EVIL}@acme.com", site="https://acme.atlassian.net",
-              started_at=utcnow(), planned=planned, steps=done if finished else done[: steps // 2],
-              request={"endpoint": f"GET /wiki/{EVIL}", "body": EVIL * 100, "actor_token_given": True},
-              previous_run_id=new_run_id())
-    if finished:
-        run.verdict = Verdict(CauseCode.NO_CONFLUENCE_ACCESS, Confidence.CONFIRMED, "T" * 400 + EVIL,
-                              EVIL + "x" * 9_000, tuple(EVIL + "y" * 3_000 for _ in range(10)),
-                              tuple(pid for pid, _ in planned))
-        run.duration_ms = 1234
-        run.findings = [FindingSummary(CauseCode.TOKEN_EXPIRED, Confidence.LIKELY, EVIL * 20, EVIL, ())] * 30
-        run.not_checked = [NotChecked(EVIL * 10, EVIL * 10)] * 50
-    return run
+def fresh() -> dict[str, Any]:
+    """What each huge run gets anew: a run id, a start (now), a previous run id."""
+    return {"run_id": new_run_id(), "started_at": utcnow(), "previous_run_id": new_run_id()}
 
 
 def messages(run: Run) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -100,7 +111,7 @@ def check_escaped(node: Any) -> None:
 
 @pytest.mark.parametrize("finished", [True, False], ids=["finished", "in-progress"])
 def test_every_message_stays_inside_slacks_limits_even_with_huge_evidence(finished: bool) -> None:
-    run = huge_run(finished=finished)
+    run = sample_run(**(HUGE if finished else HUGE_RUNNING), **fresh())
     for name, message in messages(run):
         assert 0 < len(message["text"]) <= 4000, name
         assert len(message["blocks"]) <= 50, name
@@ -114,18 +125,18 @@ def test_every_message_stays_inside_slacks_limits_even_with_huge_evidence(finish
 
 def test_a_verdict_message_needs_a_verdict() -> None:
     with pytest.raises(ValueError):
-        blocks.verdict_message(huge_run(finished=False))
+        blocks.verdict_message(sample_run(**HUGE_RUNNING, **fresh()))
 
 
 def test_long_evidence_is_cut_with_a_marker_and_the_buttons_survive() -> None:
-    message = blocks.verdict_message(huge_run())
+    message = blocks.verdict_message(sample_run(**HUGE, **fresh()))
     text = "\n".join(texts_in(message["blocks"]))
     assert "truncated" in text and "confluence-check show" in text
     assert message["blocks"][-1]["type"] == "actions" and len(message["blocks"][-1]["elements"]) == 4
 
 
 def test_views_stay_inside_their_limits() -> None:
-    run = huge_run()
+    run = sample_run(**HUGE, **fresh())
     home = blocks.home_view([run] * 30, [run] * 30, {})
     assert home["type"] == "home" and len(home["blocks"]) <= 100
     shown = "\n".join(texts_in(home["blocks"]))
@@ -142,7 +153,7 @@ def test_views_stay_inside_their_limits() -> None:
 
 
 def test_every_edit_of_a_message_gets_new_block_ids() -> None:
-    run = huge_run(finished=False)
+    run = sample_run(**HUGE_RUNNING, **fresh())
     for build in (blocks.steps_message, blocks.parent_message):
         first = {b["block_id"] for b in build(run, rev=1)["blocks"]}
         second = {b["block_id"] for b in build(run, rev=2)["blocks"]}
@@ -153,7 +164,8 @@ def test_each_step_status_has_its_own_slack_glyph() -> None:
     assert set(blocks.SLACK_GLYPHS) == set(StepStatus)
     glyphs = [*blocks.SLACK_GLYPHS.values(), blocks.PENDING_GLYPH]
     assert len(set(glyphs)) == len(glyphs) and all(g.startswith(":") and g.endswith(":") for g in glyphs)
-    run = huge_run(steps=len(STATUSES) + 1, finished=False)
+    few = HUGE_STEPS[: len(STATUSES) + 1]
+    run = sample_run(**HUGE_RUNNING | {"steps": few, "done": len(few) // 2}, **fresh())
     run.steps = [StepResult(id=pid, title=t, status=s, summary="ok") for (pid, t), s in zip(run.planned, STATUSES,
                                                                                             strict=False)]
     shown = "\n".join(texts_in(blocks.steps_message(run)["blocks"]))
