@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bot import causes
-from bot.atlassian import Atlassian, RequestFailed
+from bot.atlassian import Atlassian, Redactor, RequestFailed
 from bot.config import Settings
 from bot.errors import HostNotAllowed
 from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
@@ -90,11 +90,20 @@ def start(
         site=settings.site_url or "",
         started_at=utcnow(),
         planned=[(s.id, s.title) for s in specs],
-        request=request.describe(),
+        request=_described(request, settings),
     )
     handle = RunHandle(run)
     handle._task = asyncio.create_task(_execute(handle, request, settings, specs, transport, on_finish))
     return handle
+
+
+def _described(request: CheckRequest, settings: Settings) -> dict[str, Any]:
+    """The run's input as stored from its first save on: a pasted body is redacted too."""
+    secret = request.actor_secret
+    redact = Redactor([*settings.secrets(), *([secret.token.reveal()] if secret else [])])
+    described = request.describe()
+    described["body"] = redact(described.get("body"))
+    return described
 
 
 async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
@@ -108,7 +117,6 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
     try:
         async with Atlassian(settings, actor_token=secret.token if secret else None,
                              actor_email=actor_email, transport=transport) as http:
-            run.request = {**run.request, "body": http.redact(run.request.get("body"))}
             results, probe_facts = await _run_graph(handle, request, settings, specs, http)
         facts = _fix_facts(settings, request, probe_facts)
         findings = [f for s in specs if s.id in results for f in results[s.id].findings]

@@ -58,3 +58,22 @@ def test_canaries_never_leak(scenario: str, tmp_path: Path, monkeypatch: pytest.
         for canary in CANARIES:
             assert canary not in blob
     assert any("replay.site" in o for o in outputs)
+
+
+async def test_the_first_save_of_a_run_already_has_the_pasted_secret_redacted(simulator) -> None:
+    from sqlite_utils import Database
+
+    from bot.checker import Checker
+    from bot.config import Settings
+    from bot.history import HistoryStore
+    from bot.request import ActorSecret, CheckRequest
+
+    sim = await simulator("ok")
+    store = HistoryStore(Database(memory=True))
+    request = CheckRequest("automation@acme.com", observed_status=401,
+                           observed_body=f"token was {CANARY_ACTOR_TOKEN}",
+                           actor_secret=ActorSecret.parse(CANARY_ACTOR_TOKEN))
+    handle = Checker(Settings.from_mapping(sim.env()), store).start(request)
+    stored_at_start = store.db.execute("select run_json from runs").fetchall()
+    await handle.wait()
+    assert stored_at_start and CANARY_ACTOR_TOKEN not in str(stored_at_start)
