@@ -163,7 +163,8 @@ def _rejected(ctx: ProbeContext, site: Observation, gw: Observation | None, same
     detail = "; ".join(parts)
     return ctx.failed(detail, _f(ctx, CauseCode.CREDENTIAL_REJECTED, Confidence.CONFIRMED,
                                  f"Neither the site nor the gateway accepts the actor's credential ({detail}). "
-                                 "The token is wrong, revoked, expired, or belongs to another email."))
+                                 "The token is wrong, revoked or expired, belongs to another email, or its account is "
+                                 "deactivated."))
 
 
 def _caller_on_site(ctx: ProbeContext) -> bool | None:
