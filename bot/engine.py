@@ -209,10 +209,8 @@ def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:
         r = results.get(pid)
         return r is not None and r.status is StepStatus.PASS
 
-    if ok("replay.credential") and all(
-        results.get(p) is None or results[p].status in (StepStatus.PASS, StepStatus.SKIP)
-        for p in ("replay.endpoint",)
-    ):
+    endpoint = results.get("replay.endpoint")
+    if ok("replay.credential") and (endpoint is None or endpoint.status in (StepStatus.PASS, StepStatus.SKIP)):
         return Confidence.CONFIRMED
     if ok("identity.account_status") and (ok("product.role") or ok("product.access_by_email")):
         return Confidence.LIKELY

@@ -27,13 +27,15 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 async def simulator() -> AsyncIterator[Callable[..., Awaitable[object]]]:
-    """`sim = await simulator("scenario_name")`: a running SimulatorServer, stopped after the test."""
-    from bot.simulator import SimulatorServer, load_scenario
+    """`sim = await simulator("scenario_name")` (or a `Scenario`): a running SimulatorServer,
+    stopped after the test."""
+    from bot.simulator import Scenario, SimulatorServer, load_scenario
 
     started: list[SimulatorServer] = []
 
-    async def start(name: str, **kwargs: object) -> SimulatorServer:
-        sim = SimulatorServer(load_scenario(name), **kwargs)
+    async def start(source: str | Scenario, **kwargs: object) -> SimulatorServer:
+        scenario = load_scenario(source) if isinstance(source, str) else source
+        sim = SimulatorServer(scenario, **kwargs)
         await sim.start()
         started.append(sim)
         return sim

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.atlassian import Atlassian, Auth, Reply, Role
+from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
 from bot.config import Settings
 from bot.model import CauseCode, Confidence, Evidence, Finding, StepResult, StepStatus
 from bot.request import CheckRequest, page_id_of, space_key_of
@@ -103,8 +103,6 @@ class ProbeContext:
     async def call(self, role: Role, method: str, target: str, *, auth: Auth = Auth.NONE,
                    **kwargs: Any) -> Reply:
         """Send a request; its evidence is attached to this step (also when it fails)."""
-        from bot.atlassian import RequestFailed
-
         try:
             reply = await self.http.call(role, method, target, auth=auth, **kwargs)
         except RequestFailed as exc:

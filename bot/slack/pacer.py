@@ -45,21 +45,24 @@ class ChannelPacer:
 
     def ready_in(self, channel: str) -> float:
         """Seconds until the channel has a free slot (0 when one is free now)."""
-        if self._locks.get(channel) is not None and self._locks[channel].locked():
+        lock = self._locks.get(channel)
+        if lock is not None and lock.locked():
             return self.interval
-        last = self._stamp.get(channel)
-        tokens = self._tokens.get(channel, float(self.burst))
-        if last is not None and self.interval > 0:
-            tokens = min(float(self.burst), tokens + (time.monotonic() - last) / self.interval)
+        tokens = self._available(channel, time.monotonic())
         return 0.0 if tokens >= 1 or self.interval <= 0 else (1 - tokens) * self.interval
+
+    def _available(self, channel: str, now: float) -> float:
+        """Tokens in the channel's bucket at `now` (the bucket refills one per interval)."""
+        if self.interval <= 0:
+            return float(self.burst)
+        tokens = self._tokens.get(channel, float(self.burst))
+        last = self._stamp.get(channel)
+        if last is not None:
+            tokens = min(float(self.burst), tokens + (now - last) / self.interval)
+        return tokens
 
     def _refill(self, channel: str) -> float:
         now = time.monotonic()
-        last = self._stamp.get(channel)
-        tokens = self._tokens.get(channel, float(self.burst))
-        if last is not None and self.interval > 0:
-            tokens = min(float(self.burst), tokens + (now - last) / self.interval)
-        elif self.interval <= 0:
-            tokens = float(self.burst)
+        tokens = self._available(channel, now)
         self._stamp[channel] = now
         return tokens

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.simulator import Scenario, SimulatorServer, load_scenario
+from bot.simulator import SimulatorServer
 from bot.simulator.scenario import scenario_from_dict
 
 CLOUD_ID = "0f8e2d6c-3b1a-4e59-8d7c-6b5a4f3e2d10"
@@ -158,25 +158,16 @@ def scenario_data() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Serve]:
+def serve(simulator: Callable[..., Awaitable[SimulatorServer]]) -> Serve:
     """`sim = await serve()` serves `base_scenario()`; `serve(data)` a changed copy of it,
-    `serve("ok")` a bundled scenario. Every server is stopped after the test."""
-    started: list[SimulatorServer] = []
+    `serve("ok")` a bundled scenario. Every server is stopped after the test (the `simulator` fixture)."""
 
     async def start(source: str | dict[str, Any] | None = None) -> SimulatorServer:
-        scenario: Scenario
         if isinstance(source, str):
-            scenario = load_scenario(source)
-        else:
-            scenario = scenario_from_dict(source if source is not None else base_scenario(), source="unit")
-        sim = SimulatorServer(scenario)
-        await sim.start()
-        started.append(sim)
-        return sim
+            return await simulator(source)
+        return await simulator(scenario_from_dict(source if source is not None else base_scenario(), source="unit"))
 
-    yield start
-    for sim in started:
-        await sim.stop()
+    return start
 
 
 @pytest.fixture
