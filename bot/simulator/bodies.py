@@ -143,6 +143,11 @@ RATE_LIMIT_REASON = "confluence-quota-tenant-based"  # §4 [R]
 RATE_LIMIT_LIMIT = "100"  # §4: numbers are not published [I]
 # Injected 5xx (world faults); body [I].
 ERROR_FAULT_TEMPLATE = '{{"message":"Injected fault","statusCode":{status}}}'
+# Admin APIs at api.atlassian.com: the edge's ProxyError `{code, message}` (admin-organization spec,
+# `components.schemas.ProxyError`, the 401 and 429 bodies); messages [I].
+PROXY_ERROR_MESSAGES = {401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 429: "Too Many Requests",
+                        500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+                        504: "Gateway Timeout"}
 
 # -- helpers -----------------------------------------------------------------------------------
 
@@ -195,6 +200,10 @@ def v2_named_not_found(kind: str, object_id: str) -> web.Response:
 
 def v2_bad_request(title: str) -> web.Response:
     return raw(V2_BAD_REQUEST_TEMPLATE.format(title=_esc(title)), status=400)
+
+
+def proxy_error(status: int, message: str) -> str:
+    return dumps({"code": status, "message": message})
 
 
 def jira_not_found(method: str, path: str) -> web.Response:

@@ -1,36 +1,46 @@
 """Cross-cutting behaviour of every listener: the request log, Atlassian's edge headers, and
-the world's injected faults (latency, 429 rate limits, 5xx errors).
+the world's injected faults (latency, route faults, 429 rate limits, 5xx errors).
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import json
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.simulator import bodies
+from bot.simulator import bodies, faults
 from bot.simulator.credentials import auth_kind
 from bot.simulator.runtime import ROLE, RUNTIME, LoggedRequest
-from bot.simulator.state import ErrorFault, RateLimitFault, utcnow
+from bot.simulator.state import ErrorFault, FaultKind, RateLimitFault, RouteFault
 
 _EDGE_ROLES = ("site", "api")
+_FAULT = web.RequestKey("fault", FaultKind)
 
 
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Log every request (never the credential) and stamp the edge headers."""
     role = request.app[ROLE]
+    runtime = request.app[RUNTIME]
+    key = (role, request.method, request.path)
+    runtime.seen[key] += 1
+    occurrence = runtime.seen[key]
+    body = await _json_body(request)
     try:
         response = await handler(request)
+    except faults.ConnectionDropped:
+        _log(request, None, occurrence, body)
+        raise
     except web.HTTPException as exc:
-        _log(request, exc.status)
+        _log(request, exc.status, occurrence, body)
         raise
     except BaseException:
-        _log(request, 500)
+        _log(request, 500, occurrence, body)
         raise
-    _log(request, response.status)
+    _log(request, response.status, occurrence, body)
     if role in _EDGE_ROLES:
         # FACTS §0.1 "headers worth emitting": Server: AtlassianEdge, Atl-Traceid.
         response.headers["Server"] = "AtlassianEdge"
@@ -38,7 +48,17 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def _log(request: web.Request, status: int) -> None:
+async def _json_body(request: web.Request) -> Any:
+    """The request's JSON body, or None (aiohttp caches the bytes, so handlers still read it)."""
+    if not request.body_exists or request.content_type != "application/json":
+        return None
+    try:
+        return json.loads(await request.read())
+    except ValueError:
+        return None
+
+
+def _log(request: web.Request, status: int | None, occurrence: int, body: Any) -> None:
     request.app[RUNTIME].log.append(LoggedRequest(
         role=request.app[ROLE],  # type: ignore[arg-type]
         method=request.method,
@@ -46,22 +66,33 @@ def _log(request: web.Request, status: int) -> None:
         query=request.query_string,
         auth_kind=auth_kind(request.headers.get("Authorization")).value,
         status=status,
+        fault=request.get(_FAULT),
+        occurrence=occurrence,
+        json_body=body,
     ))
 
 
 @web.middleware
 async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Latency on every request, then the first matching rate-limit or error fault."""
+    """Latency on every request, then the first route fault that fires, then the first matching
+    rate-limit or error fault (the older prefix-based API)."""
     runtime, role = request.app[RUNTIME], request.app[ROLE]
-    faults = runtime.world.faults
-    if faults.latency_ms > 0:
-        await asyncio.sleep(faults.latency_ms / 1000)
-    limited = _take(faults.rate_limit, role, request.path)
-    if isinstance(limited, RateLimitFault):
-        return rate_limited(limited.retry_after)
-    failed = _take(faults.errors, role, request.path)
-    if isinstance(failed, ErrorFault):
-        return bodies.raw(bodies.ERROR_FAULT_TEMPLATE.format(status=failed.status), status=failed.status)
+    world_faults = runtime.world.faults
+    if world_faults.latency_ms > 0:
+        await asyncio.sleep(world_faults.latency_ms / 1000)
+    fault = faults.pick(world_faults, role, request.method, request.path)
+    if fault is not None:
+        request[_FAULT] = fault.kind
+        answer = await faults.apply(fault, request)
+        if answer is not None:
+            return answer
+        return await handler(request)
+    legacy = _take(world_faults.rate_limit, role, request.path) or _take(world_faults.errors, role, request.path)
+    if legacy is not None:
+        request[_FAULT] = FaultKind.STATUS
+        if isinstance(legacy, RateLimitFault):
+            return faults.status_response(RouteFault(status=429, retry_after=legacy.retry_after), request.path)
+        return faults.status_response(RouteFault(status=legacy.status), request.path)
     return await handler(request)
 
 
@@ -73,19 +104,6 @@ def _take(faults: list[RateLimitFault] | list[ErrorFault], role: str,
             fault.count -= 1
             return fault
     return None
-
-
-def rate_limited(retry_after: int) -> web.Response:
-    """FACTS §4 "Simulator" line: 429 with Retry-After, X-RateLimit-* and RateLimit-Reason."""
-    reset = (utcnow() + timedelta(seconds=retry_after)).strftime("%Y-%m-%dT%H:%MZ")  # §4 format
-    headers = {
-        "Retry-After": str(retry_after),
-        "X-RateLimit-Limit": bodies.RATE_LIMIT_LIMIT,
-        "X-RateLimit-Remaining": "0",
-        "X-RateLimit-Reset": reset,
-        "RateLimit-Reason": bodies.RATE_LIMIT_REASON,
-    }
-    return bodies.raw(bodies.RATE_LIMITED_BODY, status=429, headers=headers)
 
 
 MIDDLEWARES = (observe, inject_faults)

@@ -4,12 +4,13 @@ the base URLs, reachable from every handler through one aiohttp app key.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.simulator.state import World
+from bot.simulator.state import FaultKind, World
 
 ListenerRole = Literal["site", "api", "status"]
 
@@ -17,20 +18,30 @@ ListenerRole = Literal["site", "api", "status"]
 @dataclass(frozen=True, slots=True)
 class LoggedRequest:
     """One request as the simulator saw it. `auth_kind` is none, basic, bearer or other —
-    never the credential itself (DESIGN.md Security; STYLE.md Simulator)."""
+    never the credential itself (DESIGN.md Security; STYLE.md Simulator).
+
+    `status` is None when no response was sent (an injected reset or close); `fault` names the
+    injected fault that hit it. `occurrence` numbers the requests with the same role, method and
+    path (1-based), so `RouteFault(role=r.role, method=r.method, path=r.path, nth=r.occurrence)`
+    hits exactly this request in a replay of the same run. `json_body` is the parsed JSON request
+    body (None without one); the product never puts a credential in a body."""
 
     role: ListenerRole
     method: str
     path: str
     query: str
     auth_kind: str
-    status: int
+    status: int | None
+    fault: FaultKind | None = None
+    occurrence: int = 1
+    json_body: Any = None
 
 
 @dataclass
 class Runtime:
     world: World
     log: list[LoggedRequest] = field(default_factory=list)
+    seen: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (role, method, path) → requests
     site_url: str = ""
     api_url: str = ""
     status_url: str = ""

@@ -12,12 +12,13 @@ import ipaddress
 import json
 import types
 from dataclasses import dataclass
+from enum import Enum
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from bot.model import CauseCode, Confidence, Outcome, outcome_of
-from bot.simulator.state import World, parse_time
+from bot.simulator.state import FaultKind, World, parse_time
 
 SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
 INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str}
@@ -159,6 +160,12 @@ def build(cls: Any, value: Any, where: str, source: str) -> Any:
         _expect_type(value, list, where, source)
         (item,) = get_args(cls)
         return [build(item, v, f"{where}[{i}]", source) for i, v in enumerate(value)]
+    if isinstance(cls, type) and issubclass(cls, Enum):
+        try:
+            return cls(value)
+        except ValueError:
+            choices = ", ".join(repr(m.value) for m in cls)
+            raise ScenarioError(f"{source}: {where} is {value!r}; expected one of {choices}") from None
     if origin is Literal:
         if value not in get_args(cls):
             choices = ", ".join(repr(a) for a in get_args(cls))
@@ -208,12 +215,26 @@ def check_world(world: World, source: str) -> None:
             for stamp in (token.created_at, token.expiry, token.last_access):
                 _check_time(stamp, f"token {token.id}", fail)
     _check_content(world, seen_ids, fail)
+    _check_faults(world, fail)
     for policy in world.policies:
         for cidr in policy.cidrs:
             try:
                 ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 fail(f"policy {policy.id} has a bad CIDR {cidr!r}")
+
+
+def _check_faults(world: World, fail: Any) -> None:
+    for index, fault in enumerate(world.faults.routes):
+        where = f"faults.routes[{index}]"
+        if fault.nth < 1 or (fault.count is not None and fault.count < 1):
+            fail(f"{where}: nth and count start at 1 (count null = always)")
+        if fault.path is not None and not fault.path.startswith("/"):
+            fail(f"{where}: path {fault.path!r} must start with /")
+        if fault.kind is FaultKind.STATUS and fault.status != 429 and not 500 <= fault.status <= 599:
+            fail(f"{where}: status {fault.status} is not an injectable fault (429 or 5xx)")
+        if min(fault.delay_ms, fault.retry_after or 0, fault.rate_limit_reset or 0) < 0:
+            fail(f"{where}: delays and resets cannot be negative")
 
 
 def _check_time(stamp: str | None, where: str, fail: Any) -> None:

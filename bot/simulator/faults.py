@@ -1,0 +1,105 @@
+"""Injected faults: which `RouteFault` hits a request, and what the listener then does — an error
+status with the headers the API in question sends, a dropped connection, a delay or a body that
+does not parse. The middleware (`middleware.py`) applies them; the world (`state.py`) holds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+
+from aiohttp import web
+
+from bot.simulator import bodies
+from bot.simulator.state import FaultKind, Faults, RetryAfterForm, RouteFault, utcnow
+
+# A 2xx JSON answer cut off mid-object: what a truncated upstream reply looks like.
+MALFORMED_JSON_BODY = '{"results":[{"id":"'
+_ADMIN_PREFIXES = ("/admin/", "/users/")
+_DEFAULT_RESET_S = 60  # window reset when a 429 fault names none [I]
+
+
+class ConnectionDropped(web.HTTPException):
+    """Raised after the connection was reset or closed: aiohttp's write of this 'response' to the
+    closed transport is a no-op, so the client sees no response at all."""
+
+
+def pick(faults: Faults, role: str, method: str, path: str) -> RouteFault | None:
+    """The first route fault that fires on this request. Every matching fault counts the request,
+    so `nth` means the n-th matching request whatever the other faults do."""
+    fired: RouteFault | None = None
+    for fault in faults.routes:
+        if fault.matches(role, method, path) and fault.take() and fired is None:
+            fired = fault
+    return fired
+
+
+def drop_connection(request: web.Request, kind: FaultKind) -> ConnectionDropped:
+    """Reset (RST, SO_LINGER 0) or close (FIN) the request's connection; returns the exception
+    to raise so no response is written."""
+    transport = request.transport
+    if transport is not None:
+        if kind is FaultKind.RESET:
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+        else:
+            transport.close()
+    return ConnectionDropped()
+
+
+async def apply(fault: RouteFault, request: web.Request) -> web.StreamResponse | None:
+    """The answer for a fired fault; None for a delay (the request then goes on normally).
+    Raises ConnectionDropped for a reset or a close."""
+    if fault.kind in (FaultKind.RESET, FaultKind.CLOSE):
+        raise drop_connection(request, fault.kind)
+    if fault.kind is FaultKind.DELAY:
+        await asyncio.sleep(fault.delay_ms / 1000)
+        return None
+    if fault.kind is FaultKind.MALFORMED:
+        return bodies.raw(MALFORMED_JSON_BODY, status=200)
+    return status_response(fault, request.path)
+
+
+def status_response(fault: RouteFault, path: str) -> web.Response:
+    """An error status in the form of the API that `path` belongs to.
+
+    Organizations / user-management API (`/admin/…`, `/users/…`): ProxyError `{code, message}`;
+    on 429 `X-RateLimit-Limit/-Remaining/-Reset` (ISO 8601 UTC) and no `Retry-After` unless the fault
+    sets one (openapi/README.md: the Organizations API documents these headers, no Retry-After).
+    Confluence, site and status page: FACTS §4 headers (Retry-After when set, reset as
+    `yyyy-MM-ddTHH:mmZ`, RateLimit-Reason)."""
+    now = utcnow()
+    headers: dict[str, str] = {}
+    if fault.retry_after is not None and fault.status in (429, 503):
+        headers["Retry-After"] = retry_after_value(fault.retry_after, fault.retry_after_form, now)
+    admin = path.startswith(_ADMIN_PREFIXES)
+    if fault.status == 429:
+        reset_s = fault.rate_limit_reset if fault.rate_limit_reset is not None else (
+            fault.retry_after if fault.retry_after is not None else _DEFAULT_RESET_S)
+        reset = now + timedelta(seconds=reset_s)
+        headers["X-RateLimit-Limit"] = bodies.RATE_LIMIT_LIMIT
+        headers["X-RateLimit-Remaining"] = "0"
+        if admin:
+            headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%MZ")  # FACTS §4 format
+            headers["RateLimit-Reason"] = bodies.RATE_LIMIT_REASON
+    if admin:
+        body = bodies.proxy_error(fault.status, bodies.PROXY_ERROR_MESSAGES.get(fault.status, "Injected fault"))
+    elif fault.status == 429:
+        body = bodies.RATE_LIMITED_BODY
+    else:
+        body = bodies.ERROR_FAULT_TEMPLATE.format(status=fault.status)
+    return bodies.raw(body, status=fault.status, headers=headers)
+
+
+def retry_after_value(seconds: int, form: RetryAfterForm, now: datetime) -> str:
+    """`Retry-After` as delay-seconds or as an IMF-fixdate HTTP-date (RFC 9110 §10.2.3)."""
+    if form is RetryAfterForm.HTTP_DATE:
+        return format_datetime(now + timedelta(seconds=seconds), usegmt=True)
+    return str(seconds)
