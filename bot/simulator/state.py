@@ -84,6 +84,16 @@ class Token:
 
 
 @dataclass
+class ResourceRoles:
+    """The user's roles on another resource of the org, e.g. a Jira site (FACTS §8 A5c: one
+    role-assignment entry per resource)."""
+
+    resource_id: str  # an ARI, e.g. ari:cloud:jira-software::site/<cloudId>
+    roles: list[str]
+    resource_owner: str = "jira"
+
+
+@dataclass
 class User:
     account_id: str
     email: str
@@ -97,6 +107,7 @@ class User:
     groups: list[str] = field(default_factory=list)  # group names (or ids)
     password: str | None = field(default=None, repr=False)
     tokens: list[Token] = field(default_factory=list)
+    other_resources: list[ResourceRoles] = field(default_factory=list)  # listed before this site's roles
 
     @property
     def active(self) -> bool:

@@ -45,7 +45,7 @@ async def test_directory_search_by_email(serve, http: httpx.AsyncClient, creds) 
     assert (user["status"], user["accountStatus"], user["membershipStatus"]) == ("suspended", "active", "suspended")
     assert user["platformRoles"] == [] and user["groups"][0]["name"] == "confluence-users"
     assert user["productAccess"][0]["key"] == "confluence"
-    assert set(r.json()["links"]) == {"self", "prev", "next"}
+    assert "next" not in r.json()["links"]  # one page: LinkPageCursor leaves absent links out
     plain = await http.post(url, json={"emails": ["actor@acme.com"]}, headers=auth)
     assert "platformRoles" not in plain.json()["data"][0]  # only when expanded
     nobody = await http.post(url, json={"emails": ["ghost@acme.com"]}, headers=auth)

@@ -9,12 +9,14 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.simulator import bodies
 from bot.simulator.credentials import AuthKind, parse_authorization
 from bot.simulator.routes import admin_shapes as shapes
+from bot.simulator.routes import paging
 from bot.simulator.routes.common import read_json
 from bot.simulator.runtime import RUNTIME
 from bot.simulator.state import User, World
@@ -49,8 +51,17 @@ def _user_not_found(account_id: str) -> web.Response:
     return _error(404, "ADMIN-UAM-404-1", "Not Found", f"No user with account id {account_id}.")  # code [I]
 
 
-def _links() -> dict[str, None]:
-    return {"self": None, "prev": None, "next": None}  # cursor strings, none here (FACTS §8 A5a)
+def _cursor_links(current: str | None, next_state: dict[str, Any] | None) -> dict[str, str]:
+    """LinkPageCursor (admin spec): cursor strings; a link that does not exist is left out (the
+    spec types them as strings, never null)."""
+    links = {"self": current} if current else {}
+    if next_state is not None:
+        links["next"] = paging.encode_cursor(next_state)
+    return links
+
+
+def _bad_cursor(detail: str) -> web.Response:
+    return _error(400, "ADMIN-400-1", "Invalid page cursor", detail)  # ApplicationError code list
 
 
 def _list_param(request: web.Request, name: str) -> list[str]:
@@ -59,10 +70,33 @@ def _list_param(request: web.Request, name: str) -> list[str]:
 
 # -- org, policies ------------------------------------------------------------------------------
 
+_V1_PAGE = 20  # orgs and policies: the page size is not documented and not settable [I]
+
+
+def _v1_page(ctx: AdminContext, items: list[Any], url: str) -> dict[str, Any] | web.Response:
+    """OrgPage / PolicyPage paging: `cursor` in, `links.next` a URL carrying the next cursor out."""
+    cursor = ctx.request.query.get("cursor")
+    try:
+        offset = paging.decode_cursor(cursor)["offset"] if cursor else 0
+    except paging.BadPage as exc:
+        return _bad_cursor(str(exc))
+    page = paging.window(items, offset, _V1_PAGE)
+    joiner = "&" if "?" in url else "?"
+    links = {"self": f"{url}{joiner}cursor={cursor}" if cursor else url}
+    out: dict[str, Any] = {"data": page.items, "links": links}
+    if page.next_offset is not None:
+        next_cursor = paging.encode_cursor({"offset": page.next_offset})
+        links["next"] = f"{url}{joiner}cursor={next_cursor}"
+        out["next_cursor"] = next_cursor
+    return out
+
+
 async def list_orgs(ctx: AdminContext) -> web.Response:
-    org = shapes.org_json(ctx.world.org, ctx.api_url)
-    return bodies.json_response({"data": [org], "links": {"self": f"{ctx.api_url}/admin/v1/orgs", "prev": None,
-                                                           "next": None}})
+    page = _v1_page(ctx, [shapes.org_json(ctx.world.org, ctx.api_url)], f"{ctx.api_url}/admin/v1/orgs")
+    if isinstance(page, web.Response):
+        return page
+    page.pop("next_cursor", None)
+    return bodies.json_response(page)
 
 
 async def get_org(ctx: AdminContext) -> web.Response:
@@ -70,10 +104,17 @@ async def get_org(ctx: AdminContext) -> web.Response:
 
 
 async def list_policies(ctx: AdminContext) -> web.Response:
+    """PolicyPage: `links` are URLs, `meta.next` the bare cursor (admin spec)."""
     wanted = ctx.request.query.get("type")
     data = [shapes.policy_json(ctx.world, p, ctx.api_url) for p in ctx.world.policies
             if wanted is None or p.type == wanted]
-    return bodies.json_response({"data": data, "links": _links()})
+    url = f"{ctx.api_url}/admin/v1/orgs/{ctx.world.org.id}/policies" + (f"?type={quote(wanted)}" if wanted else "")
+    page = _v1_page(ctx, data, url)
+    if isinstance(page, web.Response):
+        return page
+    next_cursor = page.pop("next_cursor", None)
+    page["meta"] = {"next": next_cursor, "page_size": _V1_PAGE}
+    return bodies.json_response(page)
 
 
 async def get_policy(ctx: AdminContext) -> web.Response:
@@ -93,11 +134,25 @@ async def search_users(ctx: AdminContext) -> web.Response:
     body = body or {}
     if body.get("searchTerm") and body.get("emails"):
         return _error(400, "ADMIN-UAM-400-1", "Bad Request", "searchTerm and emails cannot be used together.")
+    if isinstance(body.get("cursor"), str):
+        # "If present, all other parameters are discarded": the cursor carries the query.
+        try:
+            state = paging.decode_cursor(body["cursor"])
+        except paging.BadPage as exc:
+            return _error(400, "ADMIN-UAM-400-1", "Bad Request", str(exc))
+        body, offset = state.get("query") or {}, state["offset"]
+    else:
+        offset = 0
+    try:
+        limit = paging.parse_limit(body.get("limit"), 50, 100)  # MultiDirectoryUserSearchRequest.limit
+    except paging.BadPage as exc:
+        return _error(400, "ADMIN-UAM-400-1", "Bad Request", str(exc))
     expand = set(body.get("expand") or [])
-    limit = body.get("limit") if isinstance(body.get("limit"), int) else 50
-    users = [u for u in ctx.world.users if _matches(ctx.world, u, body)][:limit]
-    data = [shapes.directory_user(ctx.world, u, expand, ctx.api_url) for u in users]
-    return bodies.json_response({"data": data, "links": _links()})
+    users = [u for u in ctx.world.users if _matches(ctx.world, u, body)]
+    page = paging.window(users, offset, limit)
+    data = [shapes.directory_user(ctx.world, u, expand, ctx.api_url) for u in page.items]
+    next_state = None if page.next_offset is None else {"offset": page.next_offset, "query": body}
+    return bodies.json_response({"data": data, "links": _cursor_links(None, next_state)})
 
 
 def _matches(world: World, user: User, body: dict[str, Any]) -> bool:
@@ -131,16 +186,30 @@ async def get_user(ctx: AdminContext) -> web.Response:
 
 
 async def get_role_assignments(ctx: AdminContext) -> web.Response:
-    """FACTS §8 A5c, with the `resourceIds`/`resourceOwners`/`roleIds` filters."""
+    """FACTS §8 A5c: `limit` default 20, max 100; filters `resourceIds`, `resourceOwners`, `roleIds`,
+    `directoryIds`; the cursor carries them all ("if present, all other parameters are discarded")."""
     user = ctx.world.user_by_id(ctx.params["account"])
     if user is None:
         return _user_not_found(ctx.params["account"])
-    ids, owners = _list_param(ctx.request, "resourceIds"), _list_param(ctx.request, "resourceOwners")
-    role_ids = set(_list_param(ctx.request, "roleIds"))
+    cursor = ctx.request.query.get("cursor")
+    try:
+        if cursor:
+            state = paging.decode_cursor(cursor)
+            query, offset = state.get("query") or {}, state["offset"]
+        else:
+            query = {name: _list_param(ctx.request, name)
+                     for name in ("resourceIds", "resourceOwners", "roleIds", "directoryIds")}
+            query["limit"] = paging.parse_limit(ctx.request.query.get("limit"), 20, 100)
+            offset = 0
+    except paging.BadPage as exc:
+        return _error(400, "ADMIN-UAM-400-1", "Bad Request", str(exc))
+    ids, owners, role_ids = query.get("resourceIds"), query.get("resourceOwners"), set(query.get("roleIds") or [])
     data = [a for a in shapes.role_assignments(ctx.world, user)
             if (not ids or a["resourceId"] in ids) and (not owners or a["resourceOwner"] in owners)
             and (not role_ids or role_ids & set(a["roles"]))]
-    return bodies.json_response({"data": data, "links": _links()})
+    page = paging.window(data, offset, int(query.get("limit") or 20))
+    next_state = None if page.next_offset is None else {"offset": page.next_offset, "query": query}
+    return bodies.json_response({"data": page.items, "links": _cursor_links(cursor, next_state)})
 
 
 # -- user management (managed accounts only, FACTS §2.7) ----------------------------------------

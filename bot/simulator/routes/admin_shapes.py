@@ -68,7 +68,7 @@ def directory_user(world: World, user: User, expand: set[str], api_url: str) -> 
         "mfaEnabled": False,
         "jobTitle": None, "department": None, "organization": None, "location": None,
         "timeZone": "Etc/UTC",
-        "counts": {"resources": 1 if world.confluence_roles(user) else 0},
+        "counts": {"resources": len(role_assignments(world, user))},
         "deactivatedOn": None if user.active else "2026-10-01T00:00:00.000Z",
         "forDeletion": False,
     }
@@ -83,19 +83,27 @@ def directory_user(world: World, user: User, expand: set[str], api_url: str) -> 
 
 
 def role_assignments(world: World, user: User) -> list[dict[str, Any]]:
-    """FACTS §8 A5c: one entry for the Confluence site when the user holds a role on it;
-    resourceOwner "confluence" is [I]. Platform roles are left out (their resource id is not known)."""
+    """FACTS §8 A5c: one entry per resource — the user's other resources first (in the world's order;
+    Atlassian's order is not documented [I]), then this Confluence site when the user holds a role on
+    it; resourceOwner "confluence" is [I]. Platform roles are left out (their resource id is not known)."""
+    entries = [_assignment(world, user, other.resource_id, other.resource_owner,
+                           {role: ["direct"] for role in other.roles}) for other in user.other_resources]
     held = world.confluence_roles(user)
-    if not held:
-        return []
-    return [{
-        "resourceId": world.cloud_ari(),
-        "resourceOwner": "confluence",
+    if held:
+        entries.append(_assignment(world, user, world.cloud_ari(), "confluence", held))
+    return entries
+
+
+def _assignment(world: World, user: User, resource_id: str, owner: str,
+                held: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "resourceId": resource_id,
+        "resourceOwner": owner,
         "roles": list(held),
         "roleAssignments": [{"role": role, "roleAssignmentMethods": methods} for role, methods in held.items()],
         "directoryId": world.org.directory_id,
         "userDirectoryStatus": user.membership_status,
-    }]
+    }
 
 
 def policy_json(world: World, policy: Policy, api_url: str) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.simulator import bodies
+from bot.simulator.routes import paging
 from bot.simulator.routes.common import Family, WikiContext, WikiRoute, read_json
 from bot.simulator.state import Page, Space, User
 
@@ -92,12 +93,18 @@ def content_json(ctx: WikiContext, page: Page) -> dict[str, Any]:
     }
 
 
-def _paged(ctx: WikiContext, items: list[Any], path: str) -> dict[str, Any]:
+def _paged(ctx: WikiContext, items: list[Any], path: str, default: int = 25, maximum: int = 200) -> dict[str, Any]:
+    """v1 `start`/`limit` paging (FACTS §2.3): a limit above `maximum` is cut to it (the answer's
+    `limit` says so: "may be restricted by fixed system limits"); `_links.next`, relative to
+    `/wiki`, when more remains. `path` is the route with its other query parameters."""
     start = _int(ctx.query("start"), 0)
-    limit = _int(ctx.query("limit"), 25)
-    chunk = items[start:start + limit]
-    return {"results": chunk, "start": start, "limit": limit, "size": len(chunk),
-            "_links": {"base": ctx.wiki_base, "context": "/wiki", "self": f"{ctx.wiki_base}{path}"}}
+    limit = paging.parse_limit(_int(ctx.query("limit"), default) or default, default, maximum, clamp=True)
+    page = paging.window(items, start, limit)
+    links = {"base": ctx.wiki_base, "context": "/wiki", "self": f"{ctx.wiki_base}{path}"}
+    if page.next_offset is not None:
+        joiner = "&" if "?" in path else "?"
+        links["next"] = f"{path}{joiner}start={page.next_offset}&limit={limit}"
+    return {"results": page.items, "start": start, "limit": limit, "size": len(page.items), "_links": links}
 
 
 def _int(text: str | None, default: int) -> int:
@@ -139,7 +146,8 @@ async def user_memberof(ctx: WikiContext) -> web.Response:
     groups = [{"type": "group", "name": g.name, "id": g.id,
                "_links": {"self": f"{ctx.wiki_base}/rest/api/group/by-id?id={g.id}"}}
               for g in ctx.world.groups_of(user)]
-    out = _paged(ctx, groups, f"/rest/api/user/memberof?accountId={quote(user.account_id)}")
+    # FACTS §2.3: memberof pages by start/limit, default 200
+    out = _paged(ctx, groups, f"/rest/api/user/memberof?accountId={quote(user.account_id)}", default=200)
     out["totalSize"] = len(groups)
     return bodies.json_response(out)
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from bot.simulator import bodies
+from bot.simulator.routes import paging
 from bot.simulator.routes.common import Family, WikiContext, WikiRoute, read_json
 from bot.simulator.state import Page, Space, User
 
@@ -58,6 +60,31 @@ def user_v2(user: User) -> dict[str, Any]:
     }
 
 
+def v2_page(ctx: WikiContext, items: list[Any], default: int = 25, maximum: int = 250) -> web.Response:
+    """`{"results": [...], "_links": {"next"?, "base"}}` for one page (see `paging`): `limit` outside
+    1..maximum or a bad cursor is a 400 (the spec's bounds; the operations document 400 for an
+    invalid request)."""
+    try:
+        limit = paging.parse_limit(ctx.query("limit"), default, maximum)
+        cursor = ctx.query("cursor")
+        offset = paging.decode_cursor(cursor)["offset"] if cursor else 0
+    except paging.BadPage as exc:
+        return bodies.v2_bad_request(str(exc))
+    page = paging.window(items, offset, limit)
+    links: dict[str, str] = {}
+    headers: dict[str, str] = {}
+    if page.next_offset is not None:
+        # Relative to the site even through the gateway: `/wiki/api/v2/…` [I]; other query
+        # parameters are kept, the cursor replaced (spec: "the relative URL in the Link header").
+        path = ctx.request.path[ctx.request.path.index("/wiki/"):]
+        query = [(k, v) for k, v in ctx.request.query.items() if k != "cursor"]
+        query.append(("cursor", paging.encode_cursor({"offset": page.next_offset})))
+        links["next"] = f"{path}?{urlencode(query)}"
+        headers["Link"] = f'<{links["next"]}>; rel="next", <{ctx.wiki_base}>; rel="base"'
+    links["base"] = ctx.wiki_base
+    return bodies.json_response({"results": page.items, "_links": links}, headers=headers)
+
+
 def _visible_space(ctx: WikiContext) -> Space | None:
     space = ctx.world.space_by_id(ctx.params["id"])
     return space if space is not None and ctx.world.can_view_space(ctx.viewer, space) else None
@@ -68,7 +95,7 @@ async def spaces_list(ctx: WikiContext) -> web.Response:
     ids = set(ctx.query_list("ids"))
     spaces = [s for s in ctx.world.spaces if ctx.world.can_view_space(ctx.viewer, s)
               and (not keys or s.key.casefold() in keys) and (not ids or s.id in ids)]
-    return bodies.json_response({"results": [space_v2(ctx, s) for s in spaces], "_links": {"base": ctx.wiki_base}})
+    return v2_page(ctx, [space_v2(ctx, s) for s in spaces])
 
 
 async def space_get(ctx: WikiContext) -> web.Response:
@@ -91,7 +118,7 @@ async def space_permissions(ctx: WikiContext) -> web.Response:
             principal_id = group.id if group else principal_id
         results.append({"id": f"{space.id}{index:04d}", "principal": {"type": perm.principal.type, "id": principal_id},
                         "operation": {"key": perm.operation, "targetType": _TARGET[perm.operation]}})
-    return bodies.json_response({"results": results, "_links": {"base": ctx.wiki_base}})
+    return v2_page(ctx, results)
 
 
 async def page_get(ctx: WikiContext) -> web.Response:
