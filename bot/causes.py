@@ -7,7 +7,7 @@ and settings provide (`{gateway}`, `{admin_users}`...); an unknown fact stays re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.model import CauseCode, Confidence, Finding, FindingSummary, NotChecked, Outcome, Verdict, outcome_of
@@ -192,6 +192,7 @@ def decide(
     ok_confidence: Confidence | None,
     unexplained: str | None,
     not_checked: list[NotChecked],
+    blocking: Sequence[str] = (),
 ) -> tuple[Verdict, list[FindingSummary]]:
     """The verdict: the first established cause in catalogue order.
 
@@ -209,6 +210,13 @@ def decide(
         verdict = Verdict(chosen.cause, chosen.confidence, cause.title, chosen.detail,
                           fill_fix(cause, detail_facts), chosen.decided_by)
         return verdict, summary
+    if blocking:
+        # a warning that rules out "no problem found" (e.g. the space given does not exist) without
+        # proving a cause: say so rather than "ok"
+        fix = tuple(blocking[:3]) + tuple(f"{n.what}: {n.why}" for n in not_checked[:3])
+        return Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title,
+                       "No cause was proven, but something looked wrong: " + "; ".join(blocking[:3]) + ".",
+                       fix, ()), summary
     if ok_confidence is not None and unexplained is None:
         return Verdict(C.OK, ok_confidence, BY_CODE[C.OK].title,
                        "Every layer that was checked passed.", (), ()), summary

@@ -21,9 +21,11 @@ from bot import causes
 from bot.atlassian import Atlassian, Redactor, RequestFailed
 from bot.config import Settings
 from bot.errors import HostNotAllowed
+from bot.facts import ACTOR_EMAIL, ActorEmail, Unknown
 from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
 from bot.probes import NEED_REASON, NOT_NEEDED, REGISTRY, ProbeContext, ProbeSpec, has_need
-from bot.request import CheckRequest
+from bot.probes.registry import FactMissing, FactStore
+from bot.request import CheckRequest, is_email
 
 PROBE_TIMEOUT_S = 25.0
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -61,8 +63,11 @@ class RunHandle:
 
     async def wait(self) -> Run:
         await self._done.wait()
-        if self._task is not None and self._task.done() and self._task.exception():
-            raise self._task.exception()  # type: ignore[misc]
+        if self._task is not None:
+            await asyncio.wait({self._task})  # it ends right after closing the stream
+            failure = self._task.exception()
+            if failure is not None:
+                raise failure
         return self.run
 
     def _emit(self, step: StepResult) -> None:
@@ -112,70 +117,89 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
     started = time.monotonic()
     run = handle.run
     secret = request.actor_secret
-    actor_email = (secret.email if secret and secret.email else None) or (
-        request.actor if "@" in request.actor else None)
     try:
         async with Atlassian(settings, actor_token=secret.token if secret else None,
-                             actor_email=actor_email, transport=transport) as http:
-            results, probe_facts = await _run_graph(handle, request, settings, specs, http)
-        facts = _fix_facts(settings, request, probe_facts)
+                             transport=transport) as http:
+            results, store = await _run_graph(handle, request, settings, specs, http)
+        facts = _fix_facts(settings, request, store)
         findings = [f for s in specs if s.id in results for f in results[s.id].findings]
         run.not_checked = _not_checked(run.steps)
         run.verdict, run.findings = causes.decide(
             findings, facts,
             ok_confidence=_ok_confidence(results),
             unexplained=_unexplained(request, findings),
+            blocking=_blocking(run.steps),
             not_checked=run.not_checked,
         )
     finally:
         run.duration_ms = int((time.monotonic() - started) * 1000)
-        if run.verdict is not None and on_finish is not None:
-            on_finish(run)
-        handle._finish()
+        try:
+            if run.verdict is not None and on_finish is not None:
+                on_finish(run)
+        finally:
+            # The stream always ends, even when saving the run fails: `wait()` then raises that
+            # failure instead of a listener hanging on a stream that never closes.
+            handle._finish()
+
+
+def _seed(store: FactStore, request: CheckRequest) -> None:
+    """Facts the input already establishes. The actor's email for Basic email:token comes from
+    `email:token`, or from an email-address actor; otherwise identity.lookup provides it."""
+    secret = request.actor_secret
+    email = (secret.email if secret and secret.email else None) or (
+        request.actor if is_email(request.actor) else None)
+    if email:
+        store.set(ACTOR_EMAIL, ActorEmail(email.lower()))
 
 
 async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Settings,
-                     specs: list[ProbeSpec], http: Atlassian) -> tuple[dict[str, StepResult], dict[str, Any]]:
-    facts: dict[str, Any] = {}
+                     specs: list[ProbeSpec], http: Atlassian) -> tuple[dict[str, StepResult], FactStore]:
+    store = FactStore()
+    _seed(store, request)
     results: dict[str, StepResult] = {}
-    done = {s.id: asyncio.Event() for s in specs}
     order = {s.id: i for i, s in enumerate(specs)}
+    provided = {k.name for s in specs for k in s.provides}
+    for spec in specs:  # a fact no probe of this run provides is unknown from the start
+        for key in spec.reads:
+            if key.name not in provided:
+                store.set(key, Unknown(f"no check of this run establishes {key.what}"))
 
     async def run_one(spec: ProbeSpec) -> None:
-        for dep in (*spec.after, *spec.wait_for):
-            if dep in done:
-                await done[dep].wait()
-        ctx = ProbeContext(spec, request, settings, http, facts, results)
+        ctx = ProbeContext(spec, request, settings, http, store)
         t0 = time.monotonic()
-        result = await _guarded(spec, ctx, results, settings, request, http)
+        result = await _guarded(spec, ctx, settings, request, http)
         result = _with_duration(result, int((time.monotonic() - t0) * 1000))
+        for key in spec.provides:  # whatever the probe did not establish is unknown, and says why
+            store.set(key, Unknown(_why_unknown(result)))
         results[spec.id] = result
         _insert_ordered(handle.run.steps, result, order)
         handle._emit(result)
-        done[spec.id].set()
 
     async with asyncio.TaskGroup() as group:
         for spec in specs:
             group.create_task(run_one(spec))
-    return results, facts
+    return results, store
 
 
-async def _guarded(spec: ProbeSpec, ctx: ProbeContext, results: dict[str, StepResult],
-                   settings: Settings, request: CheckRequest, http: Atlassian) -> StepResult:
+def _why_unknown(result: StepResult) -> str:
+    summary = result.summary.removeprefix(NOT_NEEDED)
+    if result.status is StepStatus.SKIP:
+        return f"'{result.title}' did not run ({summary})"
+    return f"'{result.title}' ended {result.status.value}: {summary}"
+
+
+async def _guarded(spec: ProbeSpec, ctx: ProbeContext, settings: Settings, request: CheckRequest,
+                   http: Atlassian) -> StepResult:
     missing = [n for n in sorted(spec.needs) if not has_need(n, settings, request)]
     if missing:
         return StepResult.skipped(spec.id, spec.title, "; ".join(NEED_REASON[n] for n in missing))
-    for dep in spec.after:
-        upstream = results.get(dep)
-        if upstream is None or upstream.status not in (StepStatus.PASS, StepStatus.WARN):
-            state = upstream.status.value if upstream else "did not run"
-            title = upstream.title if upstream else dep
-            return StepResult.skipped(spec.id, spec.title, f"needs '{title}' ({dep}), which ended {state}")
     try:
         async with asyncio.timeout(max(0.1, min(PROBE_TIMEOUT_S, http.deadline.remaining()))):
             return await spec.fn(ctx)
+    except FactMissing as exc:
+        return ctx.skipped(str(exc))
     except RequestFailed as exc:
-        return ctx.errored(http.redact(str(exc)) or "request failed")
+        return ctx.errored(f"{http.redact(str(exc)) or 'request failed'}: not evidence either way")
     except TimeoutError:
         return ctx.errored("TimeoutError: the run deadline passed before this probe finished")
     except HostNotAllowed as exc:
@@ -195,23 +219,33 @@ def _insert_ordered(steps: list[StepResult], result: StepResult, order: dict[str
 
 
 def _not_checked(steps: list[StepResult]) -> list[NotChecked]:
-    """Skipped steps, those sharing a reason grouped into one line (the reason names the fix)."""
+    """Skipped steps and steps whose answers could not be read (errors), those sharing a reason
+    grouped into one line (the reason names the fix or what failed)."""
     by_reason: dict[str, list[str]] = {}
     for s in steps:
         if s.status is StepStatus.SKIP and not s.summary.startswith(NOT_NEEDED):
             by_reason.setdefault(s.summary, []).append(s.title)
+        elif s.status is StepStatus.ERROR:
+            by_reason.setdefault(f"could not be read: {s.summary}", []).append(s.title)
     return [NotChecked(what=", ".join(titles), why=why) for why, titles in by_reason.items()]
 
 
+def _blocking(steps: list[StepResult]) -> list[str]:
+    """Warnings that must keep a run from ending in 'no problem found' (e.g. a space that does not exist)."""
+    return [f"{s.title}: {s.summary}" for s in steps if s.blocks_ok]
+
+
 def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:
-    """How sure an `ok` may be: confirmed only when the actor's credential was replayed."""
+    """How sure an `ok` may be: confirmed only when the actor's credential was replayed and no
+    step's answer was lost to a fault (a lost answer is missing evidence, DESIGN.md)."""
     def ok(pid: str) -> bool:
         r = results.get(pid)
         return r is not None and r.status is StepStatus.PASS
 
     endpoint = results.get("replay.endpoint")
+    lost = any(r.status is StepStatus.ERROR for r in results.values())
     if ok("replay.credential") and (endpoint is None or endpoint.status in (StepStatus.PASS, StepStatus.SKIP)):
-        return Confidence.CONFIRMED
+        return Confidence.LIKELY if lost else Confidence.CONFIRMED
     if ok("identity.account_status") and (ok("product.role") or ok("product.access_by_email")):
         return Confidence.LIKELY
     return None
@@ -224,11 +258,16 @@ def _unexplained(request: CheckRequest, findings: list[Finding]) -> str | None:
             "checked; see 'Not checked' for what would decide it.")
 
 
-def _fix_facts(settings: Settings, request: CheckRequest, facts: dict[str, Any]) -> dict[str, str]:
-    out = {k: str(v) for k, v in facts.items() if isinstance(v, str | int) and v != ""}
+def _fix_facts(settings: Settings, request: CheckRequest, store: FactStore) -> dict[str, str]:
+    """Values for fix templates, from the typed facts that were established."""
+    out: dict[str, str] = {}
+    for value in store.known():
+        template = getattr(value, "template", None)
+        if callable(template):
+            out.update(template())
     out.setdefault("actor", request.actor)
     out.setdefault("site", settings.site_url or "")
     out.setdefault("api", settings.api_url)
-    if "@" in request.actor:
+    if is_email(request.actor):
         out.setdefault("actor_email", request.actor)
     return out

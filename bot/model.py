@@ -163,6 +163,7 @@ class StepResult:
     evidence: tuple[Evidence, ...] = ()
     findings: tuple[Finding, ...] = ()
     fix: str | None = None  # what to do about a fail/warn, when the step knows
+    blocks_ok: bool = False  # a warning that rules out "no problem found" (not stored: decided at run end)
 
     @classmethod
     def skipped(cls, id: str, title: str, why: str) -> StepResult:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import bot
 
-CORE = ["model.py", "engine.py", "causes.py", "request.py", "config.py", "errors.py", "checker.py",
+CORE = ["model.py", "facts.py", "engine.py", "causes.py", "request.py", "config.py", "errors.py", "checker.py",
         "probes", "atlassian"]
 FORBIDDEN = ("slack_bolt", "slack_sdk", "bot.slack", "bot.render", "bot.cli", "bot.commands")
 

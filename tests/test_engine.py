@@ -1,20 +1,34 @@
-"""The engine with small test probes: concurrency, dependencies, needs, guards, ordering."""
+"""The engine with small test probes: typed facts, build vs judge waits, needs, guards, ordering."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import httpx
+import pytest
 
 from bot import engine
 from bot.config import Settings
-from bot.model import CauseCode, Confidence, StepResult, StepStatus
-from bot.probes import Need, ProbeContext, ProbeSpec
+from bot.facts import FactKey, Unknown
+from bot.model import CauseCode, Confidence, Run, StepResult, StepStatus
+from bot.probes import REGISTRY, Need, ProbeContext, ProbeSpec
+from bot.probes.graph import build_depth, describe
+from bot.probes.registry import validate
 from bot.request import CheckRequest
 
 SETTINGS = Settings.load({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net", "ATLASSIAN_API_TOKEN": "SECRET-XYZ-1"})
 REQUEST = CheckRequest("a@acme.com")
 TRANSPORT = httpx.MockTransport(lambda r: httpx.Response(200))
+
+
+@dataclass(frozen=True)
+class Thing:
+    name: str
+
+
+A = FactKey("a", Thing, "thing A")
+B = FactKey("b", Thing, "thing B")
 
 
 def spec(id: str, fn, **kw) -> ProbeSpec:
@@ -27,38 +41,127 @@ async def run(*specs: ProbeSpec, request: CheckRequest = REQUEST):
     return streamed, await handle.wait()
 
 
-async def test_independent_probes_overlap_and_dependents_wait() -> None:
+async def test_independent_probes_overlap_and_builders_wait_for_their_facts() -> None:
     events: list[str] = []
 
-    def sleeper(name: str, delay: float):
-        async def fn(ctx: ProbeContext) -> StepResult:
-            events.append(f"start {name}")
-            await asyncio.sleep(delay)
-            events.append(f"end {name}")
-            return ctx.passed(name)
-        return fn
+    async def slow_provider(ctx: ProbeContext) -> StepResult:
+        events.append("start a")
+        await asyncio.sleep(0.05)
+        ctx.provide(A, Thing("from a"))
+        events.append("end a")
+        return ctx.passed("a")
 
-    streamed, result = await run(spec("a.slow", sleeper("a", 0.05)), spec("b.fast", sleeper("b", 0.0)),
-                                 spec("c.after_a", sleeper("c", 0.0), after=("a.slow",)))
+    async def fast(ctx: ProbeContext) -> StepResult:
+        events.append("start b")
+        return ctx.passed("b")
+
+    async def builder(ctx: ProbeContext) -> StepResult:
+        thing = await ctx.require(A)
+        events.append(f"request c with {thing.name}")
+        return ctx.passed("c")
+
+    streamed, result = await run(spec("a.slow", slow_provider, provides=(A,)), spec("b.fast", fast),
+                                 spec("c.needs_a", builder, build=(A,)))
     assert events.index("start b") < events.index("end a")  # b did not wait for a
-    assert events.index("start c") > events.index("end a")  # c did
-    assert streamed == ["b.fast", "a.slow", "c.after_a"]  # completion order
-    assert [s.id for s in result.steps] == ["a.slow", "b.fast", "c.after_a"]  # declared order
+    assert events.index("request c with from a") > events.index("end a")  # c did
+    assert streamed == ["b.fast", "a.slow", "c.needs_a"]  # completion order
+    assert [s.id for s in result.steps] == ["a.slow", "b.fast", "c.needs_a"]  # declared order
 
 
-async def test_missing_need_and_failed_upstream_become_skips_that_say_why() -> None:
+async def test_requests_go_out_before_judge_facts_exist() -> None:
+    events: list[str] = []
+
+    async def slow_provider(ctx: ProbeContext) -> StepResult:
+        await asyncio.sleep(0.05)
+        events.append("a known")
+        ctx.provide(A, Thing("x"))
+        return ctx.passed("a")
+
+    async def judge(ctx: ProbeContext) -> StepResult:
+        events.append("request sent")
+        value = await ctx.fact(A)
+        events.append("judged")
+        return ctx.passed(f"judged with {value}")
+
+    await run(spec("a.slow", slow_provider, provides=(A,)), spec("j.judge", judge, judge=(A,)))
+    assert events == ["request sent", "a known", "judged"]
+
+
+async def test_missing_need_and_unknown_build_fact_become_skips_that_say_why() -> None:
     async def fail(ctx: ProbeContext) -> StepResult:
-        return ctx.failed("boom")
+        return ctx.failed("boom")  # provides nothing: A becomes unknown, with this outcome as the reason
+
+    async def dependent(ctx: ProbeContext) -> StepResult:
+        await ctx.require(A)
+        raise AssertionError("must not get here")
 
     async def never(ctx: ProbeContext) -> StepResult:
         raise AssertionError("must not run")
 
-    _, result = await run(spec("x.org", never, needs=frozenset({Need.ORG_KEY})), spec("x.fail", fail),
-                          spec("x.dep", never, after=("x.fail",)))
+    _, result = await run(spec("x.org", never, needs=frozenset({Need.ORG_KEY}), provides=(B,)),
+                          spec("x.fail", fail, provides=(A,)), spec("x.dep", dependent, build=(A,)))
     org, _, dep = result.steps
     assert org.status is StepStatus.SKIP and "ATLASSIAN_ORG_API_KEY is not set" in org.summary
-    assert dep.status is StepStatus.SKIP and "x.fail" in dep.summary and "fail" in dep.summary
+    assert dep.status is StepStatus.SKIP and "thing A" in dep.summary and "X.FAIL" in dep.summary
+    assert "boom" in dep.summary and "fail" in dep.summary
     assert {n.why for n in result.not_checked} == {org.summary, dep.summary}
+
+
+async def test_a_judge_fact_that_stays_unknown_is_handed_over_as_unknown_with_its_reason() -> None:
+    seen: list[object] = []
+
+    async def judge(ctx: ProbeContext) -> StepResult:
+        seen.append(await ctx.fact(A))
+        return ctx.passed("judged")
+
+    await run(spec("j.judge", judge, judge=(A,)))  # nothing in this run provides A
+    [value] = seen
+    assert isinstance(value, Unknown) and "thing A" in value.reason
+
+
+async def test_reading_or_providing_an_undeclared_fact_is_an_error_step() -> None:
+    async def sneaky(ctx: ProbeContext) -> StepResult:
+        await ctx.fact(B)
+        return ctx.passed("read B")
+
+    async def liar(ctx: ProbeContext) -> StepResult:
+        ctx.provide(B, Thing("b"))
+        return ctx.passed("gave B")
+
+    _, result = await run(spec("a.a", liar, provides=(A,)), spec("s.sneaky", sneaky, judge=(A,)))
+    assert [s.status for s in result.steps] == [StepStatus.ERROR, StepStatus.ERROR]
+    assert all("undeclared" in s.summary for s in result.steps)
+
+
+async def test_a_fact_must_have_its_declared_type() -> None:
+    async def wrong(ctx: ProbeContext) -> StepResult:
+        ctx.provide(A, "yes")  # type: ignore[arg-type]  # the old blackboard's strings are refused
+        return ctx.passed("gave a string")
+
+    _, result = await run(spec("a.a", wrong, provides=(A,)))
+    assert result.steps[0].status is StepStatus.ERROR and "TypeError" in result.steps[0].summary
+
+
+def test_the_registry_refuses_reads_before_provides_and_two_providers() -> None:
+    async def fn(ctx: ProbeContext) -> StepResult:
+        return ctx.passed("")
+
+    with pytest.raises(ValueError, match="no earlier probe provides"):
+        validate([spec("x.reader", fn, judge=(A,)), spec("x.giver", fn, provides=(A,))])
+    with pytest.raises(ValueError, match="provided by"):
+        validate([spec("x.one", fn, provides=(A,)), spec("x.two", fn, provides=(A,))])
+    validate(list(REGISTRY.values()))  # the real graph is valid
+
+
+def test_the_graph_prints_who_waits_for_whom() -> None:
+    text = describe()
+    lines = {line.split()[0]: line for line in text.splitlines()}
+    assert set(lines) == set(REGISTRY)
+    # content.space fetches as soon as it knows the space; the actor and groups only judge the answer
+    assert "builds on -" in lines["content.space"] and "actor<-identity.lookup" in lines["content.space"]
+    assert "site<-site.tenant" in lines["replay.gateway"].split("judges with")[0]
+    depth = build_depth(REGISTRY.values())
+    assert depth["content.space"] == 1 and depth["product.role"] == 3
 
 
 async def test_a_crashing_probe_is_an_error_step_with_the_secret_redacted() -> None:
@@ -92,6 +195,37 @@ async def test_an_unexplained_reported_failure_is_inconclusive_not_ok() -> None:
 
     _, result = await run(spec("x.fine", fine), request=CheckRequest("a@acme.com", observed_status=403))
     assert result.verdict.cause is CauseCode.INCONCLUSIVE and "403" in result.verdict.explanation
+
+
+async def test_a_doubtful_warning_keeps_the_run_from_ok() -> None:
+    async def fine(ctx: ProbeContext) -> StepResult:
+        return ctx.passed("fine")
+
+    async def odd(ctx: ProbeContext) -> StepResult:
+        return ctx.doubtful("space NOPE does not exist")
+
+    async def ok_evidence(ctx: ProbeContext) -> StepResult:
+        return ctx.passed("credential accepted")
+
+    _, result = await run(spec("replay.credential", ok_evidence), spec("x.fine", fine), spec("x.odd", odd))
+    assert result.verdict.cause is CauseCode.INCONCLUSIVE and "NOPE" in result.verdict.explanation
+    _, clean = await run(spec("replay.credential", ok_evidence), spec("x.fine", fine))
+    assert clean.verdict.cause is CauseCode.OK  # the same run without the warning is ok
+
+
+async def test_the_stream_ends_even_when_saving_the_run_fails() -> None:
+    async def fine(ctx: ProbeContext) -> StepResult:
+        return ctx.passed("fine")
+
+    def broken_save(run: Run) -> None:
+        raise OSError("disk full")
+
+    handle = engine.start(REQUEST, SETTINGS, probes=[spec("x.fine", fine)], transport=TRANSPORT,
+                          on_finish=broken_save)
+    streamed = [s.id async for s in handle]  # would hang if the stream were never closed
+    assert streamed == ["x.fine"]
+    with pytest.raises(OSError, match="disk full"):
+        await asyncio.wait_for(handle.wait(), 5)
 
 
 def test_run_ids_are_unique_and_sortable() -> None:

@@ -30,7 +30,7 @@ async def test_a_persistent_server_error_is_an_error_step_never_a_pass(simulator
     lookup = run.step("identity.lookup")
     assert lookup is not None and lookup.status is StepStatus.ERROR and "500" in lookup.summary
     role = run.step("product.role")
-    assert role is not None and role.status is StepStatus.SKIP and "identity.lookup" in role.summary
+    assert role is not None and role.status is StepStatus.SKIP and "Actor exists" in role.summary
     assert run.verdict is not None and run.verdict.cause is not CauseCode.OK
     assert run.verdict.cause is not CauseCode.NO_CONFLUENCE_ACCESS  # never blamed without evidence
 

@@ -103,7 +103,6 @@ class Atlassian:
         settings: Settings,
         *,
         actor_token: Secret | None = None,
-        actor_email: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         deadline_s: float = RUN_DEADLINE_S,
         timeout_s: float = REQUEST_TIMEOUT_S,
@@ -115,12 +114,10 @@ class Atlassian:
         self.deadline = Deadline(deadline_s)
         self._timeout_s = timeout_s
         self._actor_token = actor_token
-        self.actor_email = actor_email
+        self._paired: set[str] = set()
         self.redact = Redactor([*settings.secrets(), *([actor_token.reveal()] if actor_token else [])])
         if settings.email and settings.api_token:
             self.redact = self.redact.basic_pair(settings.email, settings.api_token.reveal())
-        if actor_token and actor_email:
-            self.redact = self.redact.basic_pair(actor_email, actor_token.reveal())
         common: dict[str, Any] = {
             "verify": _ssl_context(),
             "follow_redirects": False,
@@ -143,11 +140,6 @@ class Atlassian:
     def has_actor_token(self) -> bool:
         return self._actor_token is not None
 
-    def set_actor_email(self, email: str) -> None:
-        self.actor_email = email
-        if self._actor_token:
-            self.redact = self.redact.basic_pair(email, self._actor_token.reveal())
-
     def gateway_path(self, cloud_id: str, path: str = "") -> str:
         """`/ex/confluence/{cloudId}` + path, on the API host (FACTS §2.2)."""
         return f"/ex/confluence/{cloud_id}{path}"
@@ -162,12 +154,18 @@ class Atlassian:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        as_email: str | None = None,
     ) -> Reply:
         """Send one request (retrying 429/503 when safe). Raises RequestFailed without a response,
-        HostNotAllowed for a URL outside the configured hosts."""
+        HostNotAllowed for a URL outside the configured hosts. `Auth.ACTOR` pairs the run's actor
+        token (fixed for the run) with `as_email` in Basic email:token."""
         method = method.upper()
         url = self._absolute(role, target)
-        send_headers = {**(headers or {}), **self._auth_headers(role, auth)}
+        send_headers = {**(headers or {}), **self._auth_headers(role, auth, as_email)}
+        if auth is Auth.ACTOR and as_email and self._actor_token and as_email not in self._paired:
+            # the base64 form of this email:token pair is masked too, should anything echo it
+            self._paired.add(as_email)
+            self.redact = self.redact.basic_pair(as_email, self._actor_token.reveal())
         request_line = f"{method} {self._display(url, params)}"
         idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(httpx.URL(url).path))
         if not idempotent:
@@ -216,7 +214,7 @@ class Atlassian:
             raise HostNotAllowed(f"refusing {url}: not the {role.value} host")
         return url
 
-    def _auth_headers(self, role: Role, auth: Auth) -> dict[str, str]:
+    def _auth_headers(self, role: Role, auth: Auth, as_email: str | None = None) -> dict[str, str]:
         if auth is Auth.NONE:
             return {}
         if role is Role.STATUS:
@@ -229,9 +227,9 @@ class Atlassian:
             if not (self.settings.email and self.settings.api_token):
                 raise ValueError("inspector credentials are not configured")
             return {"Authorization": _basic(self.settings.email, self.settings.api_token.reveal())}
-        if not (self._actor_token and self.actor_email):
+        if not (self._actor_token and as_email):
             raise ValueError("the actor's email and token are not known")
-        return {"Authorization": _basic(self.actor_email, self._actor_token.reveal())}
+        return {"Authorization": _basic(as_email, self._actor_token.reveal())}
 
     def _display(self, url: str, params: Mapping[str, Any] | None) -> str:
         u = httpx.URL(url)

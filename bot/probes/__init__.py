@@ -1,16 +1,30 @@
 """The probe chain: one module per layer, registered in the order the run shows them.
 
 `LAYERS` is the declared order: outer layers first (CAUSES.md), and every probe after the
-probes it depends on. (An explicit list, so no import sorter can reorder the chain.)
+probes whose facts it reads. (An explicit list, so no import sorter can reorder the chain.)
+A new probe: `@probe(id, title=..., needs=..., build=(FACTS...), judge=(...), provides=(...))`
+in a layer module (see `bot.probes.registry`; typed facts are in `bot.facts`).
 """
 
 import importlib
 
-from bot.probes.registry import NEED_REASON, NOT_NEEDED, REGISTRY, Need, ProbeContext, ProbeSpec, has_need, probe
+from bot.probes.registry import (
+    NEED_REASON,
+    NOT_NEEDED,
+    REGISTRY,
+    FactMissing,
+    FactStore,
+    Need,
+    ProbeContext,
+    ProbeSpec,
+    has_need,
+    probe,
+)
 
 LAYERS = ("site", "platform", "inspector", "report", "identity", "credential", "replay", "policy", "product",
           "content")
 for _layer in LAYERS:
     importlib.import_module(f"bot.probes.{_layer}")
 
-__all__ = ["LAYERS", "NEED_REASON", "NOT_NEEDED", "REGISTRY", "Need", "ProbeContext", "ProbeSpec", "has_need", "probe"]
+__all__ = ["LAYERS", "NEED_REASON", "NOT_NEEDED", "REGISTRY", "FactMissing", "FactStore", "Need", "ProbeContext",
+           "ProbeSpec", "has_need", "probe"]

@@ -1,119 +1,207 @@
 """Content layer: space permissions and page restrictions for the actor (FACTS §1.13, §2.3–2.4).
 
 Checked with the bot's own (site admin) login on the actor's behalf, so no actor token is
-needed: who may read the space, and `permission/check` for the page.
+needed. The space's permissions are fetched as soon as the space id is known (from the key,
+or from the page the endpoint names via v2 `GET /pages/{id}`), while the actor's identity and
+groups are still being read; they are only needed to judge the list.
 """
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import Any
 
-from bot.atlassian import Auth, Role
+from bot.atlassian import Auth, Reply, Role
+from bot.facts import ACTOR, GROUPS, INSPECTOR, SPACE, Space, SpaceAccess, Unknown
 from bot.model import CauseCode, Confidence, StepResult
-from bot.probes.registry import NEED_REASON, Need, ProbeContext, probe
+from bot.probes.pages import Listing, Paging, read_list
+from bot.probes.registry import Need, ProbeContext, probe
 from bot.request import page_id_of, space_key_of
 
-_MAX_PAGES = 5
+PERMISSIONS_LIMIT = 250  # v2 space permissions: maximum page size (default 25)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 
-@probe("content.space", title="Actor may use the space", needs={Need.INSPECTOR},
-       after=("identity.lookup", "inspector.site_login"), wait_for=("product.groups",))
+@dataclass(frozen=True)
+class _Located:
+    id: str
+    key: str | None
+
+
+@probe("content.space", title="Actor may use the space", needs={Need.INSPECTOR, Need.SPACE},
+       judge=(INSPECTOR, ACTOR, GROUPS), provides=(SPACE,))
 async def content_space(ctx: ProbeContext) -> StepResult:
-    key = space_key_of(ctx.request) or await _space_of_page(ctx)
-    if key is None:
-        return ctx.skipped(NEED_REASON[Need.SPACE])
-    # §2.4: v2 spaces by key gives the numeric id the permissions route needs
-    reply = await ctx.call(Role.SITE, "GET", "/wiki/api/v2/spaces", auth=Auth.INSPECTOR, params={"keys": key})
-    body = reply.json()
-    found = (body.get("results") or []) if reply.status == 200 and isinstance(body, dict) else []
-    if not found:
-        return ctx.warned(f"space {key} not found by the bot's account ({reply.status}): check the key")
-    space = found[0]
-    ctx.facts["space_id"] = space["id"]
-    ctx.facts["space_permissions_page"] = f"{ctx.settings.site_url}/wiki/spaces/{key}/settings/permissions"
-    perms = await _permissions(ctx, space["id"])
-    if perms is None:
-        return ctx.errored("space permissions could not be read")
+    located = await _locate(ctx)
+    if isinstance(located, StepResult):
+        return located
+    listing, key = await asyncio.gather(_permissions(ctx, located.id), _key_of(ctx, located))
+    label = key or f"id {located.id}"
+    if listing.failed is not None:
+        return ctx.unreadable(f"the permissions of space {label}", listing.failed)
+    identity = await ctx.require(ACTOR)  # never a content cause for an account that could not be read
+    groups = await ctx.fact(GROUPS)
     needed = _needed_operations(ctx)
-    principals = {ctx.facts["account_id"], *ctx.facts.get("group_ids", [])}
-    missing = [op for op in needed if not _granted(perms, principals, op)]
-    if "group_ids" not in ctx.facts and missing:
-        return ctx.warned(f"no direct grant of {', '.join(missing)} in {key}; group grants could not be "
-                          "checked (actor's groups unknown)")
-    if missing:
-        ctx.facts["space_missing"] = "yes"
-        return ctx.failed(f"no {' / '.join(missing)} permission in space {key}", ctx.finding(
-            CauseCode.SPACE_PERMISSION_MISSING, Confidence.CONFIRMED,
-            f"Space {key} grants {' / '.join(missing)} neither to the account nor to any of its groups.",
-            space_permissions_page=ctx.facts["space_permissions_page"]))
-    return ctx.passed(f"space {key}: {', '.join(needed)} granted")
+    principals = {identity.account_id, *(() if isinstance(groups, Unknown) else groups.ids)}
+    missing = [op for op in needed if not _granted(listing.items, principals, op)]
+    page_link = f"{ctx.settings.site_url}/wiki/spaces/{key}/settings/permissions" if key else None
+    if not missing:
+        ctx.provide(SPACE, Space(located.id, key or located.id, SpaceAccess.GRANTED))
+        return ctx.passed(f"space {label}: {', '.join(_name(op) for op in needed)} granted")
+    what = " / ".join(_name(op) for op in missing)
+    if isinstance(groups, Unknown):
+        return ctx.warned(f"no direct grant of {what} in {label}; group grants could not be checked "
+                          f"({groups.reason})")
+    doubts = _doubts(listing, groups.complete, [op for op in missing if _granted_to_role(listing.items, op)])
+    facts = {"space_permissions_page": page_link} if page_link else {}
+    if doubts:
+        return ctx.failed(f"no {what} permission found in space {label} ({'; '.join(doubts)})", ctx.finding(
+            CauseCode.SPACE_PERMISSION_MISSING, Confidence.POSSIBLE,
+            f"Space {label} grants {what} neither to the account nor to any of its groups read, but "
+            f"{'; '.join(doubts)}.", **facts))
+    ctx.provide(SPACE, Space(located.id, key or located.id, SpaceAccess.MISSING))
+    return ctx.failed(f"no {what} permission in space {label}", ctx.finding(
+        CauseCode.SPACE_PERMISSION_MISSING, Confidence.CONFIRMED,
+        f"Space {label} grants {what} neither to the account nor to any of its groups.", **facts))
 
 
-async def _space_of_page(ctx: ProbeContext) -> str | None:
-    """The space of the page the endpoint names, read as the bot (§2.3 content, expand=space)."""
-    page_id = page_id_of(ctx.request)
-    if page_id is None:
-        return None
-    reply = await ctx.call(Role.SITE, "GET", f"/wiki/rest/api/content/{page_id}", auth=Auth.INSPECTOR,
-                           params={"expand": "space"})
-    body = reply.json()
-    space = body.get("space") if reply.status == 200 and isinstance(body, dict) else None
-    return space.get("key") if isinstance(space, dict) else None
-
-
-async def _permissions(ctx: ProbeContext, space_id: str) -> list[dict[str, Any]] | None:
-    out: list[dict[str, Any]] = []
-    target: str = f"/wiki/api/v2/spaces/{space_id}/permissions"
-    for _ in range(_MAX_PAGES):
-        reply = await ctx.call(Role.SITE, "GET", target, auth=Auth.INSPECTOR)
+async def _locate(ctx: ProbeContext) -> _Located | StepResult:
+    """The space id: from the key (v2 spaces?keys=) or from the page (v2 pages/{id} → spaceId)."""
+    key = space_key_of(ctx.request)
+    if key is not None:
+        # §2.4: v2 spaces by key gives the numeric id the permissions route needs
+        reply = await ctx.call(Role.SITE, "GET", "/wiki/api/v2/spaces", auth=Auth.INSPECTOR, params={"keys": key})
         body = reply.json()
-        if reply.status != 200 or not isinstance(body, dict):
-            return None
-        out.extend(body.get("results") or [])
-        nxt = (body.get("_links") or {}).get("next")
-        if not nxt:
-            return out
-        target = nxt  # a site-relative link (§2.4)
-    return out
+        if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            return await _not_readable(ctx, f"space {key}", reply)
+        found = [s for s in body["results"] if isinstance(s, dict) and s.get("id") and s.get("key") == key]
+        if not found:
+            return await _absent(ctx, f"space {key} does not exist (or the bot's account cannot see it)",
+                                 "Check the space key: it is case-sensitive and shown in the space's URL.")
+        return _Located(str(found[0]["id"]), key)
+    page_id = page_id_of(ctx.request)
+    assert page_id is not None  # Need.SPACE: a space key or a page id
+    # openapi/README.md: v2 GET /pages/{id} replaces the removed v1 content/{id}; it carries spaceId
+    reply = await ctx.call(Role.SITE, "GET", f"/wiki/api/v2/pages/{page_id}", auth=Auth.INSPECTOR)
+    body = reply.json()
+    if reply.status == 404:
+        return await _absent(ctx, f"page {page_id} does not exist (or the bot's account cannot see it): its space "
+                             "is unknown", None, blocks=False)
+    space_id = body.get("spaceId") if reply.status == 200 and isinstance(body, dict) else None
+    if not space_id:
+        return await _not_readable(ctx, f"page {page_id}", reply)
+    return _Located(str(space_id), None)
 
 
-def _needed_operations(ctx: ProbeContext) -> list[str]:
+async def _not_readable(ctx: ProbeContext, what: str, reply: Reply) -> StepResult:
+    if reply.status in (401, 403, 404) and isinstance(await ctx.fact(INSPECTOR), Unknown):
+        return ctx.skipped(f"the bot's own login was not accepted, so {what} could not be read")
+    return ctx.unreadable(what, reply)
+
+
+async def _absent(ctx: ProbeContext, summary: str, fix: str | None, *, blocks: bool = True) -> StepResult:
+    login = await ctx.fact(INSPECTOR)
+    if isinstance(login, Unknown):
+        return ctx.skipped(f"the bot's own login was not accepted, so an absence proves nothing ({login.reason})")
+    return ctx.doubtful(summary, fix) if blocks else ctx.warned(summary)
+
+
+async def _key_of(ctx: ProbeContext, located: _Located) -> str | None:
+    """The space key for messages and links, read alongside the permissions (never on the critical path)."""
+    if located.key is not None:
+        return located.key
+    reply = await ctx.call(Role.SITE, "GET", "/wiki/api/v2/spaces", auth=Auth.INSPECTOR, params={"ids": located.id})
+    body = reply.json()
+    found = body.get("results") if reply.status == 200 and isinstance(body, dict) else None
+    if isinstance(found, list) and found and isinstance(found[0], dict) and found[0].get("key"):
+        return str(found[0]["key"])
+    return None
+
+
+async def _permissions(ctx: ProbeContext, space_id: str) -> Listing:
+    # §2.4: the v2 list, 250 a page, following _links.next (a site-relative URL)
+    return await read_list(ctx, Role.SITE, f"/wiki/api/v2/spaces/{space_id}/permissions", auth=Auth.INSPECTOR,
+                           paging=Paging.LINKS_NEXT_URL, items_key="results", params={"limit": PERMISSIONS_LIMIT})
+
+
+Operation = tuple[str, str]  # (operation.key, operation.targetType)
+
+
+def _needed_operations(ctx: ProbeContext) -> list[Operation]:
     failing = ctx.request.failing
-    if failing is not None and failing.method in _WRITES and "/content" in failing.path:
-        return ["read", "create"]
-    return ["read"]
+    needed: list[Operation] = [("read", "space")]
+    if failing is not None and failing.method in _WRITES:
+        path = failing.path
+        # §2.4: targetType tells what the operation applies to: create on comment is not create on page
+        for marker, target in (("comment", "comment"), ("attachment", "attachment"), ("blogpost", "blogpost"),
+                               ("/content", "page"), ("/pages", "page")):
+            if marker in path:
+                needed.append(("create", target))
+                break
+    return needed
 
 
-def _granted(perms: list[dict[str, Any]], principals: set[str], operation: str) -> bool:
-    return any((p.get("principal") or {}).get("id") in principals
-               and (p.get("operation") or {}).get("key") == operation for p in perms)
+def _name(op: Operation) -> str:
+    return op[0] if op[1] == "space" else f"{op[0]} {op[1]}"
+
+
+def _matches(perm: dict[str, Any], op: Operation) -> bool:
+    operation = perm.get("operation")
+    if not isinstance(operation, dict) or operation.get("key") != op[0]:
+        return False
+    target = operation.get("targetType")
+    return target is None or target == op[1]  # no targetType given: do not claim it is missing
+
+
+def _granted(perms: list[dict[str, Any]], principals: set[str], op: Operation) -> bool:
+    return any(_matches(p, op) and (p.get("principal") or {}).get("id") in principals for p in perms)
+
+
+def _granted_to_role(perms: list[dict[str, Any]], op: Operation) -> bool:
+    return any(_matches(p, op) and (p.get("principal") or {}).get("type") == "role" for p in perms)
+
+
+def _doubts(listing: Listing, groups_complete: bool, role_ops: list[Operation]) -> list[str]:
+    """Why an absence from the list is not proof (each lowers the finding to `possible`)."""
+    doubts = []
+    if not listing.complete:
+        doubts.append(f"the permission list was not read to its end ({listing.where_stopped})")
+    if not groups_complete:
+        doubts.append("the account's group list was not read to its end")
+    if role_ops:
+        # openapi/README.md: role principals (space role mode) grant through role assignments, which
+        # this check does not read, so a role may hold the grant
+        doubts.append(f"{', '.join(_name(op) for op in role_ops)} is granted to space roles, whose members "
+                      "were not checked")
+    return doubts
 
 
 @probe("content.page", title="No page restriction blocks the actor", needs={Need.PAGE, Need.INSPECTOR},
-       after=("identity.lookup", "inspector.site_login"), wait_for=("content.space",))
+       build=(ACTOR,), judge=(SPACE, INSPECTOR))
 async def content_page(ctx: ProbeContext) -> StepResult:
     page_id = page_id_of(ctx.request)
     failing = ctx.request.failing
     operation = "update" if failing is not None and failing.method in ("PUT", "PATCH") else "read"
+    account_id = (await ctx.require(ACTOR)).account_id
     # §2.3: read-only permission check for a subject on a content id
     reply = await ctx.call(Role.SITE, "POST", f"/wiki/rest/api/content/{page_id}/permission/check",
                            auth=Auth.INSPECTOR,
-                           json={"subject": {"type": "user", "identifier": ctx.facts["account_id"]},
-                                 "operation": operation})
+                           json={"subject": {"type": "user", "identifier": account_id}, "operation": operation})
     body = reply.json()
     if reply.status == 404:
-        return ctx.warned(f"page {page_id} does not exist (or the bot cannot see it)")
-    if reply.status != 200 or not isinstance(body, dict) or "hasPermission" not in body:
-        return ctx.errored(f"permission check answered {reply.status}")
+        return await _absent(ctx, f"page {page_id} does not exist (or the bot's account cannot see it)",
+                             "Check the page id in the failing call.")
+    if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get("hasPermission"), bool):
+        return await _not_readable(ctx, "the permission check", reply)
     if body["hasPermission"]:
         return ctx.passed(f"may {operation} page {page_id}")
-    ctx.facts["page_url"] = f"{ctx.settings.site_url}/wiki/pages/viewpage.action?pageId={page_id}"
-    if ctx.facts.get("space_missing"):
+    page_url = f"{ctx.settings.site_url}/wiki/pages/viewpage.action?pageId={page_id}"
+    space = await ctx.fact(SPACE)
+    if not isinstance(space, Unknown) and space.access is SpaceAccess.MISSING:
         return ctx.failed(f"may not {operation} page {page_id} (the space permission is missing first)")
-    space_ok = ctx.upstream_ok("content.space") and ctx.results["content.space"].status.value == "pass"
+    space_ok = not isinstance(space, Unknown) and space.access is SpaceAccess.GRANTED
     return ctx.failed(f"may not {operation} page {page_id}", ctx.finding(
         CauseCode.PAGE_RESTRICTED, Confidence.CONFIRMED if space_ok else Confidence.LIKELY,
         f"Confluence's permission check says the account may not {operation} page {page_id}"
         + (" although it may use the space: a page restriction denies it." if space_ok else "."),
-        page_url=ctx.facts["page_url"]))
+        page_url=page_url))

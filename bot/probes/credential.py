@@ -6,26 +6,29 @@ from datetime import datetime
 from typing import Any
 
 from bot.atlassian import Auth, Role
+from bot.facts import ACTOR, TOKENS, Tokens
 from bot.model import CauseCode, Confidence, StepResult, utcnow
 from bot.probes.registry import Need, ProbeContext, probe
 
 _FAILURE_STATUSES = (401, 403, 404)
 
 
-@probe("credential.api_tokens", title="Actor's API tokens", needs={Need.ORG_KEY},
-       after=("identity.lookup",))
+@probe("credential.api_tokens", title="Actor's API tokens", needs={Need.ORG_KEY}, build=(ACTOR,),
+       provides=(TOKENS,))
 async def credential_api_tokens(ctx: ProbeContext) -> StepResult:
-    account_id = ctx.facts["account_id"]
+    account_id = (await ctx.require(ACTOR)).account_id
     reply = await ctx.call(Role.API, "GET", f"/users/{account_id}/manage/api-tokens", auth=Auth.ORG_KEY)
     if reply.status in (403, 404):
         # Only managed accounts' tokens are visible to the organization (§3 caveats)
         return ctx.skipped(f"the organization cannot list this account's tokens ({reply.status}: only "
                            "managed accounts' tokens are visible)")
     tokens = reply.json()
-    if reply.status != 200 or not isinstance(tokens, list):
-        return ctx.errored(f"token list answered {reply.status}")
+    if reply.status != 200 or not isinstance(tokens, list) or not all(isinstance(t, dict) for t in tokens):
+        return ctx.unreadable("the token list", reply)
     now = utcnow()
     live = [t for t in tokens if not _expired(t, now)]
+    never_used = bool(live) and not any(t.get("lastAccess") for t in live)
+    ctx.provide(TOKENS, Tokens(valid=len(live), never_used=never_used))
     if not tokens:
         return ctx.failed("the account has no API token", ctx.finding(
             CauseCode.TOKEN_EXPIRED, Confidence.CONFIRMED,
@@ -46,7 +49,6 @@ def _judge_live(ctx: ProbeContext, tokens: list[dict[str, Any]], live: list[dict
         return ctx.passed(f"{desc}; last used {last[:16].replace('T', ' ')}")
     labels = ", ".join(f"'{t.get('label', t.get('id', '?'))}' (created {str(t.get('createdAt', '?'))[:10]})"
                        for t in live[:3])
-    ctx.facts["tokens_never_used"] = "yes"
     reported = ctx.request.observed_status
     if reported in _FAILURE_STATUSES:
         # CAUSES.md hard case: a never-used token while calls fail means the failing request does not

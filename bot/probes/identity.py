@@ -1,67 +1,115 @@
 """Identity layer: does the actor exist, is the account active, what kind of account is it.
 
-Admin API shapes: FACTS §2.6 and §8 A5 (v2 directory users: camelCase, composite `status`).
+The actor is resolved once, by `identity.lookup`, into the typed `Identity` fact every later
+probe reads. Admin API shapes: FACTS §2.6 and §8 A5 (v2 directory users: camelCase, composite
+`status`); the directory search returns the status fields, so they are not read twice.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
 
-from bot.atlassian import Auth, Role
+from bot.atlassian import Auth, Reply, Role
+from bot.facts import (
+    ACTOR,
+    ACTOR_EMAIL,
+    ORG,
+    SITE,
+    AccountType,
+    ActorEmail,
+    Claim,
+    DirectoryState,
+    Identity,
+    Source,
+    Unknown,
+    looks_like_service_account,
+)
 from bot.model import CauseCode, Confidence, StepResult
 from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.target import caller_on_site
 from bot.request import is_email
 
 
-@probe("identity.lookup", title="Actor exists", wait_for=("inspector.org_key",))
+class _Unreadable(Exception):
+    def __init__(self, what: str, reply: Reply) -> None:
+        super().__init__(what)
+        self.what, self.reply = what, reply
+
+
+@probe("identity.lookup", title="Actor exists", build=(ORG,), provides=(ACTOR, ACTOR_EMAIL))
 async def identity_lookup(ctx: ProbeContext) -> StepResult:
     actor = ctx.request.actor
-    if ctx.facts.get("org_id"):
-        user = await _directory_user(ctx, actor)
-        where = "the organization's directory"
-    elif ctx.settings.has_inspector and not is_email(actor):
-        user = await _site_user(ctx, actor)
-        where = "this site"
-    elif is_email(actor):
-        return ctx.skipped("finding an account by email needs the admin API: ATLASSIAN_ORG_API_KEY is not "
-                           "set (or was refused)")
-    else:
-        return ctx.skipped("ATLASSIAN_ORG_API_KEY and ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN are not set")
+    org = await ctx.fact(ORG)
+    try:
+        if not isinstance(org, Unknown):
+            user = await _directory_user(ctx, org.org_id, actor)
+            where = Source.DIRECTORY
+        elif ctx.settings.has_inspector and not is_email(actor):
+            user = await _site_user(ctx, actor)
+            where = Source.SITE
+        elif is_email(actor):
+            return ctx.skipped(f"finding an account by email needs the admin API, and {org.reason}")
+        else:
+            return ctx.skipped(f"ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN are not set, and {org.reason}")
+    except _Unreadable as exc:
+        return ctx.unreadable(exc.what, exc.reply)
     if user is None:
-        return ctx.failed(f"no account {actor} in {where}", ctx.finding(
-            CauseCode.ACTOR_NOT_FOUND, Confidence.CONFIRMED, f"{where.capitalize()} has no account {actor}."))
-    ctx.facts["user"] = user
-    ctx.facts["account_id"] = user["accountId"]
-    if user.get("email"):
-        ctx.facts["actor_email"] = user["email"].lower()
-        if ctx.http.actor_email is None:
-            ctx.http.set_actor_email(user["email"].lower())
-    if ctx.facts.get("org_id"):
-        ctx.facts["admin_user_page"] = (
-            f"https://admin.atlassian.com/o/{ctx.facts['org_id']}/users/{user['accountId']}")
-    return ctx.passed(f"{user.get('name') or user.get('displayName') or actor} ({user['accountId']})")
+        return _not_found(ctx, actor, where)
+    identity = _identity(user, where, None if isinstance(org, Unknown) else org.org_id)
+    ctx.provide(ACTOR, identity)
+    if identity.email:
+        ctx.provide(ACTOR_EMAIL, ActorEmail(identity.email))
+    return ctx.passed(f"{identity.name} ({identity.account_id})")
 
 
-async def _directory_user(ctx: ProbeContext, actor: str) -> dict[str, Any] | None:
-    org = ctx.facts["org_id"]
+def _not_found(ctx: ProbeContext, actor: str, where: Source) -> StepResult:
+    if looks_like_service_account(actor):
+        # openapi/README.md: the admin directory documents `accountType: atlassian` only; service
+        # accounts are managed through a separate API, so a directory miss proves nothing for them.
+        return ctx.warned(f"{actor} is a service-account address, and service accounts are not always listed "
+                          f"in {where.value}: its existence could not be checked here")
+    return ctx.failed(f"no account {actor} in {where.value}", ctx.finding(
+        CauseCode.ACTOR_NOT_FOUND, Confidence.CONFIRMED, f"{where.value.capitalize()} has no account {actor}."))
+
+
+def _identity(user: dict[str, Any], where: Source, org_id: str | None) -> Identity:
+    directory = None
+    if where is Source.DIRECTORY:
+        directory = DirectoryState(user.get("accountStatus"), user.get("membershipStatus"), user.get("status"),
+                                   user.get("deactivatedOn"))
+    email = user.get("email")
+    return Identity(
+        account_id=str(user["accountId"]),
+        email=email.lower() if isinstance(email, str) and email else None,
+        name=str(user.get("name") or user.get("displayName") or user.get("publicName") or user["accountId"]),
+        account_type=AccountType.parse(user.get("accountType")),
+        claim=Claim.parse(user.get("claimStatus")),
+        found_in=where,
+        directory=directory,
+        org_id=org_id,
+    )
+
+
+async def _directory_user(ctx: ProbeContext, org: str, actor: str) -> dict[str, Any] | None:
     if is_email(actor):
         # §8 A5a: the "find a user by email" call; `emails` is an exact match
         reply = await ctx.call(Role.API, "POST", f"/admin/v2/orgs/{org}/directories/-/users/search",
                                auth=Auth.ORG_KEY, json={"emails": [actor], "limit": 10})
         body = reply.json()
-        if reply.status != 200 or not isinstance(body, dict):
-            raise LookupError(f"directory search answered {reply.status}")
-        matches = [u for u in body.get("data") or [] if (u.get("email") or "").lower() == actor]
+        if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get("data", []), list):
+            raise _Unreadable("the directory search", reply)
+        matches = [u for u in body.get("data") or []
+                   if isinstance(u, dict) and u.get("accountId") and (u.get("email") or "").lower() == actor]
         return matches[0] if matches else None
     reply = await ctx.call(Role.API, "GET", f"/admin/v2/orgs/{org}/directories/-/users/{actor}",
                            auth=Auth.ORG_KEY)
     if reply.status == 404:
         return None
     body = reply.json()
-    if reply.status != 200 or not isinstance(body, dict):
-        raise LookupError(f"directory user answered {reply.status}")
-    return body.get("data")
+    data = body.get("data") if isinstance(body, dict) else None
+    if reply.status != 200 or not isinstance(data, dict) or not data.get("accountId"):
+        raise _Unreadable("the directory user", reply)
+    return data
 
 
 async def _site_user(ctx: ProbeContext, account_id: str) -> dict[str, Any] | None:
@@ -71,29 +119,23 @@ async def _site_user(ctx: ProbeContext, account_id: str) -> dict[str, Any] | Non
     if reply.status == 404:
         return None
     body = reply.json()
-    if reply.status != 200 or not isinstance(body, dict):
-        raise LookupError(f"user lookup answered {reply.status}")
+    if reply.status != 200 or not isinstance(body, dict) or not body.get("accountId"):
+        raise _Unreadable("the site's user record", reply)
     return body
 
 
-@probe("identity.account_status", title="Account is active", needs={Need.ORG_KEY},
-       after=("identity.lookup",))
+@probe("identity.account_status", title="Account is active", needs={Need.ORG_KEY}, build=(ACTOR,))
 async def identity_account_status(ctx: ProbeContext) -> StepResult:
-    org, account_id = ctx.facts.get("org_id"), ctx.facts["account_id"]
-    if not org:
-        return ctx.skipped("account status needs the admin API (ATLASSIAN_ORG_API_KEY)")
-    reply = await ctx.call(Role.API, "GET", f"/admin/v2/orgs/{org}/directories/-/users/{account_id}",
-                           auth=Auth.ORG_KEY)
-    body = reply.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    if reply.status != 200 or not isinstance(data, dict):
-        return ctx.errored(f"directory user answered {reply.status}")
-    ctx.facts["user"] = {**ctx.facts.get("user", {}), **data}
-    account, membership, status = data.get("accountStatus"), data.get("membershipStatus"), data.get("status")
+    identity = await ctx.require(ACTOR)
+    data = identity.directory
+    if data is None:
+        return ctx.skipped("the account was found on the site, not in the organization's directory: its status "
+                           "needs the admin API")
+    account, membership, status = data.account_status, data.membership_status, data.status
     seen = f"accountStatus={account}, membershipStatus={membership}, status={status}"
     # §1.10: inactive/closed = deactivated; for_deletion = scheduled for deletion
     if account in ("inactive", "closed") or status in ("deactivated", "for_deletion"):
-        since = f" since {data['deactivatedOn']}" if data.get("deactivatedOn") else ""
+        since = f" since {data.deactivated_on}" if data.deactivated_on else ""
         return ctx.failed(f"deactivated{since} ({seen})", ctx.finding(
             CauseCode.ACCOUNT_DEACTIVATED, Confidence.CONFIRMED,
             f"The admin API reports the account as {account}{since} ({seen}); its tokens stop working."))
@@ -101,40 +143,41 @@ async def identity_account_status(ctx: ProbeContext) -> StepResult:
         return ctx.failed(f"no active membership ({seen})", ctx.finding(
             CauseCode.ACCOUNT_SUSPENDED, Confidence.CONFIRMED,
             f"The account is active but its directory membership is {membership} ({seen})."))
+    if account != "active":
+        return ctx.errored(f"the directory did not say whether the account is active ({seen})")
     return ctx.passed(seen)
 
 
-@probe("identity.account_type", title="Kind of account", after=("identity.lookup",))
+@probe("identity.account_type", title="Kind of account", build=(ACTOR,), judge=(SITE,))
 async def identity_account_type(ctx: ProbeContext) -> StepResult:
-    user = ctx.facts.get("user") or {}
-    kind = user.get("accountType")
-    claim = user.get("claimStatus")
-    ctx.facts["external"] = "yes" if claim == "unmanaged" else "no" if claim == "managed" else ""
-    managed = {"managed": ", managed by the organization", "unmanaged": ", external (not managed)"}.get(claim, "")
-    if kind == "app":
-        return _service_account(ctx)
-    if kind == "customer":
+    identity = await ctx.require(ACTOR)
+    managed = {Claim.MANAGED: ", managed by the organization",
+               Claim.UNMANAGED: ", external (not managed)"}.get(identity.claim, "")
+    if identity.account_type is AccountType.APP or looks_like_service_account(identity.email or ""):
+        return await _service_account(ctx)
+    if identity.account_type is AccountType.CUSTOMER:
         return ctx.warned("customer account (service-desk portal only): it cannot use Confluence",
                           fix="Use a licensed Atlassian account for API calls.")
-    if kind == "atlassian":
+    if identity.account_type is AccountType.PERSON:
         return ctx.passed(f"person (atlassian account{managed})")
-    return ctx.skipped(f"the lookup did not say which kind of account this is ({kind or 'no accountType'})")
+    return ctx.skipped("the lookup did not say which kind of account this is")
 
 
-def _service_account(ctx: ProbeContext) -> StepResult:
+async def _service_account(ctx: ProbeContext) -> StepResult:
     # §1.7: service accounts only hold scoped tokens, which the site URL never accepts (§1.5)
-    failing = ctx.request.failing
-    gateway = ctx.facts.get("gateway")
-    summary = "service account (accountType app): only scoped tokens, only through the gateway"
-    if failing is None:
+    summary = "service account: only scoped tokens, only through the gateway"
+    on_site = caller_on_site(ctx.request, ctx.settings)
+    if on_site is None:
         return ctx.warned(summary, ctx.finding(
             CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.POSSIBLE,
             "A service account's tokens are all scoped: if the caller uses the site URL, it can never work."))
-    if urlsplit(failing.url).netloc == urlsplit(ctx.settings.site_url or "").netloc:
-        facts = {"gateway_url": f"{gateway}{failing.path}"} if gateway else {}
-        return ctx.failed(summary + "; the failing call goes to the site URL", ctx.finding(
-            CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.CONFIRMED,
-            f"{ctx.request.actor} is a service account (its tokens are always scoped) and the failing call "
-            f"goes to the site URL {failing.describe()}, which never accepts scoped tokens (FACTS §1.5, §1.7).",
-            **facts))
-    return ctx.passed(summary + "; the failing call already uses the gateway")
+    if not on_site:
+        return ctx.passed(summary + "; the failing call already uses the gateway")
+    failing = ctx.request.failing
+    assert failing is not None
+    site = await ctx.fact(SITE)
+    facts = {} if isinstance(site, Unknown) else {"gateway_url": f"{site.gateway}{failing.path}"}
+    return ctx.failed(summary + "; the failing call goes to the site URL", ctx.finding(
+        CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.CONFIRMED,
+        f"{ctx.request.actor} is a service account (its tokens are always scoped) and the failing call goes "
+        f"to the site URL {failing.describe()}, which never accepts scoped tokens.", **facts))

@@ -1,28 +1,40 @@
 """Bot layer: are confluence-check's own credentials accepted.
 
 A refused bot credential must surface as `inspector_misconfigured` and never be blamed on
-the actor (CAUSES.md #2).
+the actor (CAUSES.md #2); an answer that is not a refusal (a 5xx, a timeout) proves nothing
+about the settings and is reported as such.
 """
 
 from __future__ import annotations
 
 from bot.atlassian import Auth, Role
 from bot.atlassian.signatures import Kind, classify
+from bot.facts import INSPECTOR, ORG, SITE, InspectorLogin, Org, Unknown
 from bot.model import CauseCode, Confidence, StepResult
+from bot.probes.pages import Paging, read_list
 from bot.probes.registry import Need, ProbeContext, probe
+
+_REFUSALS = (401, 403)
 
 
 @probe("inspector.site_login", title="Bot's own Atlassian login works", needs={Need.INSPECTOR},
-       after=("site.tenant",))
+       judge=(SITE,), provides=(INSPECTOR,))
 async def inspector_site_login(ctx: ProbeContext) -> StepResult:
     # §2.3: 200 with type "known" proves the identity; 403 envelope / 200 anonymous / 401 do not
     reply = await ctx.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.INSPECTOR)
     body = reply.json() if reply.status == 200 else None
     if isinstance(body, dict) and body.get("type") == "known" and body.get("accountId"):
-        ctx.facts["inspector_account_id"] = body["accountId"]
+        ctx.provide(INSPECTOR, InspectorLogin(str(body["accountId"])))
         return ctx.passed(f"signed in as {ctx.settings.email}")
+    anonymous = isinstance(body, dict) and body.get("type") == "anonymous"
+    if not anonymous and reply.status not in _REFUSALS:
+        return ctx.unreadable("the bot's login", reply)
+    site = await ctx.fact(SITE)
+    if isinstance(site, Unknown):
+        # a site that is not (known to be) an Atlassian site refuses everyone: not the bot's fault
+        return ctx.skipped(f"the site itself could not be confirmed ({site.reason})")
     sig = classify(reply.status, reply.text)
-    why = "answered as anonymous" if isinstance(body, dict) else f"{reply.status}: {sig.label}"
+    why = "answered as anonymous" if anonymous else f"{reply.status}: {sig.label}"
     if sig.kind is Kind.SCOPED_ON_SITE:
         why += " — the bot's token must be a classic (unscoped) token"
     return ctx.failed(
@@ -34,12 +46,15 @@ async def inspector_site_login(ctx: ProbeContext) -> StepResult:
     )
 
 
-@probe("inspector.org_key", title="Bot's organization API key works", needs={Need.ORG_KEY})
+@probe("inspector.org_key", title="Bot's organization API key works", needs={Need.ORG_KEY}, provides=(ORG,))
 async def inspector_org_key(ctx: ProbeContext) -> StepResult:
-    # §2.6: GET /admin/v1/orgs lists the orgs the key can administer
-    reply = await ctx.call(Role.API, "GET", "/admin/v1/orgs", auth=Auth.ORG_KEY)
-    body = reply.json()
-    if reply.status != 200 or not isinstance(body, dict):
+    # §2.6: GET /admin/v1/orgs lists the orgs the key can administer (links.next pages it)
+    listing = await read_list(ctx, Role.API, "/admin/v1/orgs", auth=Auth.ORG_KEY, paging=Paging.LINKS_NEXT_CURSOR,
+                              items_key="data")
+    if listing.failed is not None:
+        reply = listing.failed
+        if reply.status not in _REFUSALS:
+            return ctx.unreadable("the organizations this key administers", reply)
         detail = f"GET /admin/v1/orgs answered {reply.status}"
         return ctx.failed(
             f"ATLASSIAN_ORG_API_KEY refused ({reply.status})",
@@ -48,9 +63,12 @@ async def inspector_org_key(ctx: ProbeContext) -> StepResult:
                         inspector_setting="ATLASSIAN_ORG_API_KEY", inspector_detail=detail),
             fix="Create an organization API key (admin.atlassian.com > Settings > API keys) without scopes.",
         )
-    orgs = [o.get("id") for o in body.get("data") or [] if o.get("id")]
+    orgs = [str(o["id"]) for o in listing.items if o.get("id")]
     wanted = ctx.settings.org_id
     if wanted and wanted not in orgs:
+        if not listing.complete:
+            return ctx.errored(f"ATLASSIAN_ORG_ID {wanted} is not among the first {len(orgs)} organizations "
+                               f"({listing.where_stopped})")
         detail = f"ATLASSIAN_ORG_ID {wanted} is not among the {len(orgs)} org(s) this key administers"
         return ctx.failed(detail, ctx.finding(
             CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED, detail + ".",
@@ -59,7 +77,8 @@ async def inspector_org_key(ctx: ProbeContext) -> StepResult:
         return ctx.failed("the key administers no organization", ctx.finding(
             CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED, "The org API key sees no organization.",
             inspector_setting="ATLASSIAN_ORG_API_KEY", inspector_detail="no organization"))
-    ctx.facts["org_id"] = wanted or orgs[0]
+    org = wanted or orgs[0]
+    ctx.provide(ORG, Org(org))
     if len(orgs) > 1 and not wanted:
         return ctx.warned(f"{len(orgs)} organizations; using {orgs[0]} (set ATLASSIAN_ORG_ID to choose)")
-    return ctx.passed(f"organization {ctx.facts['org_id']}")
+    return ctx.passed(f"organization {org}")

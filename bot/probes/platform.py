@@ -17,22 +17,20 @@ async def platform_status(ctx: ProbeContext) -> StepResult:
     reply = await ctx.call(Role.STATUS, "GET", "/api/v2/summary.json")
     body = reply.json()
     if reply.status != 200 or not isinstance(body, dict):
-        return ctx.errored(f"status page answered {reply.status}; outage state unknown")
-    incidents = [i for i in body.get("incidents") or [] if i.get("status") in _OPEN]
+        return ctx.unreadable("the status page", reply)
+    incidents = [i for i in body.get("incidents") or [] if isinstance(i, dict) and i.get("status") in _OPEN]
     degraded = [c.get("name", "?") for c in body.get("components") or []
-                if c.get("status") not in (None, "operational")]
+                if isinstance(c, dict) and c.get("status") not in (None, "operational")]
     if not incidents and not degraded:
-        return ctx.passed(body.get("status", {}).get("description") or "All Systems Operational")
+        return ctx.passed((body.get("status") or {}).get("description") or "All Systems Operational")
     summary = _describe(incidents, degraded)
-    if incidents:
-        ctx.facts["incident_url"] = incidents[0].get("shortlink") or ctx.settings.status_url
     status = ctx.request.observed_status
     # Only 5xx/timeouts are blamed on an incident (CAUSES.md #3); a 401/403 is not an outage symptom.
     if incidents and status is not None and status >= 500:
+        incident_url = incidents[0].get("shortlink") or ctx.settings.status_url
         return ctx.failed(summary, ctx.finding(
             CauseCode.ATLASSIAN_INCIDENT, Confidence.LIKELY,
-            f"{summary}; the failing call answered {status}.",
-            incident_url=ctx.facts["incident_url"]))
+            f"{summary}; the failing call answered {status}.", incident_url=incident_url))
     return ctx.warned(f"{summary} (the reported failure does not look like an outage symptom)")
 
 

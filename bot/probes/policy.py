@@ -5,21 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from bot.atlassian import Auth, Role
+from bot.facts import ACTOR, ORG, Claim
 from bot.model import CauseCode, Confidence, StepResult
+from bot.probes.pages import Paging, read_list
 from bot.probes.registry import Need, ProbeContext, probe
 
+EXTERNAL_USERS_PAGE = "admin.atlassian.com > Security > External users"
 
-@probe("policy.ip_allowlist", title="IP allowlist", needs={Need.ORG_KEY}, after=("inspector.org_key",))
+
+@probe("policy.ip_allowlist", title="IP allowlist", needs={Need.ORG_KEY}, build=(ORG,))
 async def policy_ip_allowlist(ctx: ProbeContext) -> StepResult:
-    org = ctx.facts["org_id"]
-    reply = await ctx.call(Role.API, "GET", f"/admin/v1/orgs/{org}/policies", auth=Auth.ORG_KEY,
-                           params={"type": "ip-allowlist"})
-    body = reply.json()
-    if reply.status != 200 or not isinstance(body, dict):
-        return ctx.errored(f"policies answered {reply.status}")
-    enabled = [p for p in body.get("data") or [] if _attr(p, "status") == "enabled"
-               and _attr(p, "type") == "ip-allowlist"]
+    org = (await ctx.require(ORG)).org_id
+    # §2.6 policies, paged by links.next
+    listing = await read_list(ctx, Role.API, f"/admin/v1/orgs/{org}/policies", auth=Auth.ORG_KEY,
+                              paging=Paging.LINKS_NEXT_CURSOR, items_key="data", params={"type": "ip-allowlist"})
+    if listing.failed is not None:
+        return ctx.unreadable("the organization's policies", listing.failed)
+    enabled = [p for p in listing.items if _attr(p, "status") == "enabled" and _attr(p, "type") == "ip-allowlist"]
     if not enabled:
+        if not listing.complete:
+            return ctx.warned(f"no enabled IP allowlist among the policies read ({listing.where_stopped})")
         return ctx.passed("no IP allowlist is enabled")
     names = ", ".join(str(_attr(p, "name") or p.get("id")) for p in enabled[:3])
     # The bot cannot see the failing caller's address; an enabled list is a possibility, not proof.
@@ -33,23 +38,24 @@ async def policy_ip_allowlist(ctx: ProbeContext) -> StepResult:
 
 
 def _attr(policy: dict[str, Any], key: str) -> Any:
-    return (policy.get("attributes") or {}).get(key)
+    attributes = policy.get("attributes")
+    return attributes.get(key) if isinstance(attributes, dict) else None
 
 
-@probe("policy.api_token_access", title="API-token access policy for external users",
-       after=("identity.account_type",))
+@probe("policy.api_token_access", title="API-token access policy for external users", build=(ACTOR,))
 async def policy_api_token_access(ctx: ProbeContext) -> StepResult:
-    external = ctx.facts.get("external")
-    if external == "no":
+    identity = await ctx.require(ACTOR)
+    if identity.claim is Claim.MANAGED:
         return ctx.passed("managed account: the external-user API-token policy does not apply")
-    if external != "yes":
-        return ctx.skipped("whether the account is managed is unknown (needs ATLASSIAN_ORG_API_KEY)")
+    if identity.claim is not Claim.UNMANAGED:
+        return ctx.skipped("whether the organization manages the account is unknown (the admin directory says so; "
+                           "needs ATLASSIAN_ORG_API_KEY)")
     # §8 A1: the block is not visible through the admin API and its response body is undocumented
     return ctx.warned(
         "external account: a 'Block API token access for external users' policy would refuse its tokens; "
-        "the admin API does not expose that setting",
+        "no Atlassian API exposes that setting",
         ctx.finding(CauseCode.API_TOKEN_BLOCKED, Confidence.POSSIBLE,
-                    "The account is external to the organization; if Security > User security > External "
-                    "users blocks API token access, its tokens are refused."),
-        fix="Check Atlassian Administration > Security > User security > External users > API token access.",
+                    f"The account is external to the organization; if {EXTERNAL_USERS_PAGE} blocks API token "
+                    "access, its tokens are refused."),
+        fix=f"Check {EXTERNAL_USERS_PAGE} > API token access.",
     )

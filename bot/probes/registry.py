@@ -1,23 +1,32 @@
 """Probe registry and the context a probe runs in.
 
-A probe is a small async function registered with `@probe(...)`: it declares what it
-`needs` (settings or inputs; the engine turns a missing one into `skip` naming it), which
-probes must have succeeded first (`after`: their failure makes it `skip`, naming them), and
-which it only waits for (`wait_for`: it reads their facts if there are any).
-Ids are dotted `layer.name` and never change: they appear in `decided_by`, JSON and tests.
+A probe is a small async function registered with `@probe(...)`. It declares:
+- `needs`: settings or inputs (a missing one makes it `skip`, naming the setting);
+- `build`: the typed facts its requests are built from (`await ctx.require(KEY)`: when one is
+  unknown the probe is skipped with that fact's reason);
+- `judge`: the facts it only needs to interpret the answers (`await ctx.fact(KEY)`, awaited
+  after its requests have been sent, so they do not delay them);
+- `provides`: the facts it establishes (`ctx.provide(KEY, value)`; a key it leaves unset is
+  resolved as unknown with the step's outcome as the reason).
+The declarations are data: `bot.probes.graph` prints them, and a probe may only read what it
+declared. Ids are dotted `layer.name` and never change: they appear in `decided_by`, JSON and tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
 from bot.config import Settings
+from bot.facts import FactKey, Unknown
 from bot.model import CauseCode, Confidence, Evidence, Finding, StepResult, StepStatus
 from bot.request import CheckRequest, page_id_of, space_key_of
+
+T = TypeVar("T")
 
 
 class Need(StrEnum):
@@ -37,7 +46,7 @@ NEED_REASON: Mapping[Need, str] = {
     Need.ACTOR_TOKEN: "no actor token given (--actor-token-stdin, or 'Test with the actor's token' in Slack)",
     Need.ENDPOINT: "no failing endpoint given (--endpoint \"METHOD URL\")",
     Need.REPORT: "no observed status or body given (--status, --body)",
-    Need.SPACE: "no space given (--space KEY, or an endpoint naming a space)",
+    Need.SPACE: "no space given (--space KEY, or an endpoint naming a space or page)",
     Need.PAGE: "the failing endpoint names no page id",
 }
 
@@ -49,7 +58,7 @@ def has_need(need: Need, settings: Settings, request: CheckRequest) -> bool:
         Need.ACTOR_TOKEN: request.actor_secret is not None,
         Need.ENDPOINT: request.failing is not None,
         Need.REPORT: request.observed_status is not None or bool(request.observed_body),
-        Need.SPACE: space_key_of(request) is not None,
+        Need.SPACE: space_key_of(request) is not None or page_id_of(request) is not None,
         Need.PAGE: page_id_of(request) is not None,
     }[need]
 
@@ -65,40 +74,121 @@ class ProbeSpec:
     title: str
     fn: ProbeFn
     needs: frozenset[Need] = frozenset()
-    after: tuple[str, ...] = ()
-    wait_for: tuple[str, ...] = ()
+    build: tuple[FactKey[Any], ...] = ()
+    judge: tuple[FactKey[Any], ...] = ()
+    provides: tuple[FactKey[Any], ...] = ()
+
+    @property
+    def reads(self) -> tuple[FactKey[Any], ...]:
+        return (*self.build, *self.judge)
 
 
 REGISTRY: dict[str, ProbeSpec] = {}
 
 
-def probe(id: str, *, title: str, needs: set[Need] | frozenset[Need] = frozenset(),
-          after: tuple[str, ...] = (), wait_for: tuple[str, ...] = ()) -> Callable[[ProbeFn], ProbeFn]:
-    """Register a probe; a duplicate id or an unknown dependency fails at import."""
+def probe(id: str, *, title: str, needs: Iterable[Need] = (), build: tuple[FactKey[Any], ...] = (),
+          judge: tuple[FactKey[Any], ...] = (),
+          provides: tuple[FactKey[Any], ...] = ()) -> Callable[[ProbeFn], ProbeFn]:
+    """Register a probe. Fails at import for a duplicate id, a fact provided twice, or a fact read
+    before a probe providing it is registered (so declared order is a valid order: no cycles)."""
 
     def register(fn: ProbeFn) -> ProbeFn:
-        if id in REGISTRY:
-            raise ValueError(f"duplicate probe id {id!r}")
-        unknown = [d for d in (*after, *wait_for) if d not in REGISTRY]
-        if unknown:  # dependencies must be registered first, so declared order is a valid order
-            raise ValueError(f"probe {id!r} depends on unregistered {unknown}")
-        REGISTRY[id] = ProbeSpec(id, title, fn, frozenset(needs), after, wait_for)
+        spec = ProbeSpec(id, title, fn, frozenset(needs), build, judge, provides)
+        validate([*REGISTRY.values(), spec])
+        REGISTRY[id] = spec
         return fn
 
     return register
 
 
+def validate(specs: list[ProbeSpec]) -> None:
+    """Raise ValueError unless ids are unique, each fact has one provider, and every fact read is
+    provided by an earlier probe."""
+    provider: dict[str, str] = {}
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.id in seen:
+            raise ValueError(f"duplicate probe id {spec.id!r}")
+        seen.add(spec.id)
+        unknown = [k.name for k in spec.reads if k.name not in provider]
+        if unknown:
+            raise ValueError(f"probe {spec.id!r} reads {unknown}, which no earlier probe provides")
+        for key in spec.provides:
+            if key.name in provider:
+                raise ValueError(f"fact {key.name!r} is provided by {provider[key.name]!r} and {spec.id!r}")
+            provider[key.name] = spec.id
+
+
+class FactMissing(Exception):
+    """A build fact is unknown: the probe cannot build its request (the engine makes it `skip`)."""
+
+    def __init__(self, key: FactKey[Any], unknown: Unknown) -> None:
+        super().__init__(f"needs {key.what}, which is unknown: {unknown.reason}")
+        self.key = key
+        self.unknown = unknown
+
+
+class FactStore:
+    """Each fact resolved once: a value or `Unknown`. Readers await it."""
+
+    def __init__(self) -> None:
+        self._futures: dict[str, asyncio.Future[Any]] = {}
+
+    def _future(self, key: FactKey[Any]) -> asyncio.Future[Any]:
+        if key.name not in self._futures:
+            self._futures[key.name] = asyncio.get_running_loop().create_future()
+        return self._futures[key.name]
+
+    def set(self, key: FactKey[T], value: T | Unknown) -> bool:
+        """Resolve `key` (first value wins; False when it was already resolved)."""
+        if not isinstance(value, key.type | Unknown):
+            raise TypeError(f"fact {key.name} must be {key.type.__name__} or Unknown, got {type(value).__name__}")
+        future = self._future(key)
+        if future.done():
+            return False
+        future.set_result(value)
+        return True
+
+    def resolved(self, key: FactKey[Any]) -> bool:
+        return key.name in self._futures and self._futures[key.name].done()
+
+    async def get(self, key: FactKey[T]) -> T | Unknown:
+        return await asyncio.shield(self._future(key))  # type: ignore[no-any-return]
+
+    def known(self) -> list[Any]:
+        """Every value established so far (unknowns left out)."""
+        return [f.result() for f in self._futures.values()
+                if f.done() and not isinstance(f.result(), Unknown)]
+
+
 @dataclass
 class ProbeContext:
-    """What one probe sees: input, settings, clients, upstream facts and results. No Slack."""
+    """What one probe sees: input, settings, the run's HTTP session, the facts it declared. No Slack."""
 
     spec: ProbeSpec
     request: CheckRequest
     settings: Settings
     http: Atlassian
-    facts: dict[str, Any]
-    results: Mapping[str, StepResult]
+    store: FactStore
     evidence: list[Evidence] = field(default_factory=list)
+
+    async def fact(self, key: FactKey[T]) -> T | Unknown:
+        """A declared fact, once it is resolved (a value or Unknown)."""
+        if key not in self.spec.reads:
+            raise LookupError(f"probe {self.spec.id} reads undeclared fact {key.name!r}")
+        return await self.store.get(key)
+
+    async def require(self, key: FactKey[T]) -> T:
+        """A declared fact that must be known; an unknown one ends the probe as `skip` with its reason."""
+        value = await self.fact(key)
+        if isinstance(value, Unknown):
+            raise FactMissing(key, value)
+        return value
+
+    def provide(self, key: FactKey[T], value: T | Unknown) -> None:
+        if key not in self.spec.provides:
+            raise LookupError(f"probe {self.spec.id} provides undeclared fact {key.name!r}")
+        self.store.set(key, value)
 
     async def call(self, role: Role, method: str, target: str, *, auth: Auth = Auth.NONE,
                    **kwargs: Any) -> Reply:
@@ -127,6 +217,11 @@ class ProbeContext:
     def failed(self, summary: str, *findings: Finding, fix: str | None = None) -> StepResult:
         return self.result(StepStatus.FAIL, summary, *findings, fix=fix)
 
+    def doubtful(self, summary: str, fix: str | None = None) -> StepResult:
+        """A warning that proves no cause but rules out "no problem found" (the verdict is then
+        inconclusive, naming it)."""
+        return replace(self.result(StepStatus.WARN, summary, fix=fix), blocks_ok=True)
+
     def skipped(self, why: str) -> StepResult:
         return StepResult(self.spec.id, self.spec.title, StepStatus.SKIP, why, evidence=tuple(self.evidence))
 
@@ -137,6 +232,12 @@ class ProbeContext:
     def errored(self, how: str) -> StepResult:
         return StepResult.errored(self.spec.id, self.spec.title, how, tuple(self.evidence))
 
-    def upstream_ok(self, probe_id: str) -> bool:
-        r = self.results.get(probe_id)
-        return r is not None and r.status in (StepStatus.PASS, StepStatus.WARN)
+    def unreadable(self, what: str, reply: Reply) -> StepResult:
+        """An answer that is not evidence (a 5xx, a 429 after retries, a body that does not parse)."""
+        return self.errored(f"{what} could not be read ({_answer(reply)}): not evidence either way")
+
+
+def _answer(reply: Reply) -> str:
+    if 200 <= reply.status < 300:
+        return f"{reply.status} with a body that is not the expected JSON"
+    return f"answered {reply.status}"

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from bot.atlassian.signatures import Kind, classify
 from bot.model import CauseCode, Confidence, StepResult
 from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.target import caller_on_site
 
 
 @probe("report.classify", title="Reported error matches a known signature", needs={Need.REPORT})
 async def report_classify(ctx: ProbeContext) -> StepResult:
     status, body = ctx.request.observed_status, ctx.request.observed_body
     sig = classify(status, body)
-    ctx.facts["report_kind"] = sig.kind.value
     seen = f"{status or '?'}: {sig.label}"
     if sig.cause is not None and sig.confidence is not None:
         facts = _path_facts(ctx)
         return ctx.failed(seen, ctx.finding(sig.cause, sig.confidence,
                                             f"The reported response is {sig.label}.", **facts))
-    if sig.kind is Kind.SCOPED_ON_SITE:
-        # §0.1: Tomcat 401 page = a scoped/service-account token on the site; gateway replay confirms
-        on_site = ctx.request.failing is None or _on_site(ctx)
-        if on_site:
-            return ctx.failed(seen, ctx.finding(
-                CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.LIKELY,
-                "The reported 401 is the HTML page the site returns to scoped tokens (FACTS §0.1).",
-                **_path_facts(ctx)))
+    # §0.1: Tomcat 401 page = a scoped/service-account token on the site; gateway replay confirms
+    if sig.kind is Kind.SCOPED_ON_SITE and caller_on_site(ctx.request, ctx.settings) is not False:
+        return ctx.failed(seen, ctx.finding(
+            CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.LIKELY,
+            "The reported 401 is the HTML page the site returns to scoped tokens.",
+            **_path_facts(ctx)))
     if sig.kind is Kind.GATEWAY_UNAUTHORIZED:
         return ctx.failed(seen, ctx.finding(
             CauseCode.CREDENTIAL_REJECTED, Confidence.LIKELY,
@@ -37,13 +33,6 @@ async def report_classify(ctx: ProbeContext) -> StepResult:
     if sig.kind is Kind.V2_NOT_FOUND:
         return ctx.warned(f"{seen} — v2 hides objects from unresolved credentials as 404")
     return ctx.warned(seen)
-
-
-def _on_site(ctx: ProbeContext) -> bool:
-    failing = ctx.request.failing
-    if failing is None or not ctx.settings.site_url:
-        return False
-    return urlsplit(failing.url).netloc == urlsplit(ctx.settings.site_url).netloc
 
 
 def _path_facts(ctx: ProbeContext) -> dict[str, str]:

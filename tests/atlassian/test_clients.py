@@ -75,9 +75,9 @@ async def test_credentials_by_role() -> None:
                                  "http://acme.atlassian.net/wiki"])
 async def test_foreign_urls_are_refused_before_sending(url: str) -> None:
     rec = Recorder(httpx.Response(200))
-    async with client(rec, actor_token=Secret("ACTOR-TOK-9"), actor_email="a@acme.com") as http:
+    async with client(rec, actor_token=Secret("ACTOR-TOK-9")) as http:
         with pytest.raises(HostNotAllowed):
-            await http.call(Role.SITE, "GET", url, auth=Auth.ACTOR)
+            await http.call(Role.SITE, "GET", url, auth=Auth.ACTOR, as_email="a@acme.com")
     assert rec.requests == []
 
 
@@ -104,9 +104,9 @@ async def test_evidence_is_redacted() -> None:
     encoded = base64.b64encode(f"a@acme.com:{token}".encode()).decode()
     echo = f"you sent Basic {encoded} and {token} and BOT-TOKEN-1234"
     rec = Recorder(httpx.Response(401, text=echo))
-    async with client(rec, actor_token=Secret(token), actor_email="a@acme.com") as http:
+    async with client(rec, actor_token=Secret(token)) as http:
         reply = await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.ACTOR,
-                                params={"q": token})
+                                params={"q": token}, as_email="a@acme.com")
     text = str(reply.evidence.to_dict())
     assert token not in text and encoded not in text and "BOT-TOKEN-1234" not in text
     assert reply.evidence.auth == "actor" and reply.evidence.status == 401

@@ -1,0 +1,230 @@
+"""Typed facts the probes pass to each other (DESIGN.md, "Probes and evidence").
+
+A fact is a small frozen value, or `Unknown` with the reason it could not be established
+(a request failed, a list was cut short, a setting is missing, the providing probe found
+nothing). Each probe declares, by `FactKey`, the facts it needs to *build* its requests,
+the facts it needs only to *judge* the answers, and the facts it *provides*; the engine
+resolves every key exactly once. No rule may turn an `Unknown` into a cause.
+
+Plain data only: no I/O, no Slack, no terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A fact that could not be established, and why (shown to the user in skip reasons)."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        if not self.reason:
+            raise ValueError("an unknown fact must say why")
+
+
+@dataclass(frozen=True, slots=True)
+class FactKey(Generic[T]):
+    """Names one fact and its type. `what` is how a user is told about it ("the site's cloudId")."""
+
+    name: str
+    type: type[T]
+    what: str
+
+    def __repr__(self) -> str:
+        return f"FactKey({self.name})"
+
+
+class AccountType(StrEnum):
+    PERSON = "atlassian"
+    APP = "app"  # a service account (FACTS §1.7)
+    CUSTOMER = "customer"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: object) -> AccountType:
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.UNKNOWN
+
+
+class Claim(StrEnum):
+    """Whether the organization manages the account (`claimStatus`, FACTS §2.6)."""
+
+    MANAGED = "managed"
+    UNMANAGED = "unmanaged"  # external to the org: the external-user policy may apply (§8 A1)
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: object) -> Claim:
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls.UNKNOWN
+
+
+class Source(StrEnum):
+    DIRECTORY = "the organization's directory"
+    SITE = "this site"
+
+
+SERVICE_ACCOUNT_DOMAIN = "@serviceaccount.atlassian.com"  # FACTS §1.7
+
+
+def looks_like_service_account(actor: str) -> bool:
+    return actor.lower().endswith(SERVICE_ACCOUNT_DOMAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    cloud_id: str
+    gateway: str  # {api}/ex/confluence/{cloudId}
+    name: str  # the site's host name, for messages
+
+    @property
+    def ari(self) -> str:
+        # FACTS §8 A5c: the Confluence site ARI form Atlassian's own front end builds
+        return f"ari:cloud:confluence::site/{self.cloud_id}"
+
+    def template(self) -> dict[str, str]:
+        return {"cloud_id": self.cloud_id, "gateway": self.gateway, "site_name": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    org_id: str
+
+    def template(self) -> dict[str, str]:
+        return {"org_id": self.org_id}
+
+
+@dataclass(frozen=True, slots=True)
+class InspectorLogin:
+    """The bot's own site login was accepted (so its 401/403/404 answers mean something)."""
+
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryState:
+    """The admin directory's status fields of an account (FACTS §1.10, §8 A5a)."""
+
+    account_status: str | None
+    membership_status: str | None
+    status: str | None
+    deactivated_on: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The actor, resolved once (by email in the directory, or by account id)."""
+
+    account_id: str
+    email: str | None
+    name: str
+    account_type: AccountType
+    claim: Claim
+    found_in: Source
+    directory: DirectoryState | None = None  # present when the directory answered
+    org_id: str | None = None
+
+    @property
+    def admin_page(self) -> str | None:
+        if self.org_id is None:
+            return None
+        return f"https://admin.atlassian.com/o/{self.org_id}/users/{self.account_id}"
+
+    def template(self) -> dict[str, str]:
+        out = {"account_id": self.account_id}
+        if self.email:
+            out["actor_email"] = self.email
+        if self.admin_page:
+            out["admin_user_page"] = self.admin_page
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ActorEmail:
+    """The email the actor's Basic email:token pair is built with."""
+
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    valid: int
+    never_used: bool  # valid tokens exist and none was ever used
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    ids: frozenset[str]
+    names: tuple[str, ...]
+    complete: bool  # False: the list was cut short, so "in no granted group" is not proven
+
+
+class SpaceAccess(StrEnum):
+    GRANTED = "granted"
+    MISSING = "missing"  # proven: the complete list grants nothing to the account or its groups
+
+
+@dataclass(frozen=True, slots=True)
+class Space:
+    id: str
+    key: str
+    access: SpaceAccess | None = None  # None: the grant could not be judged
+
+
+class ReplayKind(StrEnum):
+    """What an identity call made as the actor (or anonymously) showed."""
+
+    KNOWN = "known"  # 200 with a resolved user
+    ANONYMOUS = "anonymous"  # 200 with the anonymous user: the credential was ignored (§1.1)
+    REFUSED = "refused"  # an error status; `signature` says which
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    status: int
+    kind: ReplayKind
+    signature: str  # a signatures.Kind value, or "known"/"anonymous"
+    label: str
+    body: str
+    is_guest: bool = False
+
+
+class AcceptedAt(StrEnum):
+    SITE = "site"
+    GATEWAY = "gateway"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """Where the actor's credential was accepted."""
+
+    accepted_at: AcceptedAt
+
+
+# The keys. A key is provided by exactly one probe (the registry checks it).
+SITE = FactKey("site", Site, "the site's cloudId")
+ORG = FactKey("org", Org, "the organization")
+INSPECTOR = FactKey("inspector", InspectorLogin, "the bot's own site login")
+ACTOR = FactKey("actor", Identity, "the actor's account")
+ACTOR_EMAIL = FactKey("actor_email", ActorEmail, "the actor's email")
+TOKENS = FactKey("tokens", Tokens, "the actor's API tokens")
+GROUPS = FactKey("groups", Groups, "the actor's groups")
+SPACE = FactKey("space", Space, "the space")
+SITE_REPLAY = FactKey("site_replay", Observation, "the replay at the site URL")
+GATEWAY_REPLAY = FactKey("gateway_replay", Observation, "the replay at the gateway")
+ANONYMOUS_REPLAY = FactKey("anonymous_replay", Observation, "the anonymous control call")
+CREDENTIAL = FactKey("credential", Credential, "whether the actor's credential is accepted")
+
+ALL_KEYS: tuple[FactKey[object], ...] = (SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE,  # type: ignore[assignment]
+                                         SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL)

@@ -1,0 +1,79 @@
+"""Reading paginated Atlassian lists to the end, within a page budget (DESIGN.md: a list cut short
+is missing evidence; a conclusion from an absence in it is at most `possible`).
+
+Three pagination styles (openapi/README.md): Confluence v2 `_links.next` (a site-relative URL),
+admin `links.next` (a cursor string, or a URL on some v1 routes), and v1 `start`/`limit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.atlassian import Auth, Reply, Role
+from bot.probes.registry import ProbeContext
+
+PAGE_BUDGET = 20  # pages per list: at 250 permissions or 100 role assignments a page, far beyond real data
+
+
+class Paging(StrEnum):
+    LINKS_NEXT_URL = "_links.next"  # Confluence v2: {"_links": {"next": "/wiki/api/v2/...?cursor=..."}}
+    LINKS_NEXT_CURSOR = "links.next"  # admin API: {"links": {"next": "<cursor>"}} (§8 A5)
+    START_LIMIT = "start/limit"  # Confluence v1: {"results", "start", "limit", "size"}
+
+
+@dataclass
+class Listing:
+    """What was read: the items, and whether the list was read to its end."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    pages: int = 0
+    complete: bool = False
+    failed: Reply | None = None  # the answer that was not a page (the list is then unusable)
+
+    @property
+    def where_stopped(self) -> str:
+        return f"stopped after {self.pages} page(s), {len(self.items)} entries (page budget reached)"
+
+
+async def read_list(ctx: ProbeContext, role: Role, path: str, *, auth: Auth, paging: Paging,
+                    items_key: str, params: Mapping[str, Any] | None = None,
+                    budget: int = PAGE_BUDGET) -> Listing:
+    """Every page of a list, up to `budget` pages. A page that is not a 200 JSON object ends the
+    read with `failed` set; a request that gets no answer raises (the engine makes it an error)."""
+    out = Listing()
+    target, query = path, dict(params or {})
+    while out.pages < budget:
+        reply = await ctx.call(role, "GET", target, auth=auth, params=query or None)
+        body = reply.json()
+        if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get(items_key, []), list):
+            out.failed = reply
+            return out
+        page = [i for i in body.get(items_key) or [] if isinstance(i, dict)]
+        out.items.extend(page)
+        out.pages += 1
+        following = _next(paging, body, query, len(page))
+        if following is None:
+            out.complete = True
+            return out
+        target, query = following if following[0] else (target, following[1])
+    return out
+
+
+def _next(paging: Paging, body: dict[str, Any], query: dict[str, Any],
+          count: int) -> tuple[str | None, dict[str, Any]] | None:
+    """(new target or None to keep it, new query) for the next page; None at the end."""
+    if paging is Paging.START_LIMIT:
+        limit = int(body.get("limit") or query.get("limit") or 0)
+        if not count or (limit and count < limit and not (body.get("_links") or {}).get("next")):
+            return None
+        return None, {**query, "start": int(body.get("start") or query.get("start") or 0) + count}
+    links = body.get("_links") if paging is Paging.LINKS_NEXT_URL else body.get("links")
+    following = (links or {}).get("next") if isinstance(links, dict) else None
+    if not following or not isinstance(following, str):
+        return None
+    if following.startswith(("/", "http://", "https://")):
+        return following, {}  # a link: it carries its own query (cursor, limit)
+    return None, {**query, "cursor": following}
