@@ -1,30 +1,44 @@
 """The command line: check, history, show, demo, simulate, serve (DESIGN.md, Command line).
 
 Parsing builds an options object; running it is separate, so parsing is testable alone.
-Errors are one line on stderr, never a traceback; exit codes are `ExitCode`.
+Errors are one line on stderr (a usage error adds the usage line), never a traceback; exit codes
+are `ExitCode`: 64 bad usage or configuration, 70 an internal error (one line naming the run and
+how to see the traceback), 130 interrupted by Ctrl-C or SIGTERM. A closed output pipe
+(`| head -1`) is not an error: the run goes on, is stored, and its exit status stands.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import logging
+import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 from typing import TextIO
 
+from bot import __version__, logs
 from bot.config import Settings, color_wanted
 from bot.errors import ConfluenceCheckError, UsageError
 from bot.model import Outcome, Run
+from bot.redact import redact_text
+
+log = logging.getLogger(__name__)
 
 
 class ExitCode(IntEnum):
     OK = 0
     PROBLEM = 1
     INCONCLUSIVE = 2
-    USAGE = 64
+    USAGE = 64  # EX_USAGE: bad usage or configuration
+    INTERNAL = 70  # EX_SOFTWARE: a bug
+    INTERRUPTED = 130  # 128 + SIGINT
 
 
 EXIT_FOR_OUTCOME = {Outcome.OK: ExitCode.OK, Outcome.PROBLEM: ExitCode.PROBLEM,
@@ -43,17 +57,38 @@ class CheckOptions:
     json: bool = False
 
 
+class CommandUsageError(UsageError):
+    """A usage error that knows its command's usage line."""
+
+    def __init__(self, message: str, usage: str) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2; usage errors are 64 here
-        raise UsageError(message)
+        raise CommandUsageError(message, " ".join(self.format_usage().split()))
+
+
+class RunTracker:
+    """The id of the run this process is working on, for the internal-error and interrupt lines."""
+
+    run_id: str | None = None
+
+
+def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="log at DEBUG and print the traceback of an internal error")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="confluence-check",
                      description="Explain why an account gets 401/403 from the Confluence Cloud REST API.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _add_debug(parser, False)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
     check = sub.add_parser("check", help="diagnose one actor (email or account id)")
-    check.add_argument("actor")
+    check.add_argument("actor", help="the account: an email address or an Atlassian account id")
     check.add_argument("--endpoint", help='the failing call, "METHOD URL-or-path"')
     check.add_argument("--status", type=_status, help="the HTTP status the caller saw")
     body = check.add_mutually_exclusive_group()
@@ -61,27 +96,42 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--body-file", help="read that body from a file")
     check.add_argument("--space", help="the space key the call is about")
     check.add_argument("--actor-token-stdin", action="store_true",
-                       help="read the actor's API token (or email:token) from standard input")
+                       help="read the actor's API token (or email:token) from standard input "
+                            "(prompted for, without echo, at a terminal)")
     check.add_argument("--json", action="store_true", help="print the run as confluence-check/run@1 JSON")
     history = sub.add_parser("history", help="recent runs, or how one actor's verdict changed")
-    history.add_argument("actor", nargs="?")
-    history.add_argument("--limit", type=_positive, default=20)
-    history.add_argument("--json", action="store_true")
+    history.add_argument("actor", nargs="?", help="only this account's runs, with when its verdict changed")
+    history.add_argument("--limit", type=_positive, default=20, help="how many runs to list (default 20)")
+    history.add_argument("--json", action="store_true", help="print the runs as JSON")
     show = sub.add_parser("show", help="one stored run")
-    show.add_argument("run_id")
+    show.add_argument("run_id", help="the run id (r_…) that check, history or Slack printed")
     fmt = show.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="a redacted support bundle")
-    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--json", action="store_true", help="the run as confluence-check/run@1 JSON")
     demo = sub.add_parser("demo", help="run the probe chain against the bundled simulator")
-    demo.add_argument("scenario", nargs="?")
+    demo.add_argument("scenario", nargs="?", help="one bundled scenario (default: the tour)")
     sim = sub.add_parser("simulate", help="serve a simulated Atlassian Cloud for trying the bot by hand")
-    sim.add_argument("--port", type=int, default=0, help="site port (API on +1, status page on +2)")
-    sim.add_argument("--scenario", default="seed_automation_actor")
+    sim.add_argument("--port", type=_sim_port, default=0,
+                     help="site port (API on +1, status page on +2; default: free ports)")
+    sim.add_argument("--scenario", default="seed_automation_actor",
+                     help="a bundled scenario name or a scenario file (default seed_automation_actor)")
     serve = sub.add_parser("serve", help="start the Slack bot")
     mode = serve.add_mutually_exclusive_group()
-    mode.add_argument("--http", action="store_const", const="http", dest="mode")
-    mode.add_argument("--socket", action="store_const", const="socket", dest="mode")
+    mode.add_argument("--http", action="store_const", const="http", dest="mode",
+                      help="HTTP mode: POST /slack/events on $PORT")
+    mode.add_argument("--socket", action="store_const", const="socket", dest="mode",
+                      help="Socket Mode (needs SLACK_APP_TOKEN)")
+    for command in sub.choices.values():
+        _add_debug(command, argparse.SUPPRESS)  # `--debug` before or after the command
     return parser
+
+
+def usage_of(command: str | None) -> str:
+    """The one-line usage of `command` (or of the program)."""
+    parser = build_parser()
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    chosen = subs.choices.get(command or "", parser)
+    return " ".join(chosen.format_usage().split())
 
 
 def _status(text: str) -> int:
@@ -94,6 +144,16 @@ def _status(text: str) -> int:
     return value
 
 
+def _sim_port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65533:  # the API and status page listen on the next two ports
+        raise argparse.ArgumentTypeError(f"must be between 1 and 65533 (or 0 for free ports), got {value}")
+    return value
+
+
 def _positive(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
@@ -102,15 +162,88 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `confluence-check` script; returns the exit status."""
+    RunTracker.run_id = None
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    previous_term = _forward_sigterm()
+    root = logging.getLogger()
+    previous_level, handler = root.level, None
     try:
         args = build_parser().parse_args(argv)
+        debug = bool(getattr(args, "debug", False))
         settings = Settings.load(dotenv_path=Path(".env"))
+        handler = logs.configure("DEBUG" if debug else settings.log_level, secrets=settings.secrets())
         return int(_dispatch(args, settings))
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0) if isinstance(exc.code, int) else int(ExitCode.USAGE)
+    except UsageError as exc:
+        _say(f"error: {exc}")
+        _say_raw(exc.usage.strip() if isinstance(exc, CommandUsageError) else usage_of(_command_in(argv)))
+        return int(ExitCode.USAGE)
     except ConfluenceCheckError as exc:
-        print(f"confluence-check: error: {exc}", file=sys.stderr)
+        _say(f"error: {exc}")
         return int(ExitCode.USAGE)
     except KeyboardInterrupt:
-        return 130
+        _say("interrupted" + (f" (run {RunTracker.run_id})" if RunTracker.run_id else ""))
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _close_stdout()
+        return int(ExitCode.OK)
+    except Exception as exc:
+        return _internal_error(exc, debug)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if handler is not None:  # main() may run again in this process (tests): leave logging as found
+            root.removeHandler(handler)
+            root.setLevel(previous_level)
+
+
+def _internal_error(exc: BaseException, debug: bool) -> int:
+    """One line naming the run and how to see the traceback (`--debug` prints it)."""
+    log.debug("internal error", exc_info=exc)
+    if debug:
+        _say_raw(redact_text("".join(traceback.format_exception(exc))).rstrip())
+    where = f"in run {RunTracker.run_id}" if RunTracker.run_id else "before any run started"
+    _say(f"internal error {where} ({type(exc).__name__}); run again with --debug "
+         "(or LOG_LEVEL=DEBUG) to see the traceback")
+    return int(ExitCode.INTERNAL)
+
+
+def _say(line: str) -> None:
+    _say_raw(f"confluence-check: {line}")
+
+
+def _say_raw(text: str) -> None:
+    with contextlib.suppress(BrokenPipeError, ValueError):  # stderr closed too: nothing left to tell
+        print(text, file=sys.stderr, flush=True)
+
+
+def _command_in(argv: Sequence[str] | None) -> str | None:
+    words = list(sys.argv[1:] if argv is None else argv)
+    return next((w for w in words if not w.startswith("-")), None)
+
+
+def _forward_sigterm() -> object:
+    """SIGTERM does what Ctrl-C does: inside asyncio the run's task is cancelled (and the run
+    stored as interrupted), outside it KeyboardInterrupt is raised; either way exit 130."""
+
+    def forward(signum: int, frame: object) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    try:
+        return signal.signal(signal.SIGTERM, forward)
+    except ValueError:  # not the main thread (a test runner's worker): leave signals alone
+        return signal.getsignal(signal.SIGTERM)
+
+
+def _close_stdout() -> None:
+    """The reader went away (`| head -1`): send what is still buffered, and all later output,
+    to /dev/null, so neither this write nor the one at exit raises BrokenPipeError again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+        pass
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
@@ -144,5 +277,9 @@ def exit_code(run: Run) -> ExitCode:
 
 
 def write(out: TextIO, text: str) -> None:
-    out.write(text if text.endswith("\n") else text + "\n")
-    out.flush()
+    """Print a line; a closed pipe silences the rest of the output but never stops the run."""
+    try:
+        out.write(text if text.endswith("\n") else text + "\n")
+        out.flush()
+    except BrokenPipeError:
+        _close_stdout()

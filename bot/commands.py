@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import getpass
 import io
 import shlex
+import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,11 +20,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import httpx
 
+from bot import logs
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
-from bot.cli import CheckOptions, ExitCode, exit_code, write
+from bot.cli import CheckOptions, ExitCode, RunTracker, exit_code, write
 from bot.config import Settings
-from bot.errors import UsageError
+from bot.errors import ConfigError, UsageError
 from bot.history import HistoryStore
 from bot.model import Run
 from bot.render import (
@@ -59,10 +62,19 @@ def build_request(options: CheckOptions, settings: Settings, stdin: TextIO | Non
     if options.actor_token_stdin:
         if stdin is None:
             raise UsageError("--actor-token-stdin needs the token on standard input")
-        secret = ActorSecret.parse(stdin.readline())
+        secret = ActorSecret.parse(read_secret(stdin, "The actor's API token (or email:token), not shown: "))
+        logs.register_secret(secret.token.reveal())
     return CheckRequest(actor=actor, failing=failing, observed_status=options.status,
                         observed_body=body[:MAX_BODY_CHARS] if body else None,
                         actor_secret=secret, space=options.space)
+
+
+def read_secret(stdin: TextIO, prompt: str) -> str:
+    """One line from `stdin`; at a terminal, prompted for and read without echo."""
+    isatty = getattr(stdin, "isatty", None)
+    if isatty is not None and isatty():
+        return getpass.getpass(prompt)
+    return stdin.readline()
 
 
 def check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: TextIO | None, color: bool,
@@ -76,7 +88,7 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
     """Run one check, streaming steps to `out` (or printing JSON at the end); returns the run."""
     settings.require("ATLASSIAN_SITE_URL")
     request = build_request(options, settings, stdin)
-    store = HistoryStore.open(settings.database_path)
+    store = open_history(settings, write=True)
     try:
         checker = Checker(settings, store, transport=transport)
         run = asyncio.run(_run_check(checker, request, out=None if options.json else out, color=color, via=via))
@@ -89,6 +101,7 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
 async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
                      via: str) -> Run:
     handle = checker.start(request, via=via)
+    RunTracker.run_id = handle.run.run_id
     if out is not None:
         run = handle.run
         write(out, f"Checking {run.actor} on {run.site} (run {run.run_id})")
@@ -98,8 +111,40 @@ async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | N
     return await handle.wait()
 
 
+def open_history(settings: Settings, *, write: bool = False) -> HistoryStore:
+    """The history store, or a ConfigError naming DATABASE_PATH when it cannot be used (a folder,
+    a read-only or corrupted file, a folder that cannot be written); with `write`, it is also
+    checked that a run can be saved, before the run starts."""
+    path = settings.database_path
+    try:
+        store = HistoryStore.open(path)
+    except ConfigError:
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(f"DATABASE_PATH={path} cannot be used as the history database: "
+                          f"{_reason(exc)}") from None
+    if write:
+        try:
+            conn = store.db.conn
+            conn.execute("BEGIN IMMEDIATE")  # a write, rolled back: a read-only file refuses it now
+            try:
+                conn.execute("CREATE TABLE _write_check (x)")
+            finally:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            store.close()
+            raise ConfigError(f"DATABASE_PATH={path} cannot be written: {_reason(exc)}") from None
+    return store
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
 def history(actor: str | None, limit: int, as_json: bool, settings: Settings, *, out: TextIO) -> ExitCode:
-    store = HistoryStore.open(settings.database_path)
+    store = open_history(settings)
     try:
         key = parse_actor(actor) if actor else None
         runs = store.list(key, limit)
@@ -115,7 +160,7 @@ def history(actor: str | None, limit: int, as_json: bool, settings: Settings, *,
 
 
 def show(run_id: str, fmt: str, settings: Settings, *, out: TextIO, color: bool) -> ExitCode:
-    store = HistoryStore.open(settings.database_path)
+    store = open_history(settings)
     try:
         run = store.get(run_id)
     finally:
@@ -140,7 +185,14 @@ def simulator_in_thread(scenario: Scenario, **kwargs: Any) -> Iterator[Simulator
     thread.start()
     ready.wait()
     sim = SimulatorServer(scenario, **kwargs)
-    asyncio.run_coroutine_threadsafe(sim.start(), loop).result(timeout=30)
+    try:
+        asyncio.run_coroutine_threadsafe(sim.start(), loop).result(timeout=30)
+    except BaseException:
+        asyncio.run_coroutine_threadsafe(sim.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
+        raise
     try:
         yield sim
     finally:
@@ -156,17 +208,33 @@ def _serve_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None
     loop.run_forever()
 
 
-def demo(name: str | None, settings: Settings, *, out: TextIO, color: bool) -> ExitCode:
-    from bot.simulator import list_scenarios, load_scenario
+def scenario_named(name: str, option: str) -> Scenario:
+    """A bundled scenario or a scenario file. :raises UsageError: naming `option` when it is
+    unknown, missing or broken."""
+    from bot.simulator import ScenarioError, UnknownScenario, list_scenarios, load_scenario
 
-    if name:
-        try:
-            chosen = [load_scenario(name)]
-        except (FileNotFoundError, KeyError):
-            names = ", ".join(s.name for s in list_scenarios())
-            raise UsageError(f"no scenario {name!r}; bundled: {names}") from None
-    else:
-        chosen = [s for s in list_scenarios() if s.tour]
+    try:
+        return load_scenario(name)
+    except UnknownScenario:
+        names = ", ".join(s.name for s in list_scenarios())
+        raise UsageError(f"{option}: no scenario {name!r}; bundled: {names}") from None
+    except (ScenarioError, OSError) as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def demo_database(settings: Settings) -> str:
+    """Demo runs go to their own file beside DATABASE_PATH, never into the real history."""
+    path = Path(settings.database_path)
+    return str(path.with_name(f"{path.stem}-demo{path.suffix or '.db'}"))
+
+
+def demo(name: str | None, settings: Settings, *, out: TextIO, color: bool) -> ExitCode:
+    from bot.simulator import list_scenarios
+
+    chosen = [scenario_named(name, "demo SCENARIO")] if name else [s for s in list_scenarios() if s.tour]
+    database = demo_database(settings)
+    open_history(Settings.from_mapping({"DATABASE_PATH": database}), write=True).close()
+    settings = Settings.from_mapping({"DATABASE_PATH": database})
     matched = [_demo_one(s, settings, out=out, color=color) for s in chosen]
     if not name:
         others = [s for s in list_scenarios() if not s.tour]
@@ -174,6 +242,8 @@ def demo(name: str | None, settings: Settings, *, out: TextIO, color: bool) -> E
         for s in others:
             write(out, f"  {s.name:<32} {s.title}")
     write(out, f"\n{sum(matched)}/{len(matched)} scenario(s) gave the expected verdict.")
+    write(out, f"Demo runs are kept apart from your history, in {database} "
+               f"(see one with: DATABASE_PATH={shlex.quote(database)} confluence-check show RUN_ID).")
     return ExitCode.OK if all(matched) else ExitCode.PROBLEM
 
 
@@ -203,14 +273,15 @@ def _options_from_input(given: Mapping[str, Any]) -> CheckOptions:
                         actor_token_stdin=bool(given.get("actor_token")))
 
 
-def _command_line(options: CheckOptions, given: Mapping[str, Any]) -> str:
+def _command_line(options: CheckOptions, given: Mapping[str, Any], *, full: bool = False) -> str:
+    """The `check` command that runs this input (`full`: the whole body, so it runs as designed)."""
     parts = ["confluence-check", "check", options.actor]
     if options.endpoint:
         parts += ["--endpoint", options.endpoint]
     if options.status:
         parts += ["--status", str(options.status)]
     if options.body:
-        body = options.body if len(options.body) < 90 else options.body[:87] + "..."
+        body = options.body if full or len(options.body) < 90 else options.body[:87] + "..."
         parts += ["--body", body]
     if options.space:
         parts += ["--space", options.space]
@@ -218,22 +289,29 @@ def _command_line(options: CheckOptions, given: Mapping[str, Any]) -> str:
     return ("echo '<actor token>' | " + line + " --actor-token-stdin") if given.get("actor_token") else line
 
 
-def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
-    from bot.simulator import load_scenario
+SIMULATOR_DATABASE = "confluence-check-simulator.db"
 
-    scenario = load_scenario(name)
-    with simulator_in_thread(scenario, site_port=port) as sim:
+
+def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
+    scenario = scenario_named(name, "--scenario")
+    try:
+        running = simulator_in_thread(scenario, site_port=port)
+        sim = running.__enter__()
+    except OSError as exc:
+        raise UsageError(f"--port {port}: cannot listen on ports {port}-{port + 2}: {_reason(exc)}") from None
+    try:
         write(out, f"Simulating scenario {scenario.name}: {scenario.title}")
-        write(out, "Point the bot at it with these settings (e.g. in .env):")
-        for key, value in sim.env().items():
+        write(out, "Point the bot at it with these settings (e.g. in .env; its runs go to their own database):")
+        for key, value in {**sim.env(), "DATABASE_PATH": SIMULATOR_DATABASE}.items():
             write(out, f"{key}={value}")
         given = sim.resolve_input()
-        write(out, f"Try: confluence-check check {given['actor']}"
-                   + (f" --endpoint {shlex.quote(given['endpoint'])}" if given.get("endpoint") else ""))
+        write(out, "Try: " + _command_line(_options_from_input(given), given, full=True))
         if given.get("actor_token"):
             write(out, f"The actor's simulated token (for --actor-token-stdin or the Slack form): "
                        f"{given['actor_token']}")
         write(out, "Press Ctrl-C to stop.")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+    finally:
+        running.__exit__(None, None, None)
     return ExitCode.OK

@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from bot.errors import ConfigError
+from bot.redact import redact_text
 
 
 class Secret:
@@ -64,6 +66,7 @@ SETTING_HELP: dict[str, str] = {
     "SLACK_API_URL": "Slack Web API base URL",
     "PORT": "HTTP mode listen port (path /slack/events)",
     "DATABASE_PATH": "SQLite history file",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO); no level ever logs a secret",
     "ALLOWED_SLACK_USERS": "comma-separated Slack user ids allowed to run checks; empty = all",
     "ALLOWED_SLACK_CHANNELS": "comma-separated Slack channel ids allowed to run checks; empty = all",
     "SUPPORT_CHANNEL": "channel id that 'Share with support' posts to",
@@ -73,13 +76,43 @@ _SECRETS = {"ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "SLACK_BOT_TOKEN", "
             "SLACK_APP_TOKEN"}
 
 
-def _base_url(name: str, value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
-    if parts.username or parts.password:
+def _base_url(name: str, value: str, *, root: bool = False) -> str:
+    """A configured base URL, checked: http(s), a host, a valid port, no user-info; with `root`,
+    no path, query or fragment either (a site URL is the site itself, not `/wiki`).
+    :raises ConfigError: naming the setting."""
+    shown = redact_text(value)
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not a valid URL ({exc}): {shown!r}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{name} must be an http(s) URL, e.g. https://acme.atlassian.net, got {shown!r}")
+    if parts.username or parts.password or "@" in parts.netloc:
         raise ConfigError(f"{name} must not contain a user name or password")
+    if any(c.isspace() for c in value):
+        raise ConfigError(f"{name} must not contain spaces, got {shown!r}")
+    if root and (parts.path.strip("/") or parts.query or parts.fragment):
+        site = f"{parts.scheme}://{parts.netloc}"
+        raise ConfigError(f"{name} must be the site's root URL without a path: set {name}={site} "
+                          f"(not {shown}); the bot adds /wiki itself")
+    del port  # read only so that a bad port is refused here
     return value.rstrip("/")
+
+
+class LogLevel(StrEnum):
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+def _log_level(value: str | None) -> LogLevel:
+    try:
+        return LogLevel((value or "INFO").upper())
+    except ValueError:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LogLevel)}, got {value!r}") from None
 
 
 def _ids(value: str | None) -> frozenset[str]:
@@ -104,6 +137,7 @@ class Settings:
     allowed_slack_users: frozenset[str] = frozenset()
     allowed_slack_channels: frozenset[str] = frozenset()
     support_channel: str | None = None
+    log_level: LogLevel = LogLevel.INFO
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
@@ -126,8 +160,11 @@ class Settings:
             port = int(v.get("PORT", "3000"))
         except ValueError:
             raise ConfigError(f"PORT must be a number, got {v['PORT']!r}") from None
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"PORT must be a TCP port between 1 and 65535, got {port}")
+        site = v.get("ATLASSIAN_SITE_URL")
         return cls(
-            site_url=_base_url("ATLASSIAN_SITE_URL", v["ATLASSIAN_SITE_URL"]) if "ATLASSIAN_SITE_URL" in v else None,
+            site_url=_base_url("ATLASSIAN_SITE_URL", site, root=True) if site else None,
             api_url=_base_url("ATLASSIAN_API_URL", v.get("ATLASSIAN_API_URL", DEFAULT_API_URL)),
             status_url=_base_url("ATLASSIAN_STATUS_URL", v.get("ATLASSIAN_STATUS_URL", DEFAULT_STATUS_URL)),
             email=v.get("ATLASSIAN_EMAIL"),
@@ -143,6 +180,7 @@ class Settings:
             allowed_slack_users=_ids(v.get("ALLOWED_SLACK_USERS")),
             allowed_slack_channels=_ids(v.get("ALLOWED_SLACK_CHANNELS")),
             support_channel=v.get("SUPPORT_CHANNEL"),
+            log_level=_log_level(v.get("LOG_LEVEL")),
         )
 
     def require(self, *names: str) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from bot.atlassian.hosts import HostGuard
 from bot.config import Secret
 from bot.errors import UsageError
+from bot.redact import redact_text
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
@@ -26,9 +27,24 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 READ_ONLY = ("GET", "HEAD")
 
 
+def clean_text(text: str) -> str:
+    """`text` as valid Unicode: undecodable bytes (which arrive from argv as lone surrogates,
+    PEP 383) and any other lone surrogate become U+FFFD, so it can be stored and printed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "surrogatepass").decode(
+            "utf-8", "replace")
+    return text
+
+
+def _only_escapes(text: str) -> bool:
+    return all(not 0xD800 <= ord(c) <= 0xDFFF or 0xDC80 <= ord(c) <= 0xDCFF for c in text)
+
+
 def parse_actor(text: str) -> str:
     """An email address (lower-cased) or an Atlassian account id; raises UsageError."""
-    value = (text or "").strip()
+    value = clean_text(text or "").strip()
     if value.startswith("mailto:"):
         value = value[len("mailto:"):]
     if _EMAIL.match(value):
@@ -36,7 +52,7 @@ def parse_actor(text: str) -> str:
     if _ACCOUNT_ID.match(value):
         return value
     raise UsageError(
-        f"{value!r} is not an email address or an Atlassian account id "
+        f"{_shown(value)} is not an email address or an Atlassian account id "
         "(e.g. automation@acme.com or 5b10ac8d82e05b22cc7d4ef5)"
     )
 
@@ -58,14 +74,15 @@ class FailingRequest:
         return urlsplit(self.url).path
 
     def describe(self) -> str:
+        """What may be stored and shown: a token in the URL's user-info or query is masked."""
         parts = urlsplit(self.url)
         query = f"?{parts.query}" if parts.query else ""
-        return f"{self.method} {parts.scheme}://{parts.netloc}{parts.path}{query}"
+        return redact_text(f"{self.method} {parts.scheme}://{parts.netloc}{parts.path}{query}")
 
 
 def parse_endpoint(text: str, guard: HostGuard) -> FailingRequest:
     """Parse "METHOD URL-or-path"; a bare path is on the site. Raises UsageError/HostNotAllowed."""
-    words = (text or "").split()
+    words = clean_text(text or "").split()
     if not words:
         raise UsageError('endpoint is empty; give "METHOD URL", e.g. "GET /wiki/rest/api/space"')
     if len(words) == 1:
@@ -75,13 +92,18 @@ def parse_endpoint(text: str, guard: HostGuard) -> FailingRequest:
     else:
         raise UsageError(f'endpoint must be "METHOD URL", got {len(words)} words')
     if method not in METHODS:
-        raise UsageError(f"unknown HTTP method {method!r} (use one of {', '.join(METHODS)})")
+        raise UsageError(f"unknown HTTP method {_shown(method)} (use one of {', '.join(METHODS)})")
     if target.startswith("/"):
-        url = urljoin(guard.site_url + "/", target.lstrip("/"))
+        try:
+            url = urljoin(guard.site_url + "/", target.lstrip("/"))
+        except ValueError as exc:
+            raise UsageError(f"cannot parse endpoint URL {_shown(target)}: {exc}") from None
     elif re.match(r"^https?://", target, re.IGNORECASE):
         url = target
     else:
-        raise UsageError(f"cannot parse endpoint URL {target!r}: give a path (/wiki/...) or an https:// URL")
+        raise UsageError(f"cannot parse endpoint URL {_shown(target)}: give a path (/wiki/...) or an https:// URL")
+    if any(c.isspace() or ord(c) < 0x20 or c == "\ufffd" for c in url):
+        raise UsageError(f"endpoint URL {_shown(target)} has characters a URL cannot hold")
     guard.check(url)  # refuses foreign hosts and user-info tricks before anything is sent
     return FailingRequest(method=method, url=url)
 
@@ -95,7 +117,7 @@ class ActorSecret:
 
     @classmethod
     def parse(cls, text: str) -> ActorSecret:
-        value = (text or "").strip()
+        value = clean_text(text or "").strip()
         if not value:
             raise UsageError("no actor token was given on standard input")
         if ":" in value:
@@ -117,10 +139,14 @@ class CheckRequest:
     space: str | None = None
 
     def __post_init__(self) -> None:
+        if self.observed_body is not None:  # a body from argv or Slack may hold undecodable bytes
+            object.__setattr__(self, "observed_body", clean_text(self.observed_body))
+        if self.space is not None:
+            object.__setattr__(self, "space", clean_text(self.space))
         if self.observed_status is not None and not 100 <= self.observed_status <= 599:
             raise UsageError(f"--status must be an HTTP status code, got {self.observed_status}")
         if self.space is not None and not re.match(r"^~?[A-Za-z0-9_-]{1,255}$", self.space):
-            raise UsageError(f"{self.space!r} is not a Confluence space key")
+            raise UsageError(f"{_shown(self.space)} is not a Confluence space key")
 
     def describe(self) -> dict[str, Any]:
         """What may be stored and shown: never the secret or headers."""
@@ -132,6 +158,12 @@ class CheckRequest:
             "space": self.space,
             "actor_token_given": self.actor_secret is not None,
         }
+
+
+def _shown(text: str) -> str:
+    """Something a person typed, for an error message: secrets masked, length capped."""
+    text = redact_text(text)
+    return repr(text if len(text) <= 200 else text[:200] + "…")
 
 
 _SPACE_IN_PATH = re.compile(r"/wiki/rest/api/space/([^/?#]+)")

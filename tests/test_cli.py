@@ -31,13 +31,16 @@ def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
     (["frobnicate"], "invalid choice"),
     (["check", "a@acme.com", "--body-file", "/nonexistent/file"], "cannot read --body-file"),
 ])
-def test_bad_input_exits_64_with_one_clear_line(args: list[str], message: str, monkeypatch: pytest.MonkeyPatch,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_64_with_one_clear_line_and_the_usage(args: list[str], message: str,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     for k, v in SITE.items():
         monkeypatch.setenv(k, v)
     code, _out, err = run_cli(args, capsys)
     assert code == ExitCode.USAGE
-    assert message in err and "Traceback" not in err and err.count("\n") == 1
+    error, usage = err.splitlines()
+    assert message in error and "Traceback" not in err
+    assert usage.startswith("usage: confluence-check") and (args[0] not in ("check",) or " check " in usage)
 
 
 def test_missing_site_setting_is_named(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,20 +7,28 @@ is refused before anything is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from bot.errors import HostNotAllowed, UsageError
 
 
+def split_url(url: str) -> SplitResult:
+    """`urlsplit`, with everything it can refuse (a bad IPv6 literal, a port that is not a
+    number or out of range, a host that changes under NFKC) as UsageError, checked up front."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port, parts.hostname, parts.username, parts.password
+    except ValueError as exc:
+        raise UsageError(f"cannot parse URL {_shown(url)}: {exc}") from None
+    return parts
+
+
 def origin(url: str) -> tuple[str, str, int]:
     """(scheme, host, port) of an absolute URL; raises UsageError when it has no host."""
-    parts = urlsplit(url)
+    parts = split_url(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"not an absolute http(s) URL: {url!r}")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise UsageError(f"bad port in URL: {url!r}") from None
+        raise UsageError(f"not an absolute http(s) URL: {_shown(url)}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     return parts.scheme, parts.hostname.lower(), port
 
 
@@ -33,7 +41,7 @@ class HostGuard:
 
     def role_of(self, url: str) -> str:
         """'site' or 'api' for an allowed URL; raises HostNotAllowed for anything else."""
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.username is not None or parts.password is not None or "@" in parts.netloc:
             raise HostNotAllowed(f"refusing {_safe(url)}: user-info in a URL hides the real host")
         where = origin(url)
@@ -50,8 +58,16 @@ class HostGuard:
 
 
 def _safe(url: str) -> str:
-    """The URL without user-info or query, for an error message."""
-    parts = urlsplit(url)
+    """The URL without user-info or query, for an error message (`url` already splits)."""
+    parts = split_url(url)
     host = parts.hostname or "?"
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _shown(url: str) -> str:
+    """A URL that may not parse, for an error message: secrets masked, length capped."""
+    from bot.redact import redact_text
+
+    text = redact_text(url)
+    return repr(text if len(text) <= 200 else text[:200] + "…")

@@ -3,9 +3,10 @@
 Every renderer is a pure function of a `Run` (in progress or finished); callers print or post.
 """
 
+from bot.redact import MASK
 from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, TERMINAL, TERMINAL_PENDING, Glyph
 from bot.render.json import format_history_json, format_json
-from bot.render.markdown import MASK, escape_cell, format_markdown, scrub
+from bot.render.markdown import escape_cell, format_markdown, scrub
 from bot.render.text import format_history, format_run, format_step, format_timeline, format_verdict
 
 __all__ = [

@@ -12,19 +12,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.model import Outcome, Run, StepResult
+from bot.redact import redact_text
 from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, Slot, slots
 
-MASK = "********"
-_TOKEN_CHARS = r"[A-Za-z0-9._~+/=-]"
-# `Basic <base64>` / `Bearer <token>` header values; placeholders such as
-# `Basic base64(email:token)` or `Bearer <token>` stay readable (see _looks_like_credential).
-_AUTH_VALUE = re.compile(rf"(?i)\b(basic|bearer)(\s+)({_TOKEN_CHARS}{{16,}})(?![(\w])")
-_AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*:\s*)(?!basic\b|bearer\b)(\S{12,})")
-_KNOWN_TOKENS = (
-    re.compile(r"\bAT[A-Z]{2}T[A-Za-z0-9_=+/-]{20,}"),  # Atlassian API tokens (ATATT…) and keys
-    re.compile(r"\bxox[abeoprs]-[A-Za-z0-9-]{8,}"),  # Slack bot/user tokens
-    re.compile(r"\bxapp-[A-Za-z0-9-]{8,}"),  # Slack app-level tokens
-)
 _OUTCOME_LABEL = {
     Outcome.OK: "No blocker found",
     Outcome.PROBLEM: "Problem",
@@ -34,21 +24,8 @@ _BODY_LIMIT = 1000
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """`text` with each given secret and anything credential-shaped replaced by `********`."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    text = _AUTH_VALUE.sub(_mask_auth_value, text)
-    text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-    for pattern in _KNOWN_TOKENS:
-        text = pattern.sub(MASK, text)
-    return text
-
-
-def _mask_auth_value(match: re.Match[str]) -> str:
-    value = match.group(3)
-    if any(c.isdigit() for c in value) or len(value) >= 24:
-        return f"{match.group(1)}{match.group(2)}{MASK}"
-    return match.group(0)  # a word such as "Bearer authentication", not a credential
+    """The last filter before text leaves the bot: the project's one redactor (`bot.redact`)."""
+    return redact_text(text, secrets)
 
 
 def format_markdown(run: Run, *, secrets: Iterable[str] = ()) -> str:

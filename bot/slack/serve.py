@@ -83,12 +83,27 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         if chosen is Mode.SOCKET:
             await _serve_socket_mode(app, settings)
         else:
-            async with http_server(app, port=settings.port) as url:
+            async with listening(app, settings) as url:
                 log.info("HTTP mode: Slack requests go to %s", url)
                 await asyncio.Event().wait()
     finally:
         await tasks.cancel_all()  # their runs stay unfinished: the next start marks them interrupted
         history.close()
+
+
+@asynccontextmanager
+async def listening(app: AsyncApp, settings: Settings) -> AsyncIterator[str]:
+    """`http_server` on PORT. :raises ConfigError: naming PORT when it cannot be bound (in use)."""
+    try:
+        server = http_server(app, port=settings.port)
+        url = await server.__aenter__()
+    except OSError as exc:
+        raise ConfigError(f"PORT={settings.port}: cannot listen for Slack requests: "
+                          f"{exc.strerror or exc}") from None
+    try:
+        yield url
+    finally:
+        await server.__aexit__(None, None, None)
 
 
 @asynccontextmanager
