@@ -34,7 +34,7 @@ class Checker:
         self._transport = transport
 
     def start(self, request: CheckRequest, *, via: str = "cli", origin: Mapping[str, str] | None = None,
-              previous_run_id: str | None = None,
+              previous_run_id: str | None = None, run_id: str | None = None,
               on_finish: Callable[[Run], Any] | None = None) -> RunHandle:
         """Start a run now (on the running event loop) and return its live handle."""
 
@@ -44,7 +44,7 @@ class Checker:
             if on_finish is not None:
                 on_finish(run)
 
-        handle = engine.start(request, self.settings, transport=self._transport, on_finish=finished)
+        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, on_finish=finished)
         handle.run.previous_run_id = previous_run_id
         if self.history is not None:
             self.history.save(handle.run, origin={"via": via, **(origin or {})})

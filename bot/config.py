@@ -50,6 +50,7 @@ class Secret:
 DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_STATUS_URL = "https://confluence.status.atlassian.com"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_MAX_CONCURRENT_RUNS = 32  # a run is ~1 s mostly waiting on Atlassian, ~25 ms of CPU: 2 cores
 
 # One line per setting, shown by `.env.example` and in errors. Order = DESIGN.md table.
 SETTING_HELP: dict[str, str] = {
@@ -70,6 +71,7 @@ SETTING_HELP: dict[str, str] = {
     "ALLOWED_SLACK_USERS": "comma-separated Slack user ids allowed to run checks; empty = all",
     "ALLOWED_SLACK_CHANNELS": "comma-separated Slack channel ids allowed to run checks; empty = all",
     "SUPPORT_CHANNEL": "channel id that 'Share with support' posts to",
+    "MAX_CONCURRENT_RUNS": "checks the Slack bot runs at once; more wait in a queue (default 32, for 2 cores)",
 }
 
 _SECRETS = {"ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
@@ -138,6 +140,7 @@ class Settings:
     allowed_slack_channels: frozenset[str] = frozenset()
     support_channel: str | None = None
     log_level: LogLevel = LogLevel.INFO
+    max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT_RUNS
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
@@ -163,6 +166,9 @@ class Settings:
         if not 0 <= port <= 65535:
             raise ConfigError(f"PORT must be a TCP port between 1 and 65535, got {port}")
         site = v.get("ATLASSIAN_SITE_URL")
+        concurrent = v.get("MAX_CONCURRENT_RUNS", str(DEFAULT_MAX_CONCURRENT_RUNS))
+        if not concurrent.isdigit() or int(concurrent) < 1:
+            raise ConfigError(f"MAX_CONCURRENT_RUNS must be a whole number of at least 1, got {concurrent!r}")
         return cls(
             site_url=_base_url("ATLASSIAN_SITE_URL", site, root=True) if site else None,
             api_url=_base_url("ATLASSIAN_API_URL", v.get("ATLASSIAN_API_URL", DEFAULT_API_URL)),
@@ -181,6 +187,7 @@ class Settings:
             allowed_slack_channels=_ids(v.get("ALLOWED_SLACK_CHANNELS")),
             support_channel=v.get("SUPPORT_CHANNEL"),
             log_level=_log_level(v.get("LOG_LEVEL")),
+            max_concurrent_runs=int(concurrent),
         )
 
     def require(self, *names: str) -> None:

@@ -1,10 +1,21 @@
-"""Measure the Slack side: ack latency, ack → verdict time, Slack API calls per run.
+"""Measure the Slack side under load: acks, first messages, verdicts, writes per run, peak RSS.
 
-    python scripts/bench_slack.py [--commands 50] [--latency-ms 100] [--scenario no_confluence_access]
+    python scripts/bench_slack.py [--sizes 1,10,50,200] [--one-channel 50] [--latency-ms 100]
+                                  [--scenario no_confluence_access]
 
-Everything runs locally: the real Bolt AsyncApp behind the real aiohttp HTTP server (HTTP mode,
-signed requests), the fake Slack Web API (tests/fakes/slack_api.py) and the Atlassian simulator,
-both over HTTP on loopback. Slack's real pacing is used (one write per second per channel).
+For each size N, N signed `/confluence-check` commands are sent at once over HTTP mode, each in its
+own channel; then N at once in one channel (`--one-channel`). Everything runs locally in this
+process: the real Bolt AsyncApp behind the real aiohttp server (signed requests), the fake Slack
+Web API (tests/fakes/slack_api.py) and the Atlassian simulator (answering after `--latency-ms`),
+both over HTTP on loopback, with Slack's real pace (one write per second per channel). Times are
+taken from the fake's arrival stamps (`time.monotonic`), measured from each command's ack:
+
+- ack: from sending the signed request to its HTTP 200;
+- parent: the thread's parent appears; first reply: the first message in the thread;
+- verdict: the first message that shows the run's verdict (the parent at a glance or the reply);
+- writes per run: chat.postMessage + chat.update in the run's channel, over the runs there.
+
+Peak RSS is this whole process (bot, fakes and simulator together): an upper bound for the bot.
 Prints figures; asserts nothing.
 """
 
@@ -12,11 +23,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
+import resource
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -26,8 +40,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bot.simulator import SimulatorServer, load_scenario
 from bot.slack.serve import http_server
 from tests.fakes import slack_requests as req
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.slack_bot import SlackBot, start_bot
+
+_USER = re.compile(r"U0BENCH\d{4}")
+
+
+@dataclass
+class Figures:
+    label: str
+    acks: list[float]
+    parents: list[float]
+    first_replies: list[float]
+    verdicts: list[float]
+    writes_per_run: float
+    max_writes: int
+    wall_s: float
+    rss_mb: float
 
 
 def check_text(sim: SimulatorServer) -> str:
@@ -35,41 +64,82 @@ def check_text(sim: SimulatorServer) -> str:
     return f"{given['actor']} {given['endpoint']} status:{given['status']}"
 
 
-async def ack_latencies(bot: SlackBot, url: str, count: int, gap_s: float, tag: str) -> list[float]:
-    """`count` signed /confluence-check commands, each in its own channel, `gap_s` apart."""
-    out = []
-    async with aiohttp.ClientSession() as session:
-        for n in range(count):
-            await asyncio.sleep(gap_s)
-            body = req.slash_command(check_text(bot.sim), response_url=bot.fake.response_url(f"ack{n}"),
-                                     channel=f"C0{tag}{n:03d}")
-            started = time.perf_counter()
-            status = await bot.post_http(url, body, session)
-            out.append(time.perf_counter() - started)
-            assert status == 200, status
-    return out
+def ms(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def ack_to_verdict(bot: SlackBot, url: str, channel: str
-                         ) -> tuple[float, float, tuple[float, str], Counter[str]]:
-    """One command: seconds from its ack to the verdict reply, to the parent edit and to the first
-    step list (with what it showed); calls made."""
-    before = len(bot.fake.calls)
-    body = req.slash_command(check_text(bot.sim), response_url=bot.fake.response_url("one"), channel=channel)
-    async with aiohttp.ClientSession() as session:
-        await bot.post_http(url, body, session)
+async def send(bot: SlackBot, url: str, session: aiohttp.ClientSession, channel: str, n: int
+               ) -> tuple[float, float]:
+    body = req.slash_command(check_text(bot.sim), response_url=bot.fake.response_url(f"b{n}"), channel=channel,
+                             user=f"U0BENCH{n:04d}")
+    started = time.monotonic()
+    status = await bot.post_http(url, body, session)
     acked = time.monotonic()
-    await bot.settle()
-    calls = [c for c in bot.fake.calls[before:] if c.channel == channel or c.method == "response_url"]
-    verdict = next(c for c in calls if c.method == "chat.postMessage" and '"actions"' in c.raw)
-    parent = next(c for c in calls if c.method == "chat.postMessage")
-    parent_edit = next(c for c in calls if c.method == "chat.update" and c.params.get("ts") == parent.response["ts"])
-    steps = next(c for c in calls if c.method == "chat.postMessage" and "Steps:" in str(c.params.get("text")))
-    first_steps = (steps.at - acked, str(steps.params.get("text")))
-    return verdict.at - acked, parent_edit.at - acked, first_steps, Counter(c.method for c in calls)
+    assert status == 200, status
+    return acked - started, acked
+
+
+def _verdict_shown(call: Call, titles: set[str]) -> bool:
+    return any(title in call.raw for title in titles)
+
+
+async def burst(bot: SlackBot, url: str, label: str, channels: list[str]) -> Figures:
+    """Send one command per entry of `channels` (repeats = same channel) all at once."""
+    before = len(bot.fake.calls)
+    runs_before = {r.run_id for r in bot.history.list(limit=100_000)}
+    started = time.monotonic()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        sent = await asyncio.gather(*(send(bot, url, session, ch, n) for n, ch in enumerate(channels)))
+    await bot.settle(timeout=600)
+    wall = time.monotonic() - started
+    runs = [r for r in bot.history.list(limit=100_000) if r.run_id not in runs_before]
+    titles = {r.verdict.title.replace("&", "&amp;") for r in runs if r.verdict}
+    calls = bot.fake.calls[before:]
+    acks = [a for a, _ in sent]
+    parents: list[float] = []
+    replies: list[float] = []
+    verdicts: list[float] = []
+    writes: list[int] = []  # per thread: parent, replies and edits of either
+    ack_of = {f"U0BENCH{n:04d}": at for n, (_, at) in enumerate(sent)}
+    for channel in sorted(set(channels)):
+        mine = [c for c in calls if c.channel == channel and c.method in ("chat.postMessage", "chat.update")]
+        tops = [c for c in mine if c.method == "chat.postMessage" and not c.params.get("thread_ts")
+                and c.response.get("ok")]
+        for parent in tops:
+            ts = parent.response["ts"]
+            user = _USER.search(parent.raw)
+            ack = ack_of[user.group(0)] if user else max(ack_of.values())
+            replies_ts = {c.response.get("ts") for c in mine if c.params.get("thread_ts") == ts} | {ts}
+            thread = [c for c in mine if c is parent or c.params.get("thread_ts") == ts
+                      or (c.method == "chat.update" and c.params.get("ts") in replies_ts)]
+            parents.append(parent.at - ack)
+            firsts = [c.at for c in thread if c.params.get("thread_ts") == ts]
+            if firsts:
+                replies.append(min(firsts) - ack)
+            shown = [c.at for c in thread if _verdict_shown(c, titles)]
+            if shown:
+                verdicts.append(min(shown) - ack)
+            writes.append(len(thread))
+    total_writes = sum(1 for c in calls if c.method in ("chat.postMessage", "chat.update"))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return Figures(label, acks, parents, replies, verdicts, total_writes / max(1, len(channels)),
+                   max(writes, default=0), wall, rss)
+
+
+def report(f: Figures) -> None:
+    def p(values: list[float], q: float) -> str:
+        return f"{ms(values, q):7.0f}" if values else "      -"
+
+    print(f"{f.label:<24} ack p50 {p(f.acks, .5)} p99 {p(f.acks, .99)} ms | parent p50 {p(f.parents, .5)} | "
+          f"first reply p50 {p(f.first_replies, .5)} | verdict p50 {p(f.verdicts, .5)} max "
+          f"{p(f.verdicts, 1)} ms | writes/run {f.writes_per_run:.2f} (max {f.max_writes}) | "
+          f"{len(f.verdicts)}/{len(f.acks)} verdicts | wall {f.wall_s:.1f} s | peak RSS {f.rss_mb:.0f} MiB",
+          flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
+    sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeSlack() as fake, SimulatorServer(load_scenario(args.scenario)) as sim:
             bot = start_bot(fake, sim, Path(tmp) / "bench.db", pace=1.0)
@@ -77,29 +147,30 @@ async def main(args: argparse.Namespace) -> None:
                 async with aiohttp.ClientSession() as session:  # auth.test once, as serve does at start
                     await bot.post_http(url, req.slash_command("help", response_url=fake.response_url("warm")),
                                         session)
-                burst = await ack_latencies(bot, url, args.commands, 0.0, "BURST")
-                await bot.settle()
-                spaced = await ack_latencies(bot, url, args.commands, 0.25, "SPACED")
                 await bot.settle()
                 sim.state.faults.latency_ms = args.latency_ms
-                to_verdict, to_parent, first_steps, calls = await ack_to_verdict(bot, url, "C0BENCHONE")
-            bot.history.close()
-    print(f"ack latency, {args.commands} signed /confluence-check commands over HTTP mode, each starting a run:")
-    for label, latencies in (("back to back", burst), ("250 ms apart", spaced)):
-        ms = [x * 1000 for x in latencies]
-        print(f"  {label}: median {statistics.median(ms):.1f} ms, worst {max(ms):.1f} ms, "
-              f"best {min(ms):.1f} ms")
-    print(f"ack -> verdict reply, scenario {args.scenario}, {args.latency_ms} ms Atlassian latency, "
-          f"Slack pacing 1 write/s/channel:")
-    print(f"  step list first shown {first_steps[0]:.2f} s after the ack ({first_steps[1]})")
-    print(f"  verdict posted {to_verdict:.2f} s after the ack; parent edited {to_parent:.2f} s after")
-    print(f"Slack API calls for that run: {sum(calls.values())} "
-          + ", ".join(f"{method} {n}" for method, n in sorted(calls.items())))
+                print(f"scenario {args.scenario}, Atlassian latency {args.latency_ms} ms, "
+                      "Slack pace 1 write/s/channel; "
+                      "times from each command's ack", flush=True)
+                alone: Figures | None = None
+                for size in sizes:
+                    figures = await burst(bot, url, f"{size} over {size} channels",
+                                          [f"C0B{size:03d}X{n:04d}" for n in range(size)])
+                    report(figures)
+                    alone = alone or (figures if size == 1 else None)
+                    if size == 50 and alone and alone.verdicts and figures.verdicts:
+                        ratio = statistics.median(figures.verdicts) / statistics.median(alone.verdicts)
+                        print(f"{'':<24} verdict p50 at 50 / one run alone: {ratio:.2f}x", flush=True)
+                if args.one_channel:
+                    report(await burst(bot, url, f"{args.one_channel} in one channel",
+                                       ["C0BONECHAN"] * args.one_channel))
+            await bot.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", type=int, default=50)
+    parser.add_argument("--sizes", default="1,10,50,200", help="concurrent commands, each over its own channels")
+    parser.add_argument("--one-channel", type=int, default=50, help="commands at once in one channel (0: skip)")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--scenario", default="no_confluence_access")
     asyncio.run(main(parser.parse_args()))

@@ -66,8 +66,9 @@ _CHANNEL_FIX = {
 # --- run messages -------------------------------------------------------------------------------
 
 
-def parent_message(run: Run, *, user: str | None = None, rev: int = 0) -> Message:
-    """The thread's parent: actor, site, run id, and the verdict at a glance once there is one."""
+def parent_message(run: Run, *, user: str | None = None, rev: int = 0, queued: int | None = None) -> Message:
+    """The thread's parent: actor, site, run id, and the verdict at a glance once there is one
+    (`queued`: the run waits its turn, that many runs ahead of it)."""
     head = f":mag: *confluence-check* · `{escape(run.actor)}` on {escape(run.site)}"
     context = [f"Run `{run.run_id}`"]
     if user:
@@ -76,10 +77,10 @@ def parent_message(run: Run, *, user: str | None = None, rev: int = 0) -> Messag
         context.append(f"re-run of `{run.previous_run_id}`")
     blocks = [
         _section(head, block_id(BlockId.PARENT, "head", rev)),
-        _section(_glance(run), block_id(BlockId.PARENT, "status", rev)),
+        _section(_glance(run, queued), block_id(BlockId.PARENT, "status", rev)),
         _context(context, block_id(BlockId.PARENT, "context", rev)),
     ]
-    return _message(f"confluence-check: {run.actor} on {run.site} ({run.run_id}): {_glance_text(run)}",
+    return _message(f"confluence-check: {run.actor} on {run.site} ({run.run_id}): {_glance_text(run, queued)}",
                     blocks)
 
 
@@ -276,7 +277,7 @@ def share_message(run: Run, permalink: str | None, markdown: str) -> Message:
 # --- pieces ---------------------------------------------------------------------------------------
 
 
-def _glance(run: Run) -> str:
+def _glance(run: Run, queued: int | None = None) -> str:
     if run.verdict is not None:
         outcome = run.verdict.outcome
         title = clip(escape(run.verdict.title), HEADER_TEXT)
@@ -284,13 +285,18 @@ def _glance(run: Run) -> str:
                 f"({run.verdict.confidence.value})")
     if run.interrupted:
         return ":warning: *Interrupted* by a restart before a verdict."
-    return f"{PENDING_GLYPH} Running… {len(run.steps)} of {len(slots(run))} steps finished; see the thread."
+    if queued is not None:
+        return (f"{PENDING_GLYPH} Queued ({queued} ahead): other checks are running; this one starts "
+                "when one of them ends.")
+    return f"{PENDING_GLYPH} Running… the verdict and the steps will follow in this thread."
 
 
-def _glance_text(run: Run) -> str:
+def _glance_text(run: Run, queued: int | None = None) -> str:
     if run.verdict is not None:
         return f"{OUTCOME_LABELS[run.verdict.outcome]}: {run.verdict.title} ({run.verdict.confidence.value})"
-    return "interrupted" if run.interrupted else "running"
+    if run.interrupted:
+        return "interrupted"
+    return f"queued ({queued} ahead)" if queued is not None else "running"
 
 
 def _status_counts(steps: Iterable[StepResult]) -> str:

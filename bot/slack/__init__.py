@@ -3,7 +3,8 @@
     app.py        create_app(settings, checker, history, *, client=None, ...) -> AsyncApp
     serve.py      serve(settings, *, mode=None): Socket Mode or HTTP mode, until cancelled
     listeners/    handlers per surface (commands, actions, views, home); __init__ only wires
-    thread.py     the only writer of a run's thread (throttled edits, Retry-After, not_in_channel)
+    thread.py     the only writer of a run's thread (≤ 4 writes, verdict first, not_in_channel)
+    outbox.py     one write queue per channel: priorities, folding, the channel's pace, Retry-After
     runs.py       starting runs from Slack; history look-ups for the buttons
     text.py       the grammar of the slash command text
     ids.py        action/callback/block ids and the RunRef carried by buttons and modals

@@ -1,7 +1,9 @@
 """Builds the Bolt `AsyncApp` of the bot: Web API client, authorization, error handler, listeners.
 
 Nothing is built at import time. The Web API client talks to `SLACK_API_URL` and retries rate
-limits (429 + Retry-After) and connection errors (FACTS §2.6). One `app.error` handler answers
+limits (429 + Retry-After) and connection errors (FACTS §2.6). It keeps one aiohttp session
+(one connection pool) for the process: slack-sdk otherwise opens a session, and new
+connections, for every call. Whoever builds the client closes it with `close_client`. One `app.error` handler answers
 every listener failure privately: known input errors with a helpful message, anything else
 with an error id that is logged together with the traceback (Dispatch's pattern, FACTS §1.9).
 """
@@ -12,6 +14,7 @@ import logging
 import secrets
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -34,11 +37,13 @@ log = logging.getLogger(__name__)
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
-    """The bot-token Web API client: base URL from SLACK_API_URL, with retries (FACTS §2.6)."""
+    """The bot-token Web API client: base URL from SLACK_API_URL, with retries (FACTS §2.6), on
+    a session of its own (call inside the event loop; `close_client` at shutdown)."""
     token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
+        session=aiohttp.ClientSession(),
         timeout=15,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -47,11 +52,18 @@ def build_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+async def close_client(client: AsyncWebClient) -> None:
+    """Close the client's session (and its pooled connections)."""
+    if client.session is not None and not client.session.closed:
+        await client.session.close()
+
+
 def create_app(settings: Settings, checker: Checker, history: HistoryStore, *,
                client: AsyncWebClient | None = None, identity: BotIdentity | None = None,
                pacer: ChannelPacer | None = None, tasks: BackgroundTasks | None = None) -> AsyncApp:
-    """The bot's AsyncApp. `client` defaults to `build_client(settings)`; `identity` (auth.test)
-    is loaded on first use unless given loaded; `tasks` holds the background runs."""
+    """The bot's AsyncApp. `client` defaults to `build_client(settings)` (whoever calls this closes
+    it: `close_client(services.client)`); `identity` (auth.test) is loaded on first use unless
+    given loaded; `tasks` holds the background runs."""
     client = client or build_client(settings)
     identity = identity or BotIdentity(client)
     services = Services(settings=settings, checker=checker, history=history, client=client,
@@ -88,7 +100,7 @@ def _place_of(body: dict[str, Any]) -> Place | None:
 
 
 def _without_token(client: AsyncWebClient) -> AsyncWebClient:
-    return AsyncWebClient(token=None, base_url=client.base_url, timeout=client.timeout,
+    return AsyncWebClient(token=None, base_url=client.base_url, timeout=client.timeout, session=client.session,
                           retry_handlers=list(client.retry_handlers), logger=client.logger)
 
 

@@ -1,68 +1,117 @@
-"""Per-channel pacing of Slack writes: about one write per second in each channel.
+"""Per-channel pace of Slack writes: about one write per second in each channel, short bursts allowed.
 
 Slack allows about one message per second per channel, with short bursts (FACTS §2.1, §2.6), and
-`chat.update` is Tier 3 (FACTS §2.2). Each channel has a token bucket: `burst` writes may go at
-once (so the parent and the first step list appear together, right after the ack), then one per
-`interval`. A caller that gets a 429 sleeps its `Retry-After` while still holding the slot, so
-every other writer in that channel waits too.
+`chat.update` is Tier 3 (FACTS §2.2). Where the slots come from is pluggable (`SlotSource`): the
+in-memory `TokenBucket` serves one process; a source backed by the shared database can serve
+several processes on one app, so together they still keep to one write per second per channel
+(DESIGN.md, Slack behaviour). `ChannelPacer` turns a source into "wait for the slot, then write".
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 DEFAULT_INTERVAL_S = 1.0
-DEFAULT_BURST = 2
+DEFAULT_BURST = 3  # parent + first replies at once; "short bursts" (FACTS §2.1), never more than 3
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@runtime_checkable
+class SlotSource(Protocol):
+    """Hands out write slots per channel. Both methods may do I/O (a shared database)."""
+
+    async def reserve(self, channel: str) -> float:
+        """Take the channel's next slot; return the seconds to wait before writing in it (0 = now)."""
+        ...
+
+    async def defer(self, channel: str, seconds: float) -> None:
+        """Slack said "slow down" (429 + Retry-After): no slot in `channel` for `seconds`."""
+        ...
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+
+
+class TokenBucket:
+    """In-memory slots: `burst` at once, then one per `interval`; for one process.
+
+    A reservation may take the bucket below zero: the n-th waiter is then told to wait n
+    intervals, so waiters never get the same slot. Accrued tokens are kept between calls
+    (time is credited up to `burst`), so after a wait the next slot is one interval later.
+    """
+
+    def __init__(self, interval: float = DEFAULT_INTERVAL_S, burst: int = DEFAULT_BURST, *,
+                 clock: Clock = time.monotonic) -> None:
+        self.interval = interval
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._buckets: dict[str, _Bucket] = {}
+
+    async def reserve(self, channel: str) -> float:
+        return self.take(channel)
+
+    async def defer(self, channel: str, seconds: float) -> None:
+        bucket = self._refill(channel)
+        # the next slot is at least `seconds` away, and no burst is left after it
+        bucket.tokens = min(bucket.tokens, 1.0) - seconds / self.interval if self.interval > 0 else bucket.tokens
+
+    def take(self, channel: str) -> float:
+        """Reserve the next slot now; seconds until it (0 when a token is free)."""
+        if self.interval <= 0:
+            return 0.0
+        bucket = self._refill(channel)
+        wait = max(0.0, (1.0 - bucket.tokens) * self.interval)
+        bucket.tokens -= 1.0
+        return wait
+
+    def ready_in(self, channel: str) -> float:
+        """Seconds until the channel has a free slot, without taking it."""
+        if self.interval <= 0:
+            return 0.0
+        return max(0.0, (1.0 - self._refill(channel).tokens) * self.interval)
+
+    def _refill(self, channel: str) -> _Bucket:
+        """Credit the tokens accrued since the last call (up to `burst`) and move the stamp to now."""
+        now = self._clock()
+        bucket = self._buckets.get(channel)
+        if bucket is None:
+            bucket = self._buckets[channel] = _Bucket(float(self.burst), now)
+            return bucket
+        if self.interval > 0 and now > bucket.stamp:
+            bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) / self.interval)
+        bucket.stamp = max(bucket.stamp, now)
+        return bucket
 
 
 class ChannelPacer:
-    """Hands out write slots per channel: `burst` at once, then one per `interval` seconds."""
+    """Waits for a channel's write slot from a `SlotSource` (in memory unless one is given)."""
 
-    def __init__(self, interval: float = DEFAULT_INTERVAL_S, burst: int = DEFAULT_BURST) -> None:
-        self.interval = interval
-        self.burst = max(1, burst)
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tokens: dict[str, float] = {}
-        self._stamp: dict[str, float] = {}
+    def __init__(self, interval: float = DEFAULT_INTERVAL_S, burst: int = DEFAULT_BURST, *,
+                 source: SlotSource | None = None, sleep: Sleep = asyncio.sleep) -> None:
+        self.source: SlotSource = source or TokenBucket(interval, burst)
+        self._sleep = sleep
+
+    async def wait(self, channel: str) -> None:
+        """Take the channel's next slot and wait until it comes."""
+        delay = await self.source.reserve(channel)
+        if delay > 0:
+            await self._sleep(delay)
+
+    async def defer(self, channel: str, seconds: float) -> None:
+        await self.source.defer(channel, seconds)
 
     @asynccontextmanager
     async def slot(self, channel: str) -> AsyncIterator[None]:
         """Wait for the channel's next slot; the write happens inside the `async with`."""
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            tokens = self._refill(channel)
-            if tokens < 1:
-                await asyncio.sleep((1 - tokens) * self.interval)
-                tokens = self._refill(channel)
-            self._tokens[channel] = tokens - 1
-            try:
-                yield
-            finally:
-                self._stamp[channel] = time.monotonic()  # a slow (retried) write delays the next one
-
-    def ready_in(self, channel: str) -> float:
-        """Seconds until the channel has a free slot (0 when one is free now)."""
-        lock = self._locks.get(channel)
-        if lock is not None and lock.locked():
-            return self.interval
-        tokens = self._available(channel, time.monotonic())
-        return 0.0 if tokens >= 1 or self.interval <= 0 else (1 - tokens) * self.interval
-
-    def _available(self, channel: str, now: float) -> float:
-        """Tokens in the channel's bucket at `now` (the bucket refills one per interval)."""
-        if self.interval <= 0:
-            return float(self.burst)
-        tokens = self._tokens.get(channel, float(self.burst))
-        last = self._stamp.get(channel)
-        if last is not None:
-            tokens = min(float(self.burst), tokens + (now - last) / self.interval)
-        return tokens
-
-    def _refill(self, channel: str) -> float:
-        now = time.monotonic()
-        tokens = self._available(channel, now)
-        self._stamp[channel] = now
-        return tokens
+        await self.wait(channel)
+        yield

@@ -33,7 +33,8 @@ class Place:
 async def tell_privately(client: AsyncWebClient, place: Place, message: Message) -> bool:
     """Show `message` to `place.user` only; True when Slack took it. Failures are logged."""
     if place.response_url:
-        webhook = AsyncWebhookClient(place.response_url, retry_handlers=client.retry_handlers)
+        webhook = AsyncWebhookClient(place.response_url, session=client.session,  # pooled, as the client
+                                     retry_handlers=client.retry_handlers)
         reply = await webhook.send(text=message["text"], blocks=message.get("blocks"),
                                    response_type="ephemeral", replace_original=False)
         if reply.status_code == 200:

@@ -8,13 +8,16 @@ actor's secret, which lives in memory for that run only.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 
 from slack_sdk.errors import SlackApiError
 
 from bot.atlassian.hosts import HostGuard
-from bot.model import Run
+from bot.engine import RunHandle, new_run_id
+from bot.model import Run, utcnow
+from bot.probes import REGISTRY
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.slack.private import Place
 from bot.slack.services import Services
@@ -25,19 +28,51 @@ log = logging.getLogger(__name__)
 
 async def run_in_thread(services: Services, request: CheckRequest, place: Place, *,
                         previous_run_id: str | None = None) -> Run:
-    """Run `request` and unfold it in Slack at `place` (a new thread unless `place.thread_ts`)."""
+    """Run `request` and unfold it in Slack at `place` (a new thread unless `place.thread_ts`).
+
+    The run waits its turn in `services.run_queue` (MAX_CONCURRENT_RUNS); meanwhile its parent is
+    already posted, saying how many runs are ahead.
+    """
     origin = {"slack_channel": place.channel, "slack_user": place.user}
     if place.thread_ts:
         origin["slack_thread_ts"] = place.thread_ts
-    handle = services.checker.start(request, via="slack", origin=origin, previous_run_id=previous_run_id)
-    run_id = handle.run.run_id
+    draft = draft_run(services, request, previous_run_id)
+    ticket = services.run_queue.enter()
+    started = False
 
     def remember_thread(ts: str) -> None:
-        services.history.set_origin(run_id, slack_thread_ts=ts)
+        origin["slack_thread_ts"] = ts
+        if started:  # a run waiting its turn is saved when it starts, with the thread in its origin
+            services.history.set_origin(draft.run_id, slack_thread_ts=ts)
 
-    thread = RunThread(services.client, services.pacer, place, bot_user=services.identity.user_id,
+    async def start() -> RunHandle:
+        nonlocal started
+        await services.run_queue.wait(ticket)
+        started = True
+        handle = services.checker.start(request, via="slack", origin=origin, previous_run_id=previous_run_id,
+                                        run_id=draft.run_id)
+        # the place frees when the run ends, not when its Slack writes are done (those only wait
+        # for their channel, and must not hold back runs in other channels)
+        ended = asyncio.ensure_future(handle.wait())
+        ended.add_done_callback(lambda f: (f.cancelled() or f.exception(), services.run_queue.leave(ticket)))
+        return handle
+
+    def queued() -> int | None:
+        return None if ticket.granted.is_set() else ticket.ahead
+
+    thread = RunThread(services.client, services.outbox, place, bot_user=services.identity.user_id,
                        on_parent=remember_thread)
-    return await thread.follow(handle)
+    try:
+        return await thread.follow(start, draft, queued=queued)
+    finally:
+        services.run_queue.leave(ticket)
+
+
+def draft_run(services: Services, request: CheckRequest, previous_run_id: str | None) -> Run:
+    """The run as it will start (id, actor, site, plan), to show while it waits its turn."""
+    return Run(run_id=new_run_id(), actor=request.actor, site=services.settings.site_url or "",
+               started_at=utcnow(), planned=[(spec.id, spec.title) for spec in REGISTRY.values()],
+               previous_run_id=previous_run_id)
 
 
 def request_from_run(run: Run, guard: HostGuard, secret: ActorSecret | None = None) -> CheckRequest:
@@ -85,7 +120,7 @@ async def announce_interrupted(services: Services) -> list[Run]:
         if channel and thread_ts:
             place = Place(channel=channel, user=origin.get("slack_user") or "", thread_ts=thread_ts)
             try:
-                await RunThread(services.client, services.pacer, place).tell_interrupted(run)
+                await RunThread(services.client, services.outbox, place).tell_interrupted(run)
             except (SlackApiError, CannotPost) as exc:  # the run is marked; only the notice is lost
                 log.warning("could not tell thread %s/%s that run %s was interrupted: %s",
                             channel, thread_ts, run.run_id, exc)

@@ -26,7 +26,7 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.history import HistoryStore
-from bot.slack.app import build_client, create_app
+from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.pacer import ChannelPacer
 from bot.slack.runs import announce_interrupted
@@ -68,8 +68,8 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     history = HistoryStore.open(settings.database_path)
     tasks = BackgroundTasks()
+    client = build_client(settings)
     try:
-        client = build_client(settings)
         identity = BotIdentity(client)
         auth = await identity.load()  # fails fast on a refused SLACK_BOT_TOKEN
         log.info("connected to Slack as %s in %s", auth.get("user"), auth.get("team"))
@@ -88,6 +88,7 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
                 await asyncio.Event().wait()
     finally:
         await tasks.cancel_all()  # their runs stay unfinished: the next start marks them interrupted
+        await close_client(client)
         history.close()
 
 

@@ -6,8 +6,8 @@ Bolt injects context keys by name). Built by `create_app`, never at import time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -15,8 +15,9 @@ from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
 from bot.config import Settings
 from bot.slack.identity import BotIdentity
+from bot.slack.outbox import Outbox
 from bot.slack.pacer import ChannelPacer
-from bot.slack.tasks import BackgroundTasks
+from bot.slack.tasks import BackgroundTasks, RunQueue
 
 if TYPE_CHECKING:
     from bot.history import HistoryStore
@@ -31,6 +32,15 @@ class Services:
     identity: BotIdentity
     pacer: ChannelPacer
     tasks: BackgroundTasks
+    outbox: Outbox = field(init=False)  # every write in a run's thread, at `pacer`'s pace
+    run_queue: RunQueue = field(init=False)  # MAX_CONCURRENT_RUNS runs at once, the others wait
+
+    def __post_init__(self) -> None:
+        def spawn(work: Any, name: str) -> None:
+            self.tasks.spawn(work, name=name, grace=0)
+
+        object.__setattr__(self, "outbox", Outbox(self.pacer, spawn))
+        object.__setattr__(self, "run_queue", RunQueue(self.settings.max_concurrent_runs))
 
     @property
     def guard(self) -> HostGuard:

@@ -1,16 +1,19 @@
-"""Background work started by listeners after they ack: runs, and their failures reported.
+"""Background work started by listeners after they ack: runs (at most so many at once), failures.
 
 A listener acks, then hands everything else (access check, look-ups, a whole run) to
 `BackgroundTasks.spawn` and returns. Work after `ack()` must not raise inside Bolt: when a
 listener raises within ~10 ms of acking, Bolt's asyncio runner overwrites the ack and Slack
 gets a 404 after 3 s. A failed task goes to its `on_error` (which tells the person, see
-`bot.slack.failures`); nothing fails silently.
+`bot.slack.failures`); nothing fails silently. `RunQueue` bounds the runs in flight
+(MAX_CONCURRENT_RUNS): the others wait their turn, first come first served, and can say how
+many are ahead of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
@@ -29,9 +32,10 @@ class BackgroundTasks:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str, on_error: OnError | None = None) -> None:
-        """Run `work` in the background; a failure goes to `on_error(exc)` (or the log)."""
-        task = asyncio.create_task(self._guard(work, name, on_error), name=name)
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str, on_error: OnError | None = None,
+              grace: float = ACK_GRACE_S) -> None:
+        """Run `work` in the background after `grace` s; a failure goes to `on_error(exc)` (or the log)."""
+        task = asyncio.create_task(self._guard(work, name, on_error, grace), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -52,9 +56,10 @@ class BackgroundTasks:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     @staticmethod
-    async def _guard(work: Coroutine[Any, Any, Any], name: str, on_error: OnError | None) -> None:
+    async def _guard(work: Coroutine[Any, Any, Any], name: str, on_error: OnError | None, grace: float) -> None:
         try:
-            await asyncio.sleep(ACK_GRACE_S)
+            if grace > 0:
+                await asyncio.sleep(grace)
             await work
         except asyncio.CancelledError:
             raise
@@ -66,3 +71,65 @@ class BackgroundTasks:
                 await on_error(exc)
             except Exception:
                 log.exception("background task %s failed, and so did telling the user", name)
+
+
+class Ticket:
+    """A place in a `RunQueue`: `ahead` runs wait before it (0 once it may run)."""
+
+    def __init__(self, queue: RunQueue) -> None:
+        self._queue = queue
+        self.granted = asyncio.Event()
+        self.left = False
+
+    @property
+    def ahead(self) -> int:
+        return self._queue.ahead(self)
+
+
+class RunQueue:
+    """At most `limit` runs at once; the others wait in arrival order.
+
+    Runs mostly wait on the network, but each costs CPU on the one event loop (parsing,
+    rendering, history); unbounded, 200 commands at once slow every run, and the acks with them.
+    Usage: `ticket = enter()`, `await wait(ticket)`, run, `leave(ticket)` (idempotent; also
+    withdraws a ticket still waiting).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.running = 0
+        self._waiting: deque[Ticket] = deque()
+
+    def enter(self) -> Ticket:
+        """Take a place now (granted at once when there is room and nobody waits)."""
+        ticket = Ticket(self)
+        if self.running < self.limit and not self._waiting:
+            self.running += 1
+            ticket.granted.set()
+        else:
+            self._waiting.append(ticket)
+        return ticket
+
+    async def wait(self, ticket: Ticket) -> None:
+        await ticket.granted.wait()
+
+    def leave(self, ticket: Ticket) -> None:
+        if ticket.left:
+            return
+        ticket.left = True
+        if ticket.granted.is_set():
+            self.running -= 1
+        else:
+            self._waiting.remove(ticket)
+        while self._waiting and self.running < self.limit:
+            self.running += 1
+            self._waiting.popleft().granted.set()
+
+    def ahead(self, ticket: Ticket) -> int:
+        if ticket.granted.is_set() or ticket.left:
+            return 0
+        return self._waiting.index(ticket)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)

@@ -1,21 +1,27 @@
-"""The only code that writes a run's Slack thread: parent, live step list, verdict, parent edit.
+"""The only code that writes a run's Slack thread: parent, verdict, parent edit, step list.
 
-One run unfolds as: the parent message (actor, site, run id) → one step-list reply that is
-edited as probes finish → the verdict reply with its buttons → the parent edited to show the
-verdict at a glance. Every write waits for the channel's slot (`ChannelPacer`, ~1 per second,
-FACTS §2.1/§2.2), so step-list edits coalesce: each edit shows the latest state, and the final
-state is always sent. A 429 is retried after its `Retry-After` (FACTS §2.6). Where Slack says
-`not_in_channel` or `channel_not_found` (FACTS §2.5) the asker is told privately how to fix it,
-the run goes on, and its verdict is sent privately too.
+A run costs at most four writes in its channel, each through the channel's `Outbox` (one write
+per second per channel, FACTS §2.1/§2.2, the most important write first):
+
+1. the parent (actor, site, run id; "queued (n ahead)" while the run waits its turn). It is built
+   when its slot comes: a run that finished meanwhile gets a parent that already shows the
+   verdict at a glance, which then needs no edit;
+2. the verdict reply with its buttons, as soon as the run ends (`Priority.VERDICT`, or `DETAIL`
+   when the parent already shows the verdict);
+3. the parent edited to show the verdict at a glance (only when it was posted before the end);
+4. the step list, posted once, complete.
+
+So in a busy channel verdicts overtake step lists and parents of runs still going, and no write
+is spent on a state that a later write replaces. Where Slack says `not_in_channel` or
+`channel_not_found` (FACTS §2.5) the asker is told privately how to fix it, the run goes on, and
+its verdict is sent privately too.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -26,13 +32,13 @@ from bot.model import Run
 from bot.render import blocks
 from bot.render.blocks import Message
 from bot.slack.failures import new_error_id
-from bot.slack.pacer import ChannelPacer
+from bot.slack.outbox import Outbox, Priority, PriorityOf
 from bot.slack.private import Place, tell_privately
 
 log = logging.getLogger(__name__)
 
 CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
-_ATTEMPTS = 3  # on top of slack-sdk's own rate-limit retries
+NOT_QUEUED: Callable[[], int | None] = lambda: None  # noqa: E731
 
 
 class CannotPost(Exception):
@@ -43,69 +49,48 @@ class CannotPost(Exception):
         self.error = error
 
 
-def _progress(run: Run) -> tuple[int, bool, bool]:
-    return len(run.steps), run.finished, run.interrupted
-
-
-def _retry_after(exc: SlackApiError) -> float | None:
-    """Seconds Slack asked us to wait, for a 429 / `ratelimited`; None for any other error."""
-    response = exc.response
-    if response.status_code != 429 and response.get("error") not in ("ratelimited", "rate_limited"):
-        return None
-    headers = {k.lower(): v for k, v in (response.headers or {}).items()}
-    value = headers.get("retry-after", "1")
-    try:
-        return max(0.0, float(value[0] if isinstance(value, list) else value))
-    except ValueError:
-        return 1.0
-
-
-FIRST_RESULTS_WAIT_S = 0.6
-
-
-async def _first_results(run: Run) -> None:
-    """Give the first probes a moment, so the step list appears with results already in it
-    (the next edit can only follow a second later: FACTS §2.1)."""
-    deadline = time.monotonic() + FIRST_RESULTS_WAIT_S
-    while not any(step.evidence for step in run.steps) and not run.finished and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
-
-
 class RunThread:
     """Writes one run into its Slack thread (or, when it cannot post, to the asker privately)."""
 
-    def __init__(self, client: AsyncWebClient, pacer: ChannelPacer, place: Place, *,
+    def __init__(self, client: AsyncWebClient, outbox: Outbox, place: Place, *,
                  bot_user: str | None = None, on_parent: Callable[[str], Any] | None = None) -> None:
         self._client = client
-        self._pacer = pacer
+        self._outbox = outbox
         self._place = place
         self._bot_user = bot_user
         self._on_parent = on_parent
         self._rev = 0
-        self._shown: tuple[int, bool, bool] | None = None
+        self._run: Run | None = None
+        self._parent_has_verdict = False
 
-    async def follow(self, handle: RunHandle) -> Run:
-        """Post the run as it unfolds and return it finished (or as far as it got)."""
-        run = handle.run
+    async def follow(self, start: Callable[[], Awaitable[RunHandle]], draft: Run, *,
+                     queued: Callable[[], int | None] = NOT_QUEUED) -> Run:
+        """Post the parent now (built from `draft` while the run waits its turn: `queued()` runs
+        ahead), `start()` the run, and write the rest when it ends; return the run."""
+        self._run = draft
+        parent: asyncio.Future[str] | None = None
+        if not self._place.thread_ts:
+            parent = self._submit(Priority.PARENT, self._post_parent_now(queued), key="parent",
+                                  rank=lambda: Priority.VERDICT if self._finished() else Priority.PARENT)
         try:
-            parent = self._place.thread_ts or await self._post_parent(run)
-            await _first_results(run)
-            steps_ts = await self._post(lambda: self._render_steps(run), parent)
+            handle = await start()
+        except BaseException:
+            if parent is not None:
+                parent.cancel()
+            raise
+        self._run = handle.run
+        try:
+            parent_ts = self._place.thread_ts or await parent  # type: ignore[misc]
         except CannotPost as exc:
             return await self._follow_privately(handle, exc.error)
-        await self._stream(handle, steps_ts)
         try:
             run = await handle.wait()
         except Exception:
             error_id = new_error_id()
-            log.exception("run %s failed (error id %s)", run.run_id, error_id)
-            await self._post(lambda: blocks.failed_message(error_id), parent)
-            return run
-        # The verdict matters most, then the parent at a glance; the step list's last edit comes after.
-        await self._post(lambda: blocks.verdict_message(run), parent)
-        await self._edit(parent, lambda: blocks.parent_message(run, user=self._place.user, rev=self._next_rev()))
-        if self._shown != _progress(run):
-            await self._edit(steps_ts, lambda: self._render_steps(run), optional=True)
+            log.exception("run %s failed (error id %s)", handle.run.run_id, error_id)
+            await self._post(Priority.VERDICT, lambda: blocks.failed_message(error_id), parent_ts)
+            return handle.run
+        await self._finish(run, parent_ts)
         return run
 
     async def tell_interrupted(self, run: Run) -> None:
@@ -113,45 +98,41 @@ class RunThread:
         parent = self._place.thread_ts
         if parent is None:
             return
-        await self._post(lambda: blocks.interrupted_message(run), parent)
-        await self._edit(parent, lambda: blocks.parent_message(run, rev=self._next_rev()))
+        await self._post(Priority.VERDICT, lambda: blocks.interrupted_message(run), parent)
+        await self._edit(Priority.PARENT_EDIT, parent, lambda: blocks.parent_message(run, rev=self._next_rev()))
 
-    # --- the three phases -----------------------------------------------------------------------
+    # --- phases ---------------------------------------------------------------------------------
 
-    async def _post_parent(self, run: Run) -> str:
-        ts = await self._post(lambda: blocks.parent_message(run, user=self._place.user), None)
-        if self._on_parent is not None:
-            self._on_parent(ts)
-        return ts
+    def _finished(self) -> bool:
+        return self._run is not None and self._run.finished
 
-    async def _stream(self, handle: RunHandle, steps_ts: str) -> None:
-        """Edit the step list as steps finish: one edit per slot, always ending on the final state."""
-        run = handle.run
-        changed = asyncio.Event()
-        finished = False
+    def _post_parent_now(self, queued: Callable[[], int | None]) -> Callable[[], Awaitable[str]]:
+        async def send() -> str:
+            run = self._run
+            assert run is not None
+            self._parent_has_verdict = run.finished
+            waiting = None if run.finished else queued()
+            message = blocks.parent_message(run, user=self._place.user, queued=waiting)
+            ts = await self._call("chat_postMessage", message)
+            if self._on_parent is not None:
+                self._on_parent(ts)
+            return ts
 
-        async def watch() -> None:
-            nonlocal finished
-            async for _ in handle:
-                changed.set()
-            finished = True
-            changed.set()
+        return send
 
-        watcher = asyncio.create_task(watch())
-        try:
-            while not finished:
-                await changed.wait()
-                changed.clear()
-                # Wait for a free slot without taking it: if the run ends meanwhile, the verdict
-                # goes first and the step list's final edit follows it (see `follow`).
-                delay = self._pacer.ready_in(self._place.channel)
-                if delay > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(watcher), delay)
-                if not finished and self._shown != _progress(run):
-                    await self._edit(steps_ts, lambda: self._render_steps(run), optional=True)
-        finally:
-            watcher.cancel()
+    async def _finish(self, run: Run, parent_ts: str) -> None:
+        """Verdict, then the parent at a glance (unless it shows it already), then the step list."""
+        verdict_rank = Priority.DETAIL if self._parent_has_verdict else Priority.VERDICT
+        writes = [self._post(verdict_rank, lambda: blocks.verdict_message(run), parent_ts)]
+        if not self._parent_has_verdict:
+            writes.append(self._edit(Priority.PARENT_EDIT, parent_ts, lambda: blocks.parent_message(
+                run, user=self._place.user, rev=self._next_rev())))
+        writes.append(self._post(Priority.STEPS, lambda: blocks.steps_message(run, rev=self._next_rev()),
+                                 parent_ts, optional=True))
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _follow_privately(self, handle: RunHandle, error: str) -> Run:
         log.info("cannot post in %s (%s); run %s goes on privately", self._place.channel, error,
@@ -164,40 +145,42 @@ class RunThread:
 
     # --- writes -------------------------------------------------------------------------------
 
-    def _render_steps(self, run: Run) -> Message:
-        self._shown = _progress(run)  # rendered inside the slot: the newest state wins
-        return blocks.steps_message(run, rev=self._next_rev())
-
     def _next_rev(self) -> int:
         self._rev += 1
         return self._rev
 
-    async def _post(self, build: Callable[[], Message], thread_ts: str | None) -> str:
-        response = await self._write("chat_postMessage", build, thread_ts=thread_ts)
-        return str(response["ts"])
+    def _submit(self, priority: Priority, send: Callable[[], Awaitable[Any]], *, key: str | None = None,
+                rank: PriorityOf | None = None) -> asyncio.Future[Any]:
+        run_id = self._run.run_id if self._run else None
+        return self._outbox.submit(self._place.channel, send, priority=rank or priority,
+                                   key=(run_id, key) if key else None)
 
-    async def _edit(self, ts: str, build: Callable[[], Message], *, optional: bool = False) -> None:
+    async def _post(self, priority: Priority, build: Callable[[], Message], thread_ts: str,
+                    *, optional: bool = False) -> str | None:
+        async def send() -> str:
+            return await self._call("chat_postMessage", build(), thread_ts=thread_ts)
+
         try:
-            await self._write("chat_update", build, ts=ts)
+            return await self._submit(priority, send)
         except (SlackApiError, CannotPost) as exc:
             if not optional:
                 raise
-            # a lost progress edit is harmless: the next one (and the final one) shows everything
-            log.warning("skipped a step-list edit in %s: %s", self._place.channel, exc)
+            log.warning("could not post the step list in %s: %s", self._place.channel, exc)
+            return None
 
-    async def _write(self, method: str, build: Callable[[], Message], **kwargs: Any) -> Any:
-        channel = self._place.channel
-        for attempt in range(_ATTEMPTS):
-            async with self._pacer.slot(channel):
-                message = build()
-                try:
-                    return await getattr(self._client, method)(channel=channel, **message, **kwargs)
-                except SlackApiError as exc:
-                    if exc.response.get("error") in CHANNEL_ERRORS:
-                        raise CannotPost(exc.response["error"]) from None
-                    delay = _retry_after(exc)
-                    if delay is None or attempt == _ATTEMPTS - 1:
-                        raise
-                    log.info("Slack rate-limited %s in %s; retrying in %.1f s", method, channel, delay)
-                    await asyncio.sleep(delay)  # still holding the slot: the whole channel waits
-        raise AssertionError("unreachable")
+    async def _edit(self, priority: Priority, ts: str, build: Callable[[], Message]) -> None:
+        async def send() -> None:
+            await self._call("chat_update", build(), ts=ts)
+
+        await self._submit(priority, send, key=f"edit {ts}")
+
+    async def _call(self, method: str, message: Message, **kwargs: Any) -> str:
+        """One Web API write in the place's channel; the ts of the message written."""
+        try:
+            response = await getattr(self._client, method)(channel=self._place.channel, **message, **kwargs)
+        except SlackApiError as exc:
+            if exc.response.get("error") in CHANNEL_ERRORS:
+                raise CannotPost(exc.response["error"]) from None
+            raise
+        return str(response.get("ts") or kwargs.get("ts") or "")
+

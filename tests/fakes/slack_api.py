@@ -40,6 +40,7 @@ class Call:
     token: str | None = None  # the bearer token presented, for assertions on who called
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)  # what the fake answered
+    peer: str = ""  # the client's address:port: calls on one pooled connection share it
 
     @property
     def channel(self) -> str | None:
@@ -155,7 +156,9 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None
-        call = Call(method, params, headers, request.query_string + raw, time.monotonic(), token)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        call = Call(method, params, headers, request.query_string + raw, time.monotonic(), token,
+                    peer=f"{peer[0]}:{peer[1]}" if peer else "")
         self.calls.append(call)
         return call
 

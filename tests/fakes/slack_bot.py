@@ -16,12 +16,13 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checker import Checker
 from bot.config import Settings
 from bot.history import HistoryStore
 from bot.simulator import SimulatorServer
-from bot.slack.app import create_app
+from bot.slack.app import build_client, close_client, create_app
 from bot.slack.pacer import ChannelPacer
 from bot.slack.tasks import BackgroundTasks
 from tests.fakes import slack_requests as req
@@ -39,6 +40,7 @@ class SlackBot:
     settings: Settings
     tasks: BackgroundTasks
     db_path: Path
+    client: AsyncWebClient
 
     async def send(self, body: str, *, content_type: str = req.FORM, **signing: Any) -> BoltResponse:
         headers = req.signed_headers(body, SIGNING_SECRET, content_type=content_type, **signing)
@@ -68,6 +70,12 @@ class SlackBot:
         """Wait until every background run has finished writing to Slack."""
         await self.tasks.drain(timeout)
 
+    async def close(self) -> None:
+        """Stop what still runs, close the Slack client's session and the history."""
+        await self.tasks.cancel_all()
+        await close_client(self.client)
+        self.history.close()
+
 
 def bot_settings(fake: FakeSlack, sim: SimulatorServer, db_path: Path, **extra: str) -> Settings:
     return Settings.from_mapping({
@@ -81,10 +89,13 @@ def bot_settings(fake: FakeSlack, sim: SimulatorServer, db_path: Path, **extra: 
 
 
 def start_bot(fake: FakeSlack, sim: SimulatorServer, db_path: Path, *, pace: float = 0.05,
-              **extra: str) -> SlackBot:
-    """The bot as `serve` builds it; `pace` is the per-channel write interval (Slack's is 1 s)."""
+              pacer: ChannelPacer | None = None, **extra: str) -> SlackBot:
+    """The bot as `serve` builds it (call in the event loop; `close()` it); `pace` is the
+    per-channel write interval (Slack's is 1 s), or give a whole `pacer`."""
     settings = bot_settings(fake, sim, db_path, **extra)
     history = HistoryStore.open(db_path)
     tasks = BackgroundTasks()
-    app = create_app(settings, Checker(settings, history), history, pacer=ChannelPacer(pace), tasks=tasks)
-    return SlackBot(app, fake, sim, history, settings, tasks, db_path)
+    client = build_client(settings)
+    app = create_app(settings, Checker(settings, history), history, client=client,
+                     pacer=pacer or ChannelPacer(pace), tasks=tasks)
+    return SlackBot(app, fake, sim, history, settings, tasks, db_path, client)

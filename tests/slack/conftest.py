@@ -33,5 +33,4 @@ async def make_bot(fake_slack: FakeSlack, simulator: Callable[..., Awaitable[obj
 
     yield make
     for bot in bots:
-        await bot.tasks.cancel_all()
-        bot.history.close()
+        await bot.close()

@@ -1,0 +1,68 @@
+"""A busy bot: runs over MAX_CONCURRENT_RUNS wait their turn; a busy channel folds writes; one session."""
+
+from __future__ import annotations
+
+import itertools
+
+from bot.slack.pacer import ChannelPacer
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_requests import CHANNEL
+from tests.slack.conftest import MakeBot
+from tests.slack.helpers import text_of, thread
+from tests.slack.test_commands import command_text
+
+
+async def test_runs_over_the_cap_wait_their_turn_and_their_parent_says_how_many_are_ahead(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access", MAX_CONCURRENT_RUNS="1")
+    bot.sim.state.faults.latency_ms = 50
+    channels = ["C0FIRST001", "C0SECOND01", "C0THIRD001"]
+    for channel in channels:
+        await bot.command(command_text(bot.sim.resolve_input()), channel=channel)
+    await bot.settle()
+
+    first, second, third = (thread(fake_slack, channel) for channel in channels)
+    assert "Queued" not in text_of(first.parent)
+    assert "Queued (0 ahead)" in text_of(second.parent) and "Queued (1 ahead)" in text_of(third.parent)
+    runs = {r.run_id: r for r in bot.history.list()}
+    threads = [first, second, third]
+    in_order = [next(runs[i] for i in runs if i in text_of(t.parent)) for t in threads]
+    assert len(runs) == 3 and all(r.verdict for r in in_order)
+    # one at a time (each in its own channel, so no pace between them): each verdict comes at least
+    # the next run's own duration after the one before
+    for (t1, _), (t2, run2) in itertools.pairwise(zip(threads, in_order, strict=True)):
+        assert t2.verdict.at - t1.verdict.at >= 0.9 * (run2.duration_ms or 0) / 1000
+    for t, run in zip(threads, in_order, strict=True):
+        [edit] = [e for e in t.edits if e.params["ts"] == t.parent_ts]  # the queue line is replaced
+        assert "Queued" not in text_of(edit) and run.verdict.title in text_of(edit)
+        assert bot.history.origin(run.run_id)["slack_thread_ts"] == t.parent_ts
+
+
+async def test_a_run_that_ends_before_its_parents_slot_posts_the_verdict_in_the_parent(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    pacer = ChannelPacer(0.05)
+    bot = await make_bot("no_confluence_access", pacer=pacer)
+    await pacer.defer(CHANNEL, 3.0)  # the channel is busy: its next slot is 3 s away
+    await bot.command(command_text(bot.sim.resolve_input()))
+    await bot.settle()
+
+    [run] = bot.history.list()
+    t = thread(fake_slack)
+    writes = fake_slack.writes(CHANNEL)
+    assert run.verdict is not None and run.verdict.title in text_of(t.parent)
+    assert [w.method for w in writes] == ["chat.postMessage"] * 3  # parent, verdict reply, steps: no edit
+    assert writes[1] is t.verdict and text_of(writes[2]).startswith("Steps:")
+
+
+async def test_the_web_api_client_reuses_its_connections(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access")
+    for n in range(3):
+        await bot.command(command_text(bot.sim.resolve_input()), channel=f"C0REUSE{n:03d}")
+    await bot.settle()
+
+    calls = fake_slack.calls_to("chat.postMessage", "chat.update")
+    assert len(calls) >= 9
+    # one session for the process: calls share pooled connections instead of one new session each
+    assert len({c.peer for c in calls}) <= len(calls) // 2, sorted(c.peer for c in calls)
+    await bot.close()
+    assert bot.client.session is not None and bot.client.session.closed
