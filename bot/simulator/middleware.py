@@ -35,12 +35,12 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         _log(request, None, occurrence, body)
         raise
     except web.HTTPException as exc:
-        _log(request, exc.status, occurrence, body)
+        _log(request, exc.status, occurrence, body, exc)
         raise
     except BaseException:
         _log(request, 500, occurrence, body)
         raise
-    _log(request, response.status, occurrence, body)
+    _log(request, response.status, occurrence, body, response)
     if role in _EDGE_ROLES:
         # FACTS §0.1 "headers worth emitting": Server: AtlassianEdge, Atl-Traceid.
         response.headers["Server"] = "AtlassianEdge"
@@ -58,7 +58,9 @@ async def _json_body(request: web.Request) -> Any:
         return None
 
 
-def _log(request: web.Request, status: int | None, occurrence: int, body: Any) -> None:
+def _log(request: web.Request, status: int | None, occurrence: int, body: Any,
+         reply: web.StreamResponse | None = None) -> None:
+    text = reply.text if isinstance(reply, web.Response) else None
     request.app[RUNTIME].log.append(LoggedRequest(
         role=request.app[ROLE],  # type: ignore[arg-type]
         method=request.method,
@@ -69,6 +71,8 @@ def _log(request: web.Request, status: int | None, occurrence: int, body: Any) -
         fault=request.get(_FAULT),
         occurrence=occurrence,
         json_body=body,
+        reply_type=reply.content_type if reply is not None else None,
+        reply_body=text,
     ))
 
 

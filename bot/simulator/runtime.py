@@ -24,7 +24,9 @@ class LoggedRequest:
     injected fault that hit it. `occurrence` numbers the requests with the same role, method and
     path (1-based), so `RouteFault(role=r.role, method=r.method, path=r.path, nth=r.occurrence)`
     hits exactly this request in a replay of the same run. `json_body` is the parsed JSON request
-    body (None without one); the product never puts a credential in a body."""
+    body (None without one); the product never puts a credential in a body. `reply_type` and
+    `reply_body` are the answer's media type and text (None when nothing was sent), so contract
+    tests can check every answer against Atlassian's schemas."""
 
     role: ListenerRole
     method: str
@@ -35,6 +37,8 @@ class LoggedRequest:
     fault: FaultKind | None = None
     occurrence: int = 1
     json_body: Any = None
+    reply_type: str | None = None
+    reply_body: str | None = field(default=None, repr=False)
 
 
 @dataclass

@@ -248,6 +248,11 @@ def _check_time(stamp: str | None, where: str, fail: Any) -> None:
 
 def _check_content(world: World, account_ids: set[str], fail: Any) -> None:
     for space in world.spaces:
+        for assignment in space.role_assignments:
+            unknown_user = assignment.principal_type == "USER" and assignment.principal_id not in account_ids
+            if unknown_user or (assignment.principal_type == "GROUP" and world.group(assignment.principal_id) is None):
+                fail(f"space {space.key} assigns role {assignment.role_id} to unknown "
+                     f"{assignment.principal_type.lower()} {assignment.principal_id!r}")
         for perm in space.permissions:
             who = perm.principal
             unknown_user = who.type == "user" and who.id not in account_ids

@@ -20,7 +20,18 @@ AccountStatus = Literal["active", "inactive", "closed"]
 MembershipStatus = Literal["active", "suspended", "no_membership"]
 ClaimStatus = Literal["managed", "unmanaged"]
 TokenKind = Literal["classic", "scoped"]
-SpaceOperation = Literal["read", "create", "delete", "administer", "export", "restrict_content"]
+SpaceOperation = Literal["read", "create", "delete", "administer", "export", "restrict_content", "archive"]
+# v2 SpacePermissionAssignment.operation.targetType (confluence-v2 spec enum).
+TargetType = Literal["page", "blogpost", "comment", "attachment", "whiteboard", "database", "embed", "folder",
+                     "space", "application", "userProfile"]
+SpaceRoleMode = Literal["PRE_ROLES", "ROLES_TRANSITION", "ROLES"]  # GET /wiki/api/v2/space-role-mode
+RolePrincipalType = Literal["USER", "GROUP", "ACCESS_CLASS"]  # v2 PrincipalType
+# What an operation is about when a permission does not say (mapping [I]): "create" alone means
+# creating pages, so a create grant on comments does not let anyone create a page (FACTS: openapi/README).
+DEFAULT_TARGET: dict[str, str] = {"read": "space", "create": "page", "delete": "page", "administer": "space",
+                                  "export": "space", "restrict_content": "space", "archive": "page"}
+# Access classes a role can be assigned to (v2 `principal-id` with `ACCESS_CLASS`).
+LICENSED_CLASSES = ("authenticated-users", "all-licensed-users")
 FaultRole = Literal["site", "api", "status", "any"]
 
 # Confluence-site roles that grant "Can use" (FACTS §1.8; guest §1.9).
@@ -52,6 +63,7 @@ class Site:
     exists: bool = True
     anonymous_access: bool = False  # "Anonymous Access to Remote API" (FACTS §1.17)
     jira: bool = True  # whether /rest/api/3/myself answers (FACTS §2.5)
+    space_role_mode: SpaceRoleMode = "PRE_ROLES"  # ROLES: spaces grant through role assignments (FACTS §2.4)
 
 
 @dataclass
@@ -135,14 +147,34 @@ class Group:
 
 @dataclass
 class Principal:
-    type: Literal["user", "group"]
-    id: str  # account id, or group id (group name also accepted)
+    type: Literal["user", "group", "role"]
+    id: str  # account id, group id (group name also accepted), or space role id
 
 
 @dataclass
 class SpacePermission:
     principal: Principal
     operation: SpaceOperation = "read"
+    target: TargetType | None = None  # None: the operation's usual target (DEFAULT_TARGET)
+
+    @property
+    def target_type(self) -> str:
+        return self.target or DEFAULT_TARGET[self.operation]
+
+    @property
+    def grants_operation(self) -> bool:
+        """True when this grant is the operation itself (create on page), not a narrower one
+        (create on comment)."""
+        return self.target_type == DEFAULT_TARGET[self.operation]
+
+
+@dataclass
+class RoleAssignment:
+    """A space role held by a user, a group or an access class (v2 SpaceRoleAssignment)."""
+
+    principal_type: RolePrincipalType
+    principal_id: str  # account id, group id or name, or an access class such as all-licensed-users
+    role_id: str
 
 
 @dataclass
@@ -151,8 +183,9 @@ class Space:
     key: str
     name: str
     anonymous_read: bool = False
-    permissions: list[SpacePermission] = field(default_factory=list)
+    permissions: list[SpacePermission] = field(default_factory=list)  # `role` principals: what a role grants
     type: str = "global"
+    role_assignments: list[RoleAssignment] = field(default_factory=list)  # who holds which role
 
 
 @dataclass
@@ -381,18 +414,42 @@ class World:
 
     def _granted_ops(self, user: User, space: Space) -> set[str]:
         group_keys = {k for g in self.groups_of(user) for k in (g.id, g.name)}
+        roles = self.roles_in(user, space)
         ops: set[str] = set()
         for perm in space.permissions:
             who = perm.principal
-            if (who.type == "user" and who.id == user.account_id) or (who.type == "group" and who.id in group_keys):
+            held = ((who.type == "user" and who.id == user.account_id) or (who.type == "group" and who.id in group_keys)
+                    or (who.type == "role" and who.id in roles))
+            if held and perm.grants_operation:
                 ops.add(perm.operation)
         return ops
+
+    def roles_in(self, user: User | None, space: Space) -> set[str]:
+        """Space roles `user` (None = anonymous) holds in `space`; roles count only once the site
+        has left PRE_ROLES (FACTS §2.4: role-mode sites grant through role assignments)."""
+        if self.site.space_role_mode == "PRE_ROLES":
+            return set()
+        group_keys = set() if user is None else {k for g in self.groups_of(user) for k in (g.id, g.name)}
+        held = set()
+        for assignment in space.role_assignments:
+            kind, who = assignment.principal_type, assignment.principal_id
+            if user is None:
+                if kind == "ACCESS_CLASS" and who == "anonymous-users":
+                    held.add(assignment.role_id)
+            elif ((kind == "USER" and who == user.account_id) or (kind == "GROUP" and who in group_keys)
+                  or (kind == "ACCESS_CLASS" and who in LICENSED_CLASSES)):
+                held.add(assignment.role_id)
+        return held
 
     def space_operations(self, user: User | None, space: Space) -> set[str]:
         """What `user` (None = anonymous) may do in `space`."""
         ops = set() if user is None else self._granted_ops(user, space)
         if space.anonymous_read:
             ops.add("read")
+        if user is None:
+            anonymous_roles = self.roles_in(None, space)
+            ops |= {p.operation for p in space.permissions
+                    if p.principal.type == "role" and p.principal.id in anonymous_roles and p.grants_operation}
         return ops
 
     def can_view_space(self, user: User | None, space: Space) -> bool:

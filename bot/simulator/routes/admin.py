@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 from urllib.parse import quote
 
@@ -37,18 +38,41 @@ def _error(status: int, code: str, title: str, detail: str) -> web.Response:
     return bodies.raw(shapes.api_error(status, code, title, detail), status=status)
 
 
-def _unauthenticated() -> web.Response:
-    # FACTS §8 A9: ADMIN-UAM-401-1 Unauthenticated; Basic user tokens get 401 too [R].
+class AdminApi(Enum):
+    """Each admin API answers errors in its own form (openapi/README.md)."""
+
+    ORG_V1 = "org-v1"  # /admin/v1: ProxyError {code, message} for 401/429, ApplicationError lists else
+    ORG_V2 = "org-v2"  # /admin/v2: Errors {"errors": [{code, title, …}]} (codes ADMIN-UAM-…)
+    USERS = "users"  # /users/{id}/manage: {"key": …}
+
+
+def _api_of(path: str) -> AdminApi:
+    if path.startswith("/users/"):
+        return AdminApi.USERS
+    return AdminApi.ORG_V1 if path.startswith("/admin/v1/") else AdminApi.ORG_V2
+
+
+def _unauthenticated(api: AdminApi) -> web.Response:
+    # FACTS §8 A9: a missing or wrong org key, or a Basic user token [R], is a 401.
+    if api is AdminApi.USERS:
+        return bodies.raw(shapes.user_management_error("unauthorized"), status=401)
+    if api is AdminApi.ORG_V1:
+        return bodies.raw(bodies.proxy_error(401, "Unauthorized"), status=401)  # Error.Unauthenticated
     return _error(401, "ADMIN-UAM-401-1", "Unauthenticated",
                   "The request is not authenticated: send a valid organization API key as a Bearer token.")
 
 
-def _org_not_found() -> web.Response:
+def _org_not_found(api: AdminApi) -> web.Response:
+    if api is AdminApi.ORG_V1:
+        return _error(404, "ADMIN-404-2", "Organization not found", "No organization with this id.")
     return _error(404, "ADMIN-UAM-404-2", "Organization not found", "No organization with this id.")  # §8 A9
 
 
-def _user_not_found(account_id: str) -> web.Response:
-    return _error(404, "ADMIN-UAM-404-1", "Not Found", f"No user with account id {account_id}.")  # code [I]
+def _user_not_found(ctx: AdminContext) -> web.Response:
+    if _api_of(ctx.request.path) is AdminApi.USERS:
+        return bodies.raw(shapes.user_management_error("accountNotFound"), status=404)
+    account_id = ctx.params["account"]
+    return _error(404, "ADMIN-UAM-404-1", "Unknown Resource", f"No user with account id {account_id}.")
 
 
 def _cursor_links(current: str | None, next_state: dict[str, Any] | None) -> dict[str, str]:
@@ -120,7 +144,7 @@ async def list_policies(ctx: AdminContext) -> web.Response:
 async def get_policy(ctx: AdminContext) -> web.Response:
     policy = next((p for p in ctx.world.policies if p.id == ctx.params["policy"]), None)
     if policy is None:
-        return _error(404, "ADMIN-UAM-404-1", "Not Found", "No policy with this id.")  # code [I]
+        return _error(404, "ADMIN-404-5", "Policy not found", "No policy with this id.")  # ApplicationError
     return bodies.json_response({"data": shapes.policy_json(ctx.world, policy, ctx.api_url)})
 
 
@@ -180,7 +204,7 @@ def _matches(world: World, user: User, body: dict[str, Any]) -> bool:
 async def get_user(ctx: AdminContext) -> web.Response:
     user = ctx.world.user_by_id(ctx.params["account"])
     if user is None:
-        return _user_not_found(ctx.params["account"])
+        return _user_not_found(ctx)
     data = shapes.directory_user(ctx.world, user, {"platformRoles"}, ctx.api_url)
     return bodies.json_response({"data": data})
 
@@ -190,7 +214,7 @@ async def get_role_assignments(ctx: AdminContext) -> web.Response:
     `directoryIds`; the cursor carries them all ("if present, all other parameters are discarded")."""
     user = ctx.world.user_by_id(ctx.params["account"])
     if user is None:
-        return _user_not_found(ctx.params["account"])
+        return _user_not_found(ctx)
     cursor = ctx.request.query.get("cursor")
     try:
         if cursor:
@@ -217,10 +241,10 @@ async def get_role_assignments(ctx: AdminContext) -> web.Response:
 def _managed_user(ctx: AdminContext) -> User | web.Response:
     user = ctx.world.user_by_id(ctx.params["account"])
     if user is None:
-        return _user_not_found(ctx.params["account"])
+        return _user_not_found(ctx)
     if user.claim_status != "managed":
-        # "Only managed accounts" (FACTS §2.7); the status for others is not documented → 403 [I].
-        return _error(403, "ADMIN-UAM-403-1", "Forbidden", "This account is not managed by your organization.")
+        # "Only managed accounts" (FACTS §2.7): the spec's 403 "Cannot manage an unverified target account".
+        return bodies.raw(shapes.user_management_error("forbidden.targetUnverified"), status=403)
     return user
 
 
@@ -267,9 +291,9 @@ def _route(method: str, path: str) -> tuple[AdminHandler, dict[str, str]] | web.
     return bodies.raw(bodies.GATEWAY_NOT_FOUND_BODY, status=404)
 
 
-def _scope_error(world: World, params: dict[str, str]) -> web.Response | None:
+def _scope_error(world: World, params: dict[str, str], api: AdminApi) -> web.Response | None:
     if "org" in params and params["org"] != world.org.id:
-        return _org_not_found()
+        return _org_not_found(api)
     if "dir" in params and params["dir"] not in ("-", world.org.directory_id):
         return _error(404, "ADMIN-UAM-404-1", "Not Found", "No directory with this id.")  # code [I]
     return None
@@ -283,9 +307,9 @@ async def handle_admin(request: web.Request) -> web.Response:
         return routed
     presented = parse_authorization(request.headers.get("Authorization"))
     if presented.kind is not AuthKind.BEARER or not presented.bearer or not world.is_org_key(presented.bearer):
-        return _unauthenticated()
+        return _unauthenticated(_api_of(request.path))
     handler, params = routed
-    failure = _scope_error(world, params)
+    failure = _scope_error(world, params, _api_of(request.path))
     if failure is not None:
         return failure
     return await handler(AdminContext(request, world, runtime.api_url, params))

@@ -15,10 +15,16 @@ _ADDED_TO_ORG = "2024-02-01T10:00:00.000Z"  # the world does not model history
 
 
 def api_error(status: int, code: str, title: str, detail: str) -> str:
-    """ApiErrorResponse {"errors":[{id, code, status, title, detail}]} — model [D via mirror],
-    codes per FACTS §8 A9, detail texts [I]."""
+    """`{"errors":[{id, code, status, title, detail}]}`: the admin spec's `Errors` (v2 routes, codes
+    ADMIN-UAM-…) and its v1 `ApplicationError` lists (codes ADMIN-…); FACTS §8 A9; detail texts [I]."""
     error = {"id": str(uuid.uuid4()), "code": code, "status": str(status), "title": title, "detail": detail}
     return bodies.dumps({"errors": [error]})
+
+
+def user_management_error(key: str) -> str:
+    """The user-management API's `{"key": …}` errors (its spec: unauthorized, accountNotFound,
+    forbidden, forbidden.targetUnverified, …; openapi/README.md)."""
+    return bodies.dumps({"key": key})
 
 
 def org_json(org: Org, api_url: str) -> dict[str, Any]:
@@ -72,6 +78,9 @@ def directory_user(world: World, user: User, expand: set[str], api_url: str) -> 
         "deactivatedOn": None if user.active else "2026-10-01T00:00:00.000Z",
         "forDeletion": False,
     }
+    for optional in ("jobTitle", "department", "organization", "location", "deactivatedOn"):
+        if out[optional] is None:
+            del out[optional]  # strings in the spec, never null: absent when unknown
     if "platformRoles" in expand:
         out["platformRoles"] = list(user.platform_roles)  # only when expanded (FACTS §8 A5a [R])
     if "productAccess" in expand:
@@ -107,14 +116,15 @@ def _assignment(world: World, user: User, resource_id: str, owner: str,
 
 
 def policy_json(world: World, policy: Policy, api_url: str) -> dict[str, Any]:
-    """FACTS §2.6 Policies; the rule's field name (`cidrs`) and resource objects are [I]."""
+    """FACTS §2.6 Policies in the admin spec's PolicyModel: the rule is `AllowIfContainedRule`
+    `{"in": [CIDR…]}`, each resource `{id, applicationStatus}`."""
     return {
         "id": policy.id,
         "type": "policy",
         "attributes": {
             "type": policy.type, "name": policy.name, "status": policy.status,
-            "rule": {"cidrs": list(policy.cidrs)},
-            "resources": [{"id": world.cloud_ari(r)} for r in policy.resources],
+            "rule": {"in": list(policy.cidrs)},  # AllowIfContainedRule (admin spec)
+            "resources": [{"id": world.cloud_ari(r), "applicationStatus": "applied"} for r in policy.resources],
             "createdAt": "2025-06-01T09:00:00.000Z", "updatedAt": "2026-09-01T09:00:00.000Z",
         },
         "links": {"self": f"{api_url}/admin/v1/orgs/{world.org.id}/policies/{policy.id}"},
@@ -134,13 +144,20 @@ def profile_json(user: User) -> dict[str, Any]:
         "nickname": user.name.split(" ")[0],
         "zoneinfo": "Etc/UTC",
         "locale": "en-US",
-        "extended_profile": {"job_title": None, "organization": None, "department": None, "location": None},
+        "extended_profile": {},  # nothing set; the spec's fields are non-null strings
     }}
 
 
 def api_tokens_json(user: User) -> list[dict[str, Any]]:
     """FACTS §2.7 `[{"id","label","createdAt","lastAccess","expiry"}]`; revoked tokens are gone
     from the list (FACTS §1.1: "absent from the list, is dead")."""
-    return [{"id": t.id, "label": t.label, "createdAt": wire_time(t.created_at),
-             "lastAccess": wire_time(t.last_access), "expiry": wire_time(t.expiry)}
-            for t in user.tokens if not t.revoked]
+    tokens = []
+    for token in user.tokens:
+        if token.revoked:
+            continue
+        item = {"id": token.id, "label": token.label, "createdAt": wire_time(token.created_at),
+                "expiry": wire_time(token.expiry)}
+        if token.last_access is not None:  # ApiTokenModel.lastAccess: a string, absent for a never-used token
+            item["lastAccess"] = wire_time(token.last_access)
+        tokens.append(item)
+    return tokens

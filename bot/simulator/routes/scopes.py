@@ -34,7 +34,9 @@ ROUTE_SCOPES: dict[str, Alternatives] = {
     "v2.spaces": _any("read:space:confluence"),
     "v2.space": _any("read:space:confluence"),
     "v2.space.permissions": _any("read:space:confluence"),
-    "v2.page": _any("read:page:confluence"),  # FACTS §5 report 4
+    "v2.page": _any("read:page:confluence"),  # FACTS §5 report 4; confluence-v2 spec
+    "v2.space.role-assignments": _any("read:space.permission:confluence"),  # confluence-v2 spec
+    "v2.space-role-mode": _any("read:configuration:confluence"),  # confluence-v2 spec
     "v2.check-access-by-email": _any("read:configuration:confluence"),  # FACTS §8 A6 [D via mirror]
     "v2.users-bulk": _any("read:user:confluence"),  # [I]
 }

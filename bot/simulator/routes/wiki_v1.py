@@ -13,13 +13,8 @@ from aiohttp import web
 from bot.simulator import bodies
 from bot.simulator.routes import paging
 from bot.simulator.routes.common import Family, WikiContext, WikiRoute, read_json
-from bot.simulator.state import Page, Space, User
+from bot.simulator.state import DEFAULT_TARGET, Page, Space, User
 
-# Space permission operation → v1 (operation, targetType) pair (FACTS §2.3 `operations[]`; mapping [I]).
-_OPERATION_TARGET = {
-    "read": "space", "create": "page", "delete": "page",
-    "administer": "space", "export": "space", "restrict_content": "space",
-}
 # FACTS §8 A9: the only anonymous user body seen (shape reference).
 _ANONYMOUS_PICTURE = {"path": "/images/icons/profilepics/anonymous.svg", "width": 48, "height": 48, "isDefault": True}
 
@@ -75,7 +70,7 @@ def space_json(ctx: WikiContext, space: Space, operations: bool) -> dict[str, An
                            "status": "current"}
     if operations:
         ops = sorted(ctx.world.space_operations(ctx.viewer, space))
-        out["operations"] = [{"operation": op, "targetType": _OPERATION_TARGET[op]} for op in ops]
+        out["operations"] = [{"operation": op, "targetType": DEFAULT_TARGET[op]} for op in ops]
     else:
         out["_expandable"] = {"operations": "", "permissions": "", "homepage": ""}
     out["_links"] = {"webui": f"/spaces/{space.key}", "self": f"{ctx.wiki_base}/rest/api/space/{space.key}"}
@@ -224,7 +219,7 @@ def _subject_may(ctx: WikiContext, subject: dict[str, Any], operation: str, page
         if group is None:
             return False, [f"No group found with name: {ident}"]
         granted = {p.operation for p in space.permissions if p.principal.type == "group"
-                   and p.principal.id in (group.id, group.name)}
+                   and p.principal.id in (group.id, group.name) and p.grants_operation}
         return needed in granted and page.restricted_to is None, []
     user = world.user_by_id(ident)
     if user is None:

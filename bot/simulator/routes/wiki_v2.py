@@ -13,27 +13,30 @@ from aiohttp import web
 from bot.simulator import bodies
 from bot.simulator.routes import paging
 from bot.simulator.routes.common import Family, WikiContext, WikiRoute, read_json
-from bot.simulator.state import Page, Space, User
+from bot.simulator.state import DEFAULT_TARGET, Page, Space, User
 
 _CREATED_AT = "2025-01-15T09:00:00.000Z"  # fixed: the world does not model history
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# Space permission operation → v2 operation.targetType (FACTS §2.4; mapping [I]).
-_TARGET = {"read": "space", "create": "page", "delete": "page", "administer": "space",
-           "export": "space", "restrict_content": "space"}
 
 
 def space_v2(ctx: WikiContext, space: Space) -> dict[str, Any]:
-    """`Space` fields of FACTS §2.4."""
+    """`Space` fields of FACTS §2.4 as the v2 spec types them: an unknown author, owner,
+    description or icon is absent (strings and objects there, never null)."""
     author = next((p.principal.id for p in space.permissions if p.principal.type == "user"), None)
     out: dict[str, Any] = {
         "id": space.id, "key": space.key, "name": space.name, "type": space.type, "status": "current",
-        "authorId": author, "createdAt": _CREATED_AT, "homepageId": ctx.world.homepage_id(space),
-        "spaceOwnerId": author, "description": None, "icon": None,
-        "_links": {"webui": f"/spaces/{space.key}"},
+        "createdAt": _CREATED_AT, "_links": {"webui": f"/spaces/{space.key}"},
     }
+    if author is not None:
+        out["authorId"] = out["spaceOwnerId"] = author
+    homepage = ctx.world.homepage_id(space)
+    if homepage is not None:
+        out["homepageId"] = homepage
     if ctx.query("include-operations") == "true":
         ops = sorted(ctx.world.space_operations(ctx.viewer, space))
-        out["operations"] = [{"operation": op, "targetType": _TARGET[op]} for op in ops]
+        # the spec's include-* fields are {results, meta, _links} objects
+        out["operations"] = {"results": [{"operation": op, "targetType": DEFAULT_TARGET[op]} for op in ops],
+                             "meta": {"hasMore": False}}
     return out
 
 
@@ -42,8 +45,7 @@ def page_v2(ctx: WikiContext, page: Page) -> dict[str, Any]:
     assert space is not None
     return {
         "id": page.id, "status": "current", "title": page.title, "spaceId": space.id,
-        "parentId": None, "parentType": None, "position": 0, "authorId": None, "ownerId": None,
-        "createdAt": _CREATED_AT,
+        "position": 0, "ownerId": None, "createdAt": _CREATED_AT,
         "version": {"number": 1, "message": "", "minorEdit": False, "createdAt": _CREATED_AT},
         "_links": {"webui": f"/spaces/{space.key}/pages/{page.id}",
                    "editui": f"/pages/resumedraft.action?draftId={page.id}", "tinyui": f"/x/{page.id}"},
@@ -117,7 +119,35 @@ async def space_permissions(ctx: WikiContext) -> web.Response:
             group = ctx.world.group(principal_id)
             principal_id = group.id if group else principal_id
         results.append({"id": f"{space.id}{index:04d}", "principal": {"type": perm.principal.type, "id": principal_id},
-                        "operation": {"key": perm.operation, "targetType": _TARGET[perm.operation]}})
+                        "operation": {"key": perm.operation, "targetType": perm.target_type}})
+    return v2_page(ctx, results)
+
+
+async def space_role_mode(ctx: WikiContext) -> web.Response:
+    """`{"mode": PRE_ROLES | ROLES_TRANSITION | ROLES}` (confluence-v2 spec; FACTS §2.4)."""
+    return bodies.json_response({"mode": ctx.world.site.space_role_mode})
+
+
+async def space_role_assignments(ctx: WikiContext) -> web.Response:
+    """Who holds which role in a space: `{principal: {principalType, principalId}, roleId}`, paged like
+    every v2 list, filtered by `role-id` and `principal-type` + `principal-id` (the spec wants both)."""
+    space = _visible_space(ctx)
+    if space is None:
+        return bodies.v2_named_not_found("space", ctx.params["id"])
+    role_id, kind, who = ctx.query("role-id"), ctx.query("principal-type"), ctx.query("principal-id")
+    if (kind is None) != (who is None):
+        return bodies.v2_bad_request("principal-type and principal-id go together")
+    results = []
+    for assignment in space.role_assignments:
+        principal_id = assignment.principal_id
+        if assignment.principal_type == "GROUP":
+            group = ctx.world.group(principal_id)
+            principal_id = group.id if group else principal_id
+        if (role_id and assignment.role_id != role_id) or (kind and (assignment.principal_type, principal_id) != (
+                kind, who)):
+            continue
+        results.append({"principal": {"principalType": assignment.principal_type, "principalId": principal_id},
+                        "roleId": assignment.role_id})
     return v2_page(ctx, results)
 
 
@@ -161,6 +191,9 @@ V2_ROUTES: tuple[WikiRoute, ...] = (
     WikiRoute("v2.space", "GET", _P + r"/spaces/(?P<id>[^/]+)$", space_get, Family.V2),
     WikiRoute("v2.space.permissions", "GET", _P + r"/spaces/(?P<id>[^/]+)/permissions$", space_permissions,
               Family.V2),
+    WikiRoute("v2.space.role-assignments", "GET", _P + r"/spaces/(?P<id>[^/]+)/role-assignments$",
+              space_role_assignments, Family.V2),
+    WikiRoute("v2.space-role-mode", "GET", _P + r"/space-role-mode$", space_role_mode, Family.V2),
     WikiRoute("v2.page", "GET", _P + r"/pages/(?P<id>[^/]+)$", page_get, Family.V2),
     WikiRoute("v2.check-access-by-email", "POST", _P + r"/user/access/check-access-by-email$",
               check_access_by_email, Family.V2, anonymous=False),
