@@ -68,6 +68,20 @@ CATALOGUE: tuple[Cause, ...] = (
         "Send the token with Basic auth: Authorization: Basic base64(<email>:<api token>) — "
         "Bearer is only for OAuth 2.0 access tokens.",
     )),
+    Cause(C.AUTH_HEADER_MISSING, "credential", "The request carries no Authorization header", (
+        "Add this header to {action}: Authorization: Basic {header_value} (tick Hidden, so the value is "
+        "masked in the rule editor).",
+        "Build the value on one line, e.g. printf '%s' '{header_email}:<API token>' | base64 — "
+        f"the API token of {{header_email}} (create one at {TOKENS_PAGE} while logged in as that account).",
+        "Confluence adds no credential of its own to a Send web request: without the header every call is "
+        "anonymous.",
+    )),
+    Cause(C.AUTH_HEADER_MALFORMED, "credential", "The Authorization header is not Basic base64(email:token)", (
+        "Replace the Authorization header of {action} with: Authorization: Basic {header_value} "
+        "(tick Hidden).",
+        "Build the value on one line, e.g. printf '%s' '{header_email}:<API token>' | base64 — the scheme "
+        "word Basic, one space, then the base64 of email:token with no space or line break inside.",
+    )),
     Cause(C.SCOPED_TOKEN_SITE_URL, "credential", "A scoped API token is sent to the site URL", (
         "Call the gateway instead of the site: {gateway_url}",
         "Keep the same header (Authorization: Basic base64(<email>:<token>)); scoped and service-account "
@@ -156,6 +170,9 @@ _FACT_DEFAULTS = {
     "page_url": "the page",
     "inspector_setting": "a setting",
     "inspector_detail": "see the steps",
+    "action": "the failing request (in an automation rule: its Send web request action)",
+    "header_email": "<email>",
+    "header_value": "<base64 of email:API token>",
 }
 
 

@@ -6,7 +6,7 @@ when it starts (so a restart can mark it interrupted) and again when it finishes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.engine import RunHandle
 from bot.errors import ConfigError
 from bot.model import Run
+from bot.probes import ProbeSpec
 from bot.request import CheckRequest
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ class Checker:
 
     def start(self, request: CheckRequest, *, via: str = "cli", origin: Mapping[str, str] | None = None,
               previous_run_id: str | None = None, run_id: str | None = None,
-              on_finish: Callable[[Run], Any] | None = None) -> RunHandle:
+              on_finish: Callable[[Run], Any] | None = None,
+              probes: Iterable[ProbeSpec] | None = None) -> RunHandle:
         """Start a run now (on the running event loop) and return its live handle."""
 
         def finished(run: Run) -> None:
@@ -44,7 +46,8 @@ class Checker:
             if on_finish is not None:
                 on_finish(run)
 
-        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, on_finish=finished)
+        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport,
+                              on_finish=finished, probes=probes)
         handle.run.previous_run_id = previous_run_id
         if self.history is not None:
             self.history.save(handle.run, origin={"via": via, **(origin or {})})

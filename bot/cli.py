@@ -65,6 +65,13 @@ class CommandUsageError(UsageError):
         self.usage = usage
 
 
+@dataclass(frozen=True)
+class RuleOptions:
+    rule: str
+    json: bool = False
+    markdown: bool = False
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse exits 2; usage errors are 64 here
         raise CommandUsageError(message, " ".join(self.format_usage().split()))
@@ -99,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="read the actor's API token (or email:token) from standard input "
                             "(prompted for, without echo, at a terminal)")
     check.add_argument("--json", action="store_true", help="print the run as confluence-check/run@1 JSON")
+    rule = sub.add_parser("rule", help="diagnose a Confluence automation rule's Send web request action(s)")
+    rule.add_argument("rule", help="the rule's UUID, or its URL (…#/rule/<uuid>), or its exact name")
+    rule_fmt = rule.add_mutually_exclusive_group()
+    rule_fmt.add_argument("--json", action="store_true", help="print the run(s) as confluence-check/run@1 JSON")
+    rule_fmt.add_argument("--markdown", action="store_true", help="print a redacted support bundle per run")
     history = sub.add_parser("history", help="recent runs, or how one actor's verdict changed")
     history.add_argument("actor", nargs="?", help="only this account's runs, with when its verdict changed")
     history.add_argument("--limit", type=_positive, default=20, help="how many runs to list (default 20)")
@@ -254,6 +266,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
                                args.space, args.actor_token_stdin, args.json)
         return commands.check(options, settings, out=sys.stdout, stdin=sys.stdin,
                               color=color_wanted(sys.stdout))
+    if args.command == "rule":
+        return commands.rule(RuleOptions(args.rule, args.json, args.markdown), settings, out=sys.stdout,
+                             color=color_wanted(sys.stdout))
     if args.command == "history":
         return commands.history(args.actor, args.limit, args.json, settings, out=sys.stdout)
     if args.command == "show":

@@ -23,15 +23,17 @@ import httpx
 from bot import logs
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
-from bot.cli import CheckOptions, ExitCode, RunTracker, exit_code, write
+from bot.cli import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
 from bot.config import Settings
-from bot.errors import ConfigError, UsageError
+from bot.errors import ConfigError, ConfluenceCheckError, UsageError
 from bot.history import HistoryStore
 from bot.model import Run
+from bot.probes import ProbeSpec
 from bot.render import (
     format_history,
     format_json,
     format_markdown,
+    format_rule_heading,
     format_run,
     format_step,
     format_timeline,
@@ -99,8 +101,8 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
 
 
 async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
-                     via: str) -> Run:
-    handle = checker.start(request, via=via)
+                     via: str, probes: list[ProbeSpec] | None = None) -> Run:
+    handle = checker.start(request, via=via, probes=probes)
     RunTracker.run_id = handle.run.run_id
     if out is not None:
         run = handle.run
@@ -141,6 +143,57 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli",
+         transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+    """Read the rule, then diagnose each Send web request action in rule order (one run each)."""
+    runs = run_rule(options, settings, out=out, color=color, via=via, transport=transport)
+    if options.json:
+        write(out, format_json(runs[0]) if len(runs) == 1 else "[\n" + ",\n".join(format_json(r) for r in runs) + "\n]")
+    return worst_exit(runs)
+
+
+def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli",
+             transport: httpx.AsyncBaseTransport | None = None) -> list[Run]:
+    """The runs of `confluence-check rule` (streamed to `out` unless --json). Raises UsageError/ConfigError."""
+    from bot.automation import parse_rule_reference
+    from bot.automation.load import RuleUnreadable, load_rule
+    from bot.probes.rule import rule_probes, unreadable_probes
+
+    settings.require("ATLASSIAN_SITE_URL")
+    ref = parse_rule_reference(options.rule)
+    plan = asyncio.run(load_rule(ref, settings, transport=transport))
+    if isinstance(plan, RuleUnreadable):
+        work = [(plan.request, unreadable_probes())]
+    else:
+        work = [(request, rule_probes(request)) for request in plan.requests]
+    live = None if options.json or options.markdown else out
+    store = open_history(settings, write=True)
+    runs: list[Run] = []
+    try:
+        checker = Checker(settings, store, transport=transport)
+        for request, probes in work:
+            if live is not None and request.rule is not None:
+                write(live, "\n" + format_rule_heading(request.rule.describe()))
+            run = asyncio.run(_run_check(checker, request, out=live, color=color, via=via, probes=probes))
+            runs.append(run)
+            if options.markdown:
+                write(out, format_markdown(run, secrets=[*settings.secrets(), *request.secrets()]))
+            elif live is not None:
+                write(out, "\n" + format_verdict(run, color=color))
+    finally:
+        store.close()
+    return runs
+
+
+def worst_exit(runs: list[Run]) -> ExitCode:
+    """One problem makes the command's status 1; else one inconclusive run makes it 2 (DESIGN.md)."""
+    codes = {exit_code(r) for r in runs}
+    for code in (ExitCode.PROBLEM, ExitCode.INCONCLUSIVE):
+        if code in codes:
+            return code
+    return ExitCode.OK
 
 
 def history(actor: str | None, limit: int, as_json: bool, settings: Settings, *, out: TextIO) -> ExitCode:
@@ -253,14 +306,31 @@ def _demo_one(scenario: Scenario, settings: Settings, *, out: TextIO, color: boo
     with simulator_in_thread(scenario) as sim:
         sim_settings = Settings.from_mapping({**sim.env(), "DATABASE_PATH": settings.database_path})
         given = sim.resolve_input()
+        if given.get("rule"):
+            return _demo_rule(scenario, given["rule"], sim_settings, out=out, color=color)
         options = _options_from_input(given)
         write(out, "$ " + _command_line(options, given))
         stdin = io.StringIO(given["actor_token"] + "\n") if given.get("actor_token") else None
         run = run_check(options, sim_settings, out=out, stdin=stdin, color=color, via="demo")
-    code = exit_code(run)
+    return _demo_verdict(scenario, run, exit_code(run), out=out)
+
+
+def _demo_rule(scenario: Scenario, rule_text: str, settings: Settings, *, out: TextIO, color: bool) -> bool:
+    write(out, "$ " + shlex.join(["confluence-check", "rule", rule_text]))
+    try:
+        runs = run_rule(RuleOptions(rule_text), settings, out=out, color=color, via="demo")
+    except ConfluenceCheckError as exc:
+        write(out, f"confluence-check: error: {exc}")
+        ok = scenario.expect["exit"] == int(ExitCode.USAGE) and scenario.expect.get("error", "") in str(exc)
+        write(out, f"   exit {int(ExitCode.USAGE)} {'✓ as expected' if ok else '✗ not expected'}")
+        return ok
+    return _demo_verdict(scenario, runs[0], worst_exit(runs), out=out)
+
+
+def _demo_verdict(scenario: Scenario, run: Run, code: ExitCode, *, out: TextIO) -> bool:
     expect = scenario.expect
     assert run.verdict is not None
-    ok = (run.verdict.cause.value == expect["cause"] and run.verdict.confidence.value == expect["confidence"]
+    ok = (run.verdict.cause.value == expect.get("cause") and run.verdict.confidence.value == expect.get("confidence")
           and int(code) == int(expect["exit"]))
     mark = "✓ as expected" if ok else f"✗ expected {expect['cause']} ({expect['confidence']}, exit {expect['exit']})"
     write(out, f"   exit {int(code)} · {run.verdict.cause.value} ({run.verdict.confidence.value}) {mark}")
@@ -305,7 +375,10 @@ def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
         for key, value in {**sim.env(), "DATABASE_PATH": SIMULATOR_DATABASE}.items():
             write(out, f"{key}={value}")
         given = sim.resolve_input()
-        write(out, "Try: " + _command_line(_options_from_input(given), given, full=True))
+        if given.get("rule"):
+            write(out, f"Try: confluence-check rule {shlex.quote(given['rule'])}")
+        else:
+            write(out, "Try: " + _command_line(_options_from_input(given), given, full=True))
         if given.get("actor_token"):
             write(out, f"The actor's simulated token (for --actor-token-stdin or the Slack form): "
                        f"{given['actor_token']}")

@@ -104,8 +104,7 @@ def start(
 
 def _described(request: CheckRequest, settings: Settings) -> dict[str, Any]:
     """The run's input as stored from its first save on: a pasted body is redacted too."""
-    secret = request.actor_secret
-    redact = Redactor([*settings.secrets(), *([secret.token.reveal()] if secret else [])])
+    redact = Redactor([*settings.secrets(), *request.secrets()])
     described = request.describe()
     described["body"] = redact(described.get("body"))
     return described
@@ -119,7 +118,7 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
     secret = request.actor_secret
     try:
         async with Atlassian(settings, actor_token=secret.token if secret else None,
-                             transport=transport) as http:
+                             transport=transport, extra_secrets=request.secrets()) as http:
             results, store = await _run_graph(handle, request, settings, specs, http)
         facts = _fix_facts(settings, request, store)
         findings = [f for s in specs if s.id in results for f in results[s.id].findings]

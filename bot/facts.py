@@ -212,6 +212,13 @@ class Credential:
     accepted_at: AcceptedAt
 
 
+@dataclass(frozen=True, slots=True)
+class Access:
+    """The account holds a licensed Confluence role on this site (admin API role assignments)."""
+
+    roles: str  # e.g. "atlassian/user (group_direct)"
+
+
 # The keys. A key is provided by exactly one probe (the registry checks it).
 SITE = FactKey("site", Site, "the site's cloudId")
 ORG = FactKey("org", Org, "the organization")
@@ -225,6 +232,7 @@ SITE_REPLAY = FactKey("site_replay", Observation, "the replay at the site URL")
 GATEWAY_REPLAY = FactKey("gateway_replay", Observation, "the replay at the gateway")
 ANONYMOUS_REPLAY = FactKey("anonymous_replay", Observation, "the anonymous control call")
 CREDENTIAL = FactKey("credential", Credential, "whether the actor's credential is accepted")
+ACCESS = FactKey("access", Access, "the account's Confluence access")
 
 ALL_KEYS: tuple[FactKey[object], ...] = (SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE,  # type: ignore[assignment]
-                                         SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL)
+                                         SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL, ACCESS)

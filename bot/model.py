@@ -41,7 +41,7 @@ class Outcome(StrEnum):
 
 
 class CauseCode(StrEnum):
-    """The 24 cause codes of CAUSES.md, in precedence order (outer layers first).
+    """The 26 cause codes of CAUSES.md, in precedence order (outer layers first).
 
     The catalogue (titles, fixes, layers) is `bot.causes.CATALOGUE`; the order here is the
     order there, and a test compares both with the CAUSES.md table.
@@ -55,6 +55,8 @@ class CauseCode(StrEnum):
     ACCOUNT_SUSPENDED = "account_suspended"
     PASSWORD_USED = "password_used"
     BEARER_WITH_API_TOKEN = "bearer_with_api_token"
+    AUTH_HEADER_MISSING = "auth_header_missing"
+    AUTH_HEADER_MALFORMED = "auth_header_malformed"
     SCOPED_TOKEN_SITE_URL = "scoped_token_site_url"
     TOKEN_EXPIRED = "token_expired"
     CREDENTIAL_REJECTED = "credential_rejected"

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from bot.atlassian.hosts import HostGuard
 from bot.config import Secret
@@ -25,6 +25,9 @@ _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d{1,10}:[0-9a-f]{8}-[0-9a-f]{4}-[0-
                          r"|qm:[0-9a-f-]{36}:[0-9a-f-]{36})$", re.IGNORECASE)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 READ_ONLY = ("GET", "HEAD")
+# Headers whose values are never secrets; every other header value is treated as one (AUTOMATION.md §5.2)
+SECRET_QUERY_KEY = re.compile(r"(?i)token|key|secret|pass|auth|sig|cred")
+PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "x-atlassian-token", "accept-language"})
 
 
 def clean_text(text: str) -> str:
@@ -130,6 +133,39 @@ class ActorSecret:
 
 
 @dataclass(frozen=True)
+class RuleOrigin:
+    """Which automation rule and Send web request action a run diagnoses — no secret: the URL is
+    shown masked and the header only as `AuthorizationCheck.shown` (AUTOMATION.md §5)."""
+
+    uuid: str
+    name: str
+    state: str
+    scope: str
+    link: str
+    action_index: int  # 1-based among the rule's Send web request actions
+    action_count: int
+    action_path: str
+    action_type: str | None
+    method: str
+    url: str  # masked
+    header: str  # e.g. "Authorization: Basic <automation@acme.com : API token, 192 chars>"
+    target: str  # the site URL, the API gateway, another host...
+    safe_url: str | None = None  # the side-effect-free call on the same base (AUTOMATION.md §5.4)
+    actor_account_id: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def action_label(self) -> str:
+        return f"Send web request #{self.action_index} of rule '{self.name}'"
+
+    def describe(self) -> dict[str, Any]:
+        return {"uuid": self.uuid, "name": self.name, "state": self.state, "scope": self.scope, "link": self.link,
+                "action": self.action_index, "actions": self.action_count, "path": self.action_path,
+                "type": self.action_type, "method": self.method, "url": self.url, "header": self.header,
+                "target": self.target, "actor_account_id": self.actor_account_id, "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
 class CheckRequest:
     actor: str
     failing: FailingRequest | None = None
@@ -137,6 +173,9 @@ class CheckRequest:
     observed_body: str | None = None
     actor_secret: ActorSecret | None = field(default=None, repr=False)
     space: str | None = None
+    rule: RuleOrigin | None = None  # set when the request was read from an automation rule
+    # The headers exactly as the caller sends them (read from a rule), in memory only; None = unknown
+    headers_as_sent: Mapping[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.observed_body is not None:  # a body from argv or Slack may hold undecodable bytes
@@ -157,7 +196,21 @@ class CheckRequest:
             "body": self.observed_body[:2000] if self.observed_body else None,
             "space": self.space,
             "actor_token_given": self.actor_secret is not None,
+            **({"rule": self.rule.describe()} if self.rule else {}),
         }
+
+    def secrets(self) -> list[str]:
+        """Every secret value this input holds in memory: the actor's token and the request's header
+        values (a rule's headers are secrets like the token, AUTOMATION.md §5)."""
+        values = [self.actor_secret.token.reveal()] if self.actor_secret else []
+        for headers in (self.failing.headers if self.failing else {}, self.headers_as_sent or {}):
+            for name, value in headers.items():
+                if value and name.strip().casefold() not in PLAIN_HEADERS:
+                    # the whole value, and each word of it (the credential after "Basic ", a broken base64)
+                    values += [value, *(w for w in value.split() if len(w) >= 8)]
+        if self.rule is not None and self.failing is not None:  # a token in a rule's URL is not redacted (§5)
+            values += [v for k, v in parse_qsl(urlsplit(self.failing.url).query) if SECRET_QUERY_KEY.search(k) and v]
+        return values
 
 
 def _shown(text: str) -> str:

@@ -13,13 +13,22 @@ from tests.conftest import SHARED
 
 def _table_codes() -> list[str]:
     text = (SHARED / "CAUSES.md").read_text()
-    return re.findall(r"^\|\s*\d+\s*\|\s*`([a-z_]+)`", text, flags=re.M)
+    return re.findall(r"^\|\s*\d+[a-z]?\s*\|\s*`([a-z_]+)`", text, flags=re.M)
 
 
 @pytest.mark.skipif(not (SHARED / "CAUSES.md").exists(), reason="shared/CAUSES.md is not beside the checkout")
 def test_codes_match_the_causes_table_in_order() -> None:
     assert [c.code.value for c in CATALOGUE] == _table_codes()
     assert [c.value for c in CauseCode] == _table_codes()
+
+
+@pytest.mark.skipif(not (SHARED / "CAUSES.md").exists(), reason="shared/CAUSES.md is not beside the checkout")
+def test_rows_8a_and_8b_sit_between_8_and_9() -> None:
+    codes = _table_codes()
+    at = codes.index("bearer_with_api_token")
+    assert codes[at + 1:at + 4] == ["auth_header_missing", "auth_header_malformed", "scoped_token_site_url"]
+    for code in (CauseCode.AUTH_HEADER_MISSING, CauseCode.AUTH_HEADER_MALFORMED):
+        assert BY_CODE[code].layer == "credential"
 
 
 def test_every_problem_cause_has_a_fix_and_outcomes_follow_design() -> None:

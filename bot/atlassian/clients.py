@@ -18,7 +18,7 @@ import random
 import re
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -57,6 +57,7 @@ class Auth(StrEnum):
     INSPECTOR = "inspector"  # the bot's own Basic email:token
     ORG_KEY = "org_key"  # Bearer organization API key (admin APIs only)
     ACTOR = "actor"  # the actor's Basic email:token, from stdin or the Slack modal
+    AS_SENT = "rule_headers"  # exactly the headers an automation rule sends (given in `headers`), nothing added
 
 
 class RequestFailed(Exception):
@@ -104,6 +105,7 @@ class Atlassian:
         *,
         actor_token: Secret | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        extra_secrets: Iterable[str] = (),
         deadline_s: float = RUN_DEADLINE_S,
         timeout_s: float = REQUEST_TIMEOUT_S,
     ) -> None:
@@ -115,7 +117,9 @@ class Atlassian:
         self._timeout_s = timeout_s
         self._actor_token = actor_token
         self._paired: set[str] = set()
-        self.redact = Redactor([*settings.secrets(), *([actor_token.reveal()] if actor_token else [])])
+        # extra_secrets: values the run holds besides the actor's token (a rule's header values, §5)
+        self.redact = Redactor([*settings.secrets(), *([actor_token.reveal()] if actor_token else []),
+                                *extra_secrets])
         if settings.email and settings.api_token:
             self.redact = self.redact.basic_pair(settings.email, settings.api_token.reveal())
         common: dict[str, Any] = {
@@ -215,7 +219,7 @@ class Atlassian:
         return url
 
     def _auth_headers(self, role: Role, auth: Auth, as_email: str | None = None) -> dict[str, str]:
-        if auth is Auth.NONE:
+        if auth in (Auth.NONE, Auth.AS_SENT):
             return {}
         if role is Role.STATUS:
             raise HostNotAllowed("credentials are never sent to the status page")

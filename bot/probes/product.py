@@ -7,7 +7,7 @@ assignments read to the end, or Confluence's own check-access-by-email answer.
 from __future__ import annotations
 
 from bot.atlassian import Auth, Role
-from bot.facts import ACTOR, ACTOR_EMAIL, GROUPS, INSPECTOR, ORG, SITE, Groups, Unknown
+from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, GROUPS, INSPECTOR, ORG, SITE, Access, Groups, Unknown
 from bot.model import CauseCode, Confidence, StepResult
 from bot.probes.pages import Paging, read_list
 from bot.probes.registry import Need, ProbeContext, probe
@@ -17,7 +17,8 @@ ROLE_PAGE_LIMIT = 100  # the role-assignments maximum (admin spec: limit 1–100
 MEMBEROF_LIMIT = 200  # v1 memberof: default and usual system maximum (openapi/README.md)
 
 
-@probe("product.role", title="Confluence access on this site", needs={Need.ORG_KEY}, build=(ORG, ACTOR, SITE))
+@probe("product.role", title="Confluence access on this site", needs={Need.ORG_KEY}, build=(ORG, ACTOR, SITE),
+       provides=(ACCESS,))
 async def product_role(ctx: ProbeContext) -> StepResult:
     org, identity, site = await ctx.require(ORG), await ctx.require(ACTOR), await ctx.require(SITE)
     # §8 A5c: filtered to this site's ARI so roles on other sites cannot crowd it out of the pages read
@@ -37,6 +38,7 @@ async def product_role(ctx: ProbeContext) -> StepResult:
     licensed = sorted(r for r in roles if r in _LICENSED)
     if licensed:
         how = ", ".join(f"{r} ({'/'.join(roles[r]) or 'direct'})" for r in licensed)
+        ctx.provide(ACCESS, Access(how))
         return ctx.passed(f"Confluence role: {how}")
     confidence = Confidence.CONFIRMED if listing.complete else Confidence.POSSIBLE
     cut = "" if listing.complete else f" (the list was not read to its end: {listing.where_stopped})"

@@ -7,7 +7,14 @@ from bot.redact import MASK
 from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, TERMINAL, TERMINAL_PENDING, Glyph
 from bot.render.json import format_history_json, format_json
 from bot.render.markdown import escape_cell, format_markdown, scrub
-from bot.render.text import format_history, format_run, format_step, format_timeline, format_verdict
+from bot.render.text import (
+    format_history,
+    format_rule_heading,
+    format_run,
+    format_step,
+    format_timeline,
+    format_verdict,
+)
 
 __all__ = [
     "MARKDOWN",
@@ -21,6 +28,7 @@ __all__ = [
     "format_history_json",
     "format_json",
     "format_markdown",
+    "format_rule_heading",
     "format_run",
     "format_step",
     "format_timeline",

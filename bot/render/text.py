@@ -6,9 +6,9 @@ Pure functions: they return strings and the CLI prints them. `color` is decided 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.model import Evidence, Outcome, Run, StepResult
 from bot.render.glyphs import NEEDS_DETAIL, TERMINAL, TERMINAL_PENDING, Glyph, Slot, slots
@@ -46,9 +46,23 @@ def format_verdict(run: Run, *, color: bool) -> str:
     return scrub("\n".join(lines))
 
 
+def format_rule_heading(rule: Mapping[str, Any]) -> str:
+    """Which rule and action a run diagnoses (`CheckRequest.rule.describe()`, stored as `run.request["rule"]`)."""
+    if not rule.get("actions"):
+        return f"Automation rule {rule.get('uuid') or '(unknown)'}: could not be read"
+    lines = [f"Rule '{rule['name']}' ({str(rule['state']).lower()}, {rule['scope']}) · {rule['link']}",
+             f"  Send web request #{rule['action']} of {rule['actions']} ({rule['path']}): "
+             f"{rule['method']} {rule['url']}",
+             f"  {rule['header']}"]
+    lines += [f"  note: {note}" for note in rule.get("notes") or ()]
+    return scrub("\n".join(lines))
+
+
 def format_run(run: Run, *, color: bool) -> str:
     """Header, every step in declared order (pending ones too), then the verdict."""
     header = f"confluence-check · {run.actor} on {run.site} · run {run.run_id}"
+    if run.request.get("rule"):
+        header += "\n" + format_rule_heading(run.request["rule"])
     started = f"started {_when(run.started_at)} UTC"
     if run.duration_ms is not None:
         started += f", took {run.duration_ms} ms"

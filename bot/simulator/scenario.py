@@ -7,6 +7,7 @@ naming the key and the file, so a typo never silently changes a world.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import ipaddress
 import json
@@ -21,8 +22,10 @@ from bot.model import CauseCode, Confidence, Outcome, outcome_of
 from bot.simulator.state import FaultKind, World, parse_time
 
 SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
-INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str}
+INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str,
+              "rule": str}  # rule: what `confluence-check rule` is given (a UUID, URL or name); then no actor
 EXPECT_KEYS = ("cause", "confidence", "outcome", "exit")
+USAGE_EXPECT_KEYS = ("exit", "error")  # a scenario whose command must refuse: exit 64, stderr holds `error`
 _TOP_REQUIRED = ("name", "title", "description", "world", "input", "expect")
 _TOP_OPTIONAL = ("tour", "settings")
 _EXIT = {Outcome.OK: 0, Outcome.PROBLEM: 1, Outcome.INCONCLUSIVE: 2}  # DESIGN.md: exit status of check
@@ -124,15 +127,20 @@ def _settings(data: Any, source: str) -> dict[str, str]:
 
 def _input(data: Any, source: str) -> dict[str, Any]:
     _expect_type(data, dict, "input", source)
-    _check_keys(data, ("actor",), tuple(k for k in INPUT_KEYS if k != "actor"), "input", source)
+    required = () if "rule" in data else ("actor",)
+    _check_keys(data, required, tuple(k for k in INPUT_KEYS if k not in required), "input", source)
     for key, value in data.items():
-        if value is not None or key == "actor":
+        if value is not None or key in required:
             _expect_type(value, INPUT_KEYS[key], f"input.{key}", source)
     return dict(data)
 
 
 def _expect(data: Any, source: str) -> dict[str, Any]:
     _expect_type(data, dict, "expect", source)
+    if data.get("exit") == 64:
+        _check_keys(data, USAGE_EXPECT_KEYS, (), "expect", source)
+        _expect_type(data["error"], str, "expect.error", source)
+        return dict(data)
     _check_keys(data, EXPECT_KEYS, (), "expect", source)
     try:
         cause, outcome = CauseCode(data["cause"]), Outcome(data["outcome"])
@@ -171,6 +179,8 @@ def build(cls: Any, value: Any, where: str, source: str) -> Any:
             choices = ", ".join(repr(a) for a in get_args(cls))
             raise ScenarioError(f"{source}: {where} is {value!r}; expected one of {choices}")
         return value
+    if cls is dict or origin is dict:  # opaque JSON (automation rules): kept as given
+        return copy.deepcopy(_expect_type(value, dict, where, source))
     if cls in (str, int, bool):
         return _expect_type(value, cls, where, source)
     raise TypeError(f"scenario builder cannot handle {cls!r} at {where}")

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 AccountType = Literal["atlassian", "app", "customer"]
 AccountStatus = Literal["active", "inactive", "closed"]
@@ -347,6 +347,9 @@ class World:
     status: StatusPage = field(default_factory=StatusPage)
     removed_endpoints: list[RemovedEndpoint] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
+    # Confluence automation rules as `GET …/rule/{uuid}` returns them ({"rule": …, "connections": […]}),
+    # stored as opaque JSON so any component tree round-trips (AUTOMATION.md §6)
+    automation_rules: list[dict[str, Any]] = field(default_factory=list)
 
     # -- accounts -------------------------------------------------------------------------
     def user_by_email(self, email: str) -> User | None:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.simulator import bodies
 from bot.simulator.credentials import AuthKind, Presented, blocked_external, match_basic, parse_authorization
+from bot.simulator.routes.automation import SITE_PREFIX, handle_automation
 from bot.simulator.routes.common import Caller, WikiRoute, mark_used
 from bot.simulator.routes.confluence import serve_wiki
 from bot.simulator.runtime import RUNTIME
@@ -148,6 +149,8 @@ async def handle_site(request: web.Request) -> web.Response:
         return bodies.raw(bodies.SITE_UNAVAILABLE_BODY, status=404)  # FACTS §8 A8, every site route
     if path == "/_edge/tenant_info":
         return tenant_info(request, world)
+    if path.startswith(SITE_PREFIX):  # the site-side base of the Automation API (AUTOMATION.md §1.1)
+        return await handle_automation(request, path[len(SITE_PREFIX) - 1:])
     is_jira = world.site.jira and bool(_JIRA_PATH.match(path))
     if world.ip_blocked(request.remote, "jira" if is_jira else "confluence"):
         return bodies.raw(bodies.IP_REJECTED_BODY, status=403)  # FACTS §1.11, status [I]
