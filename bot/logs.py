@@ -26,6 +26,9 @@ from typing import Any, TextIO
 from bot.redact import Redactor
 
 OWN = "bot"
+# Loggers with our names that the libraries write to: Bolt logs through the app's logger
+# (`create_app(logger=…)`), Socket Mode through the handler's.
+LIBRARY_UNDER_OWN = ("bot.slack.app", "bot.slack.socket_mode")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 WITHHELD = "[withheld: may hold a secret]"
 # Where a library's message starts to carry request/response content.
@@ -96,7 +99,7 @@ def install_record_filter() -> None:
 
 
 def _clean_record(record: logging.LogRecord) -> None:
-    library = not (record.name == OWN or record.name.startswith(OWN + "."))
+    library = record.name in LIBRARY_UNDER_OWN or not (record.name == OWN or record.name.startswith(OWN + "."))
     try:
         message = record.getMessage()
     except Exception:  # a library's bad format string: keep its template, never its arguments

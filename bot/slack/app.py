@@ -22,6 +22,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import logs
 from bot.checker import Checker
 from bot.config import Settings
 from bot.history import HistoryStore
@@ -64,6 +65,8 @@ def create_app(settings: Settings, checker: Checker, history: HistoryStore, *,
     """The bot's AsyncApp. `client` defaults to `build_client(settings)` (whoever calls this closes
     it: `close_client(services.client)`); `identity` (auth.test) is loaded on first use unless
     given loaded; `tasks` holds the background runs."""
+    logs.install_record_filter()  # Bolt logs rejected request bodies: no record may carry one
+    logs.register_secrets(settings.secrets())
     client = client or build_client(settings)
     identity = identity or BotIdentity(client)
     services = Services(settings=settings, checker=checker, history=history, client=client,

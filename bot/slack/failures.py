@@ -32,7 +32,8 @@ async def report_failure(client: AsyncWebClient, place: Place | None, error: Exc
                          with_usage: bool = False) -> None:
     """Log `error` and tell `place.user` privately (help text too when `with_usage`)."""
     if is_bad_input(error):
-        log.info("answered bad input privately: %s", error)
+        # the message may quote what was typed (a token pasted in the wrong place): not logged
+        log.info("answered bad input privately (%s)", type(error).__name__)
         message = blocks.help_message(str(error)) if with_usage else blocks.notice_message(str(error))
     else:
         error_id = new_error_id()
