@@ -34,6 +34,11 @@ class Checker:
         self.history = history
         self._transport = transport
 
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The HTTP transport runs use (tests point it at the simulator); None: the network."""
+        return self._transport
+
     def start(self, request: CheckRequest, *, via: str = "cli", origin: Mapping[str, str] | None = None,
               previous_run_id: str | None = None, run_id: str | None = None,
               on_finish: Callable[[Run], Any] | None = None,

@@ -70,6 +70,9 @@ def parent_message(run: Run, *, user: str | None = None, rev: int = 0, queued: i
     """The thread's parent: actor, site, run id, and the verdict at a glance once there is one
     (`queued`: the run waits its turn, that many runs ahead of it)."""
     head = f":mag: *confluence-check* · `{escape(run.actor)}` on {escape(run.site)}"
+    rule = run.request.get("rule")
+    if rule:
+        head = _rule_head(rule) + f"\nas `{escape(run.actor)}` on {escape(run.site)}"
     context = [f"Run `{run.run_id}`"]
     if user:
         context.append(f"started by {_mention(user)}")
@@ -82,6 +85,19 @@ def parent_message(run: Run, *, user: str | None = None, rev: int = 0, queued: i
     ]
     return _message(f"confluence-check: {run.actor} on {run.site} ({run.run_id}): {_glance_text(run, queued)}",
                     blocks)
+
+
+def _rule_head(rule: Mapping[str, Any]) -> str:
+    """The automation rule a run reads: name, scope, state, link, and which Send web request (no secret:
+    the URL is masked and the header shown by email and kind only)."""
+    if not rule.get("actions"):
+        return f":mag: *confluence-check* · automation rule `{escape(str(rule.get('uuid') or '?'))}` (not readable)"
+    name = escape(str(rule["name"]))
+    link = f" · <{rule['link']}|open the rule>" if rule.get("link") else ""
+    return (f":mag: *confluence-check* · automation rule *{name}* ({escape(str(rule['scope']))}, "
+            f"{escape(str(rule['state']).lower())}){link}\n"
+            f"Send web request #{rule['action']} of {rule['actions']}: `{escape(str(rule['method']))} "
+            f"{escape(str(rule['url']))}` · {escape(str(rule['header']))}")
 
 
 def steps_message(run: Run, *, rev: int = 0) -> Message:
@@ -195,6 +211,8 @@ def help_message(error: str | None = None) -> Message:
         "as you saw it; all of it is optional.",
         f"• `{COMMAND} automation@acme.com`",
         f"• `{COMMAND} automation@acme.com GET /wiki/rest/api/space/OPS status:403`",
+        f"• `{COMMAND} rule 019d0162-a338-7210-8481-960dff8f80ad`: an automation rule's Send web request, "
+        "as the rule sends it (its UUID, its URL or its exact name)",
         f"• `{COMMAND} history automation@acme.com`: recent runs and their threads",
         f"• `{COMMAND} help`: this message",
         "The verdict has buttons: *Re-run*, *Test with the actor's token* (a private form; the token "

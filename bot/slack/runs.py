@@ -15,9 +15,13 @@ from collections.abc import Iterable
 from slack_sdk.errors import SlackApiError
 
 from bot.atlassian.hosts import HostGuard
+from bot.automation import parse_rule_reference
+from bot.automation.load import RuleUnreadable, load_rule
 from bot.engine import RunHandle, new_run_id
+from bot.errors import UsageError
 from bot.model import Run, utcnow
-from bot.probes import REGISTRY
+from bot.probes import REGISTRY, ProbeSpec
+from bot.probes.rule import rule_probes, unreadable_probes
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.slack.private import Place
 from bot.slack.services import Services
@@ -26,8 +30,25 @@ from bot.slack.thread import CannotPost, RunThread
 log = logging.getLogger(__name__)
 
 
+async def run_rule_in_thread(services: Services, rule: str, place: Place, *, previous_run_id: str | None = None,
+                             action: int | None = None) -> list[Run]:
+    """Read the rule (in the background, after the ack), then run each Send web request action — or
+    only `action` (a Re-run) — each in its own thread unless `place.thread_ts`.
+    :raises UsageError: (or ConfigError) for a rule that cannot be named or has no web request."""
+    plan = await load_rule(parse_rule_reference(rule), services.settings, transport=services.checker.transport)
+    if isinstance(plan, RuleUnreadable):
+        work = [(plan.request, unreadable_probes())]
+    else:
+        work = [(r, rule_probes(r)) for r in plan.requests
+                if action is None or (r.rule is not None and r.rule.action_index == action)]
+        if not work:
+            raise UsageError(f"rule '{plan.rule.name}' has no Send web request #{action} any more")
+    return [await run_in_thread(services, request, place, previous_run_id=previous_run_id, probes=probes)
+            for request, probes in work]
+
+
 async def run_in_thread(services: Services, request: CheckRequest, place: Place, *,
-                        previous_run_id: str | None = None) -> Run:
+                        previous_run_id: str | None = None, probes: list[ProbeSpec] | None = None) -> Run:
     """Run `request` and unfold it in Slack at `place` (a new thread unless `place.thread_ts`).
 
     The run waits its turn in `services.run_queue` (MAX_CONCURRENT_RUNS); meanwhile its parent is
@@ -36,7 +57,7 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
     origin = {"slack_channel": place.channel, "slack_user": place.user}
     if place.thread_ts:
         origin["slack_thread_ts"] = place.thread_ts
-    draft = draft_run(services, request, previous_run_id)
+    draft = draft_run(services, request, previous_run_id, probes)
     ticket = services.run_queue.enter()
     started = False
 
@@ -50,7 +71,7 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
         await services.run_queue.wait(ticket)
         started = True
         handle = services.checker.start(request, via="slack", origin=origin, previous_run_id=previous_run_id,
-                                        run_id=draft.run_id)
+                                        run_id=draft.run_id, probes=probes)
         # the place frees when the run ends, not when its Slack writes are done (those only wait
         # for their channel, and must not hold back runs in other channels)
         ended = asyncio.ensure_future(handle.wait())
@@ -68,11 +89,13 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
         services.run_queue.leave(ticket)
 
 
-def draft_run(services: Services, request: CheckRequest, previous_run_id: str | None) -> Run:
-    """The run as it will start (id, actor, site, plan), to show while it waits its turn."""
+def draft_run(services: Services, request: CheckRequest, previous_run_id: str | None,
+              probes: list[ProbeSpec] | None = None) -> Run:
+    """The run as it will start (id, actor, site, plan, the rule it reads), to show while it waits its turn."""
     return Run(run_id=new_run_id(), actor=request.actor, site=services.settings.site_url or "",
-               started_at=utcnow(), planned=[(spec.id, spec.title) for spec in REGISTRY.values()],
-               previous_run_id=previous_run_id)
+               started_at=utcnow(), planned=[(spec.id, spec.title) for spec in probes or REGISTRY.values()],
+               previous_run_id=previous_run_id,
+               request={"rule": request.rule.describe()} if request.rule else {})
 
 
 def request_from_run(run: Run, guard: HostGuard, secret: ActorSecret | None = None) -> CheckRequest:

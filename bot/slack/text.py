@@ -1,6 +1,7 @@
 """The grammar of `/confluence-check` text: a check, `help`, or `history ACTOR`.
 
     ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
+    rule RULE        (a rule's UUID, a URL holding it, or its exact name)
     help
     history ACTOR
 
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from bot.atlassian.hosts import HostGuard
+from bot.automation import parse_rule_reference
 from bot.errors import UsageError
 from bot.request import METHODS, CheckRequest, parse_actor, parse_endpoint
 from bot.slack.escape import unescape
@@ -40,7 +42,14 @@ class CheckCommand:
     request: CheckRequest
 
 
-Command = HelpCommand | HistoryCommand | CheckCommand
+@dataclass(frozen=True, slots=True)
+class RuleCommand:
+    """`/confluence-check rule RULE`: what was typed, checked to name a rule (read later, in the background)."""
+
+    rule: str
+
+
+Command = HelpCommand | HistoryCommand | CheckCommand | RuleCommand
 
 
 def normalise(text: str | None) -> str:
@@ -63,6 +72,10 @@ def parse_command(text: str | None, guard: HostGuard) -> Command:
         if len(words) != 2:
             raise UsageError("`history` takes one account: `/confluence-check history automation@acme.com`")
         return HistoryCommand(actor=parse_actor(words[1]))
+    if head == "rule":
+        rule = value[len(words[0]):].strip()
+        parse_rule_reference(rule)  # a UsageError saying what to paste, before anything runs
+        return RuleCommand(rule)
     return CheckCommand(request=_check_request(value, guard))
 
 

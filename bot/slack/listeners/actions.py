@@ -19,7 +19,7 @@ from bot.render.markdown import format_markdown
 from bot.slack.ids import RunRef, parse_ref
 from bot.slack.listeners._shared import click_place, refused, report_to
 from bot.slack.private import Place, tell_privately
-from bot.slack.runs import place_of, request_from_run, run_in_thread, thread_links
+from bot.slack.runs import place_of, request_from_run, run_in_thread, run_rule_in_thread, thread_links
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,13 @@ async def handle_history_action(ack: AsyncAck, body: dict[str, Any], action: dic
 
 async def _rerun(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
     place = _thread_of(services, ref, clicked)
-    request = request_from_run(services.history.get(ref.run_id), services.guard)
+    run = services.history.get(ref.run_id)
+    rule = run.request.get("rule")
+    if rule and rule.get("uuid"):  # a rule run: read the rule again, it may have been fixed since
+        await run_rule_in_thread(services, rule["uuid"], place, previous_run_id=ref.run_id,
+                                 action=rule.get("action") or None)
+        return
+    request = request_from_run(run, services.guard)
     await run_in_thread(services, request, place, previous_run_id=ref.run_id)
 
 

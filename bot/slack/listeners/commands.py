@@ -1,4 +1,4 @@
-"""Handler of `/confluence-check`: a check in a new thread, `help`, or `history ACTOR`."""
+"""Handler of `/confluence-check`: a check in a new thread, `rule RULE`, `help`, or `history ACTOR`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncAck
 from bot.render import blocks
 from bot.slack.listeners._shared import refused, report_to
 from bot.slack.private import Place, tell_privately
-from bot.slack.runs import run_in_thread, thread_links
+from bot.slack.runs import run_in_thread, run_rule_in_thread, thread_links
 from bot.slack.services import Services
-from bot.slack.text import HelpCommand, HistoryCommand, parse_command
+from bot.slack.text import HelpCommand, HistoryCommand, RuleCommand, parse_command
 
 HISTORY_LIMIT = 10
 
@@ -36,5 +36,7 @@ async def _answer(services: Services, place: Place, text: str) -> None:
         runs = services.history.list(actor=command.actor, limit=HISTORY_LIMIT)
         await tell_privately(services.client, place,
                              blocks.history_message(command.actor, runs, thread_links(services, runs)))
+    elif isinstance(command, RuleCommand):
+        await run_rule_in_thread(services, command.rule, place)
     else:
         await run_in_thread(services, command.request, place)
