@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 
 from bot import causes
-from bot.atlassian import Atlassian, Redactor, RequestFailed
+from bot.atlassian import Atlassian, Redactor, RequestFailed, RetryPolicy
+from bot.atlassian.clients import REQUEST_TIMEOUT_S
 from bot.config import Settings
 from bot.errors import HostNotAllowed
 from bot.facts import ACTOR_EMAIL, ActorEmail, Unknown
@@ -86,8 +87,11 @@ def start(
     transport: httpx.AsyncBaseTransport | None = None,
     probes: Iterable[ProbeSpec] | None = None,
     on_finish: Callable[[Run], Any] | None = None,
+    retry: RetryPolicy | None = None,
+    timeout_s: float = REQUEST_TIMEOUT_S,
 ) -> RunHandle:
-    """Start a run on the current event loop and return its handle at once."""
+    """Start a run on the current event loop and return its handle at once. `retry` and
+    `timeout_s` (per request) override the defaults (tests use short ones)."""
     specs = list(probes if probes is not None else REGISTRY.values())
     run = Run(
         run_id=run_id or new_run_id(),
@@ -98,7 +102,8 @@ def start(
         request=_described(request, settings),
     )
     handle = RunHandle(run)
-    handle._task = asyncio.create_task(_execute(handle, request, settings, specs, transport, on_finish))
+    handle._task = asyncio.create_task(
+        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s))
     return handle
 
 
@@ -112,13 +117,15 @@ def _described(request: CheckRequest, settings: Settings) -> dict[str, Any]:
 
 async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                    specs: list[ProbeSpec], transport: httpx.AsyncBaseTransport | None,
-                   on_finish: Callable[[Run], Any] | None) -> None:
+                   on_finish: Callable[[Run], Any] | None, retry: RetryPolicy | None = None,
+                   timeout_s: float = REQUEST_TIMEOUT_S) -> None:
     started = time.monotonic()
     run = handle.run
     secret = request.actor_secret
     try:
         async with Atlassian(settings, actor_token=secret.token if secret else None,
-                             transport=transport, extra_secrets=request.secrets()) as http:
+                             transport=transport, extra_secrets=request.secrets(), retry=retry,
+                             timeout_s=timeout_s) as http:
             results, store = await _run_graph(handle, request, settings, specs, http)
         facts = _fix_facts(settings, request, store)
         findings = [f for s in specs if s.id in results for f in results[s.id].findings]

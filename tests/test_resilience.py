@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot import engine
+from bot.atlassian import RetryPolicy
 from bot.checker import Checker
 from bot.config import Settings
 from bot.model import CauseCode, StepStatus
@@ -26,7 +28,8 @@ async def test_a_persistent_server_error_is_an_error_step_never_a_pass(simulator
     sim = await simulator("no_confluence_access")
     sim.state.faults.errors.append(ErrorFault(role="api", path_prefix="/admin/v2/orgs", count=10, status=500))
     actor = sim.resolve_input()["actor"]
-    run = await Checker(Settings.from_mapping(sim.env())).start(CheckRequest(actor)).wait()
+    fast = RetryPolicy(base_delay_s=0.001, jitter_s=0.001)
+    run = await engine.start(CheckRequest(actor), Settings.from_mapping(sim.env()), retry=fast).wait()
     lookup = run.step("identity.lookup")
     assert lookup is not None and lookup.status is StepStatus.ERROR and "500" in lookup.summary
     role = run.step("product.role")

@@ -1,7 +1,7 @@
 """Talking to Atlassian: one httpx client per host role, host guard, redaction, evidence."""
 
-from bot.atlassian.clients import Atlassian, Auth, Reply, RequestFailed, Role
+from bot.atlassian.clients import Atlassian, Auth, Reply, RequestFailed, RetryPolicy, Role
 from bot.atlassian.hosts import HostGuard
 from bot.atlassian.redact import Redactor
 
-__all__ = ["Atlassian", "Auth", "HostGuard", "Redactor", "Reply", "RequestFailed", "Role"]
+__all__ = ["Atlassian", "Auth", "HostGuard", "Redactor", "Reply", "RequestFailed", "RetryPolicy", "Role"]

@@ -3,8 +3,11 @@
 - Credentials only go to the site and API hosts (the status client never carries one) and
   only to URLs the host guard accepts; redirects are not followed, so nothing leaks along one.
 - Every request has a timeout, every run an overall deadline.
-- Idempotent requests are retried on 429/503, honouring Retry-After, bounded and jittered
-  (FACTS.md §4); 401/403 are never retried: they are deterministic (§1.16).
+- Idempotent requests (all the bot sends) are retried on 429/500/502/503/504, a reset or closed
+  connection, a read timeout and a 2xx JSON body that does not parse: a fault is missing evidence,
+  never evidence (DESIGN.md). Back-off honours Retry-After (seconds or HTTP-date) and the admin
+  API's X-RateLimit-Reset, is jittered, and is bounded in count and by the run deadline (FACTS §4).
+  401/403 are never retried: they are deterministic (§1.16).
 - The bot only reads: GET/HEAD plus the read-only POST searches and checks of FACTS.md §4.
 - Every exchange becomes redacted `Evidence`; an observed 401/403 is a `Reply`, not an error.
 """
@@ -20,6 +23,8 @@ import ssl
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -36,7 +41,7 @@ from bot.model import Evidence
 USER_AGENT = "confluence-confluence-check-int/0.1.0"  # the form Atlassian recommends (FACTS §1.17)
 REQUEST_TIMEOUT_S = 10.0
 RUN_DEADLINE_S = 30.0
-MAX_ATTEMPTS = 3
+MAX_ATTEMPTS = 4  # the first try and three retries
 MAX_RETRY_DELAY_S = 8.0
 EXCERPT_CHARS = 300
 
@@ -108,6 +113,7 @@ class Atlassian:
         extra_secrets: Iterable[str] = (),
         deadline_s: float = RUN_DEADLINE_S,
         timeout_s: float = REQUEST_TIMEOUT_S,
+        retry: RetryPolicy | None = None,
     ) -> None:
         if not settings.site_url:
             raise ValueError("ATLASSIAN_SITE_URL is required")
@@ -115,6 +121,7 @@ class Atlassian:
         self.guard = HostGuard(settings.site_url, settings.api_url)
         self.deadline = Deadline(deadline_s)
         self._timeout_s = timeout_s
+        self.retry = retry or RetryPolicy()
         self._actor_token = actor_token
         self._paired: set[str] = set()
         # extra_secrets: values the run holds besides the actor's token (a rule's header values, §5)
@@ -174,26 +181,38 @@ class Atlassian:
         idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(httpx.URL(url).path))
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
-        retries = 0
+        faults: list[str] = []  # what each failed attempt met, for the evidence note
         while True:
             started = time.monotonic()
             try:
                 response = await self._send(role, method, url, params, json, send_headers)
             except (httpx.TransportError, TimeoutError) as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException | TimeoutError) else "failed"
-                evidence = self._evidence(request_line, None, auth, None, started, f"request {kind}")
-                raise RequestFailed(f"{request_line} {kind}: {type(exc).__name__}", evidence) from None
-            if response.status_code in (429, 503) and retries < MAX_ATTEMPTS - 1:
-                delay = _retry_delay(response, retries)
-                if delay is not None and delay < self.deadline.remaining() - 1:
-                    retries += 1
-                    await asyncio.sleep(delay)
+                if _retryable_transport(exc) and await self._backoff(len(faults), None):
+                    faults.append(f"{type(exc).__name__}")
                     continue
-            note = None
-            if retries:
-                note = f"answered after {retries} retr{'y' if retries == 1 else 'ies'} (429/503, Retry-After honoured)"
+                evidence = self._evidence(request_line, None, auth, None, started,
+                                          _note(f"request {kind}", faults))
+                raise RequestFailed(f"{request_line} {kind}: {type(exc).__name__}{_after(faults)}", evidence) from None
+            fault = _transient(response)
+            if fault is not None and await self._backoff(len(faults), response):
+                faults.append(fault)
+                continue
+            note = _note("gave up: " + fault if fault else None, faults)
             evidence = self._evidence(request_line, response.status_code, auth, response.text, started, note)
             return Reply(response.status_code, response.headers, response.text, url, evidence)
+
+    async def _backoff(self, retries: int, response: httpx.Response | None) -> bool:
+        """Sleep before the next attempt and say True, or say False when the retry budget (count,
+        longest acceptable wait, run deadline) does not allow another attempt."""
+        policy = self.retry
+        if retries >= policy.attempts - 1:
+            return False
+        delay = policy.delay(retries, response)
+        if delay is None or delay > self.deadline.remaining() - min(self._timeout_s, policy.deadline_margin_s):
+            return False
+        await asyncio.sleep(delay)
+        return True
 
     async def _send(self, role: Role, method: str, url: str, params: Any, json: Any,
                     headers: Mapping[str, str]) -> httpx.Response:
@@ -267,16 +286,84 @@ def _basic(email: str, token: str) -> str:
     return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
 
 
-def _retry_delay(response: httpx.Response, retries: int) -> float | None:
-    """Seconds to wait: Retry-After when given, else exponential; with jitter (FACTS §4)."""
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How idempotent requests are retried (FACTS §4): bounded in count, by the longest wait the
+    bot accepts, and by the run deadline; jittered exponential back-off unless the server says
+    when (`Retry-After` as seconds or HTTP-date, or the admin API's `X-RateLimit-Reset`)."""
+
+    attempts: int = MAX_ATTEMPTS
+    base_delay_s: float = 0.5
+    max_delay_s: float = MAX_RETRY_DELAY_S
+    jitter_s: float = 0.25
+    deadline_margin_s: float = 1.0
+
+    def delay(self, retries: int, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before retry number `retries + 1`; None when the server asks for longer
+        than a diagnosis should wait (the answer is then reported as it is)."""
+        asked = _server_delay(response) if response is not None else None
+        base = asked if asked is not None else self.base_delay_s * (2**retries)
+        if base > self.max_delay_s:
+            return None
+        return base + random.uniform(0, self.jitter_s)
+
+
+def _server_delay(response: httpx.Response) -> float | None:
     header = response.headers.get("retry-after")
     if header is not None:
         try:
-            base = float(header)
+            return max(0.0, float(header))
+        except ValueError:
+            pass
+        try:  # RFC 9110 §10.2.3: an HTTP-date
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    reset = response.headers.get("x-ratelimit-reset")
+    if reset and response.status_code == 429:
+        # FACTS §4: an ISO-8601 instant; Atlassian documents `yyyy-MM-ddTHH:mmZ` (minute precision)
+        try:
+            when = datetime.fromisoformat(reset.strip().replace("Z", "+00:00"))
         except ValueError:
             return None
-    else:
-        base = 0.5 * (2**retries)
-    if base > MAX_RETRY_DELAY_S:
-        return None  # longer than a diagnosis should wait: report it instead
-    return base + random.uniform(0, 0.25)
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
+
+
+_TRANSIENT_STATUS = (429, 500, 502, 503, 504)
+
+
+def _transient(response: httpx.Response) -> str | None:
+    """Why this answer is a fault worth another attempt (a server error, a rate limit, a 2xx whose
+    JSON does not parse), or None when it is an answer (401/403 are deterministic: §1.16)."""
+    if response.status_code in _TRANSIENT_STATUS:
+        return str(response.status_code)
+    if 200 <= response.status_code < 300 and "json" in response.headers.get("content-type", "") and response.text:
+        try:
+            jsonlib.loads(response.text)
+        except ValueError:
+            return f"{response.status_code} with a body that does not parse"
+    return None
+
+
+def _retryable_transport(exc: BaseException) -> bool:
+    """A reset or closed connection, or a timeout, may not happen again; a refused connection
+    (nothing listening) or a bad URL will, so they are not retried."""
+    if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol | httpx.ProxyError | TimeoutError):
+        return False  # TimeoutError: the run deadline itself
+    return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
+
+
+def _after(faults: list[str]) -> str:
+    return f" (after {len(faults)} retr{'y' if len(faults) == 1 else 'ies'}: {', '.join(faults)})" if faults else ""
+
+
+def _note(base: str | None, faults: list[str]) -> str | None:
+    if not faults:
+        return base
+    retried = f"retried {len(faults)}x after {', '.join(faults)}"
+    return f"{base}; {retried}" if base else f"answered after {retried}"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 
-from bot.atlassian import Atlassian, Auth, RequestFailed, Role
+from bot.atlassian import Atlassian, Auth, RequestFailed, RetryPolicy, Role
+from bot.atlassian.clients import MAX_ATTEMPTS
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 
@@ -47,8 +50,9 @@ async def test_429_is_retried_after_retry_after_and_403_never() -> None:
 async def test_retries_are_bounded_and_long_waits_are_not_taken() -> None:
     rec = Recorder(httpx.Response(503, headers={"Retry-After": "0"}))
     async with client(rec) as http:
-        assert (await http.call(Role.SITE, "GET", "/x")).status == 503
-    assert len(rec.requests) == 3
+        reply = await http.call(Role.SITE, "GET", "/x")
+    assert reply.status == 503 and len(rec.requests) == MAX_ATTEMPTS
+    assert "gave up: 503" in (reply.evidence.note or "")
     rec = Recorder(httpx.Response(429, headers={"Retry-After": "3600"}))
     async with client(rec) as http:
         assert (await http.call(Role.SITE, "GET", "/x")).status == 429
@@ -128,3 +132,75 @@ async def test_deadline_stops_requests() -> None:
         with pytest.raises(RequestFailed, match="timed out"):
             await http.call(Role.SITE, "GET", "/x")
     assert rec.requests == []
+
+
+FAST = RetryPolicy(base_delay_s=0.001, jitter_s=0.001)
+
+
+@pytest.mark.parametrize("fault", [httpx.Response(500), httpx.Response(502), httpx.Response(504),
+                                   httpx.Response(200, text='{"results":[{"id":"',
+                                                  headers={"content-type": "application/json"})])
+async def test_server_errors_and_unparsable_json_are_retried(fault: httpx.Response) -> None:
+    rec = Recorder(fault, httpx.Response(200, json={"ok": 1}))
+    async with client(rec, retry=FAST) as http:
+        reply = await http.call(Role.SITE, "GET", "/wiki/api/v2/spaces")
+    assert reply.status == 200 and reply.json() == {"ok": 1} and len(rec.requests) == 2
+    assert "retried 1x" in (reply.evidence.note or "")
+
+
+@pytest.mark.parametrize("error", [httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout])
+async def test_resets_closed_connections_and_read_timeouts_are_retried(error: type[Exception]) -> None:
+    calls: list[httpx.Request] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise error("dropped", request=request)  # type: ignore[call-arg]
+        return httpx.Response(200, json={"ok": 1})
+
+    async with Atlassian(SETTINGS, transport=httpx.MockTransport(flaky), retry=FAST) as http:
+        reply = await http.call(Role.API, "POST", "/admin/v2/orgs/o/directories/-/users/search",
+                                auth=Auth.ORG_KEY, json={"emails": ["a@acme.com"]})  # a read-only POST
+    assert reply.status == 200 and len(calls) == 2
+
+
+async def test_a_refused_connection_is_not_retried_and_a_persistent_reset_gives_up() -> None:
+    calls: list[str] = []
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        calls.append("refused")
+        raise httpx.ConnectError("refused", request=request)
+
+    async with Atlassian(SETTINGS, transport=httpx.MockTransport(refused), retry=FAST) as http:
+        with pytest.raises(RequestFailed):
+            await http.call(Role.SITE, "GET", "/x")
+    assert calls == ["refused"]
+
+    def reset(request: httpx.Request) -> httpx.Response:
+        calls.append("reset")
+        raise httpx.ReadError("reset", request=request)
+
+    async with Atlassian(SETTINGS, transport=httpx.MockTransport(reset), retry=FAST) as http:
+        with pytest.raises(RequestFailed, match="after 3 retries") as err:
+            await http.call(Role.SITE, "GET", "/x")
+    assert calls.count("reset") == MAX_ATTEMPTS and err.value.evidence.status is None
+
+
+def test_retry_after_as_http_date_and_the_admin_rate_limit_reset_set_the_wait() -> None:
+    policy = RetryPolicy(max_delay_s=120, jitter_s=0)
+    soon = datetime.now(UTC) + timedelta(seconds=30)
+    dated = httpx.Response(429, headers={"Retry-After": format_datetime(soon, usegmt=True)})
+    assert 28 <= (policy.delay(0, dated) or 0) <= 30.5
+    reset = httpx.Response(429, headers={"X-RateLimit-Reset": (soon + timedelta(seconds=30)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")})  # the admin API: no Retry-After, only the reset instant
+    assert 58 <= (policy.delay(0, reset) or 0) <= 60.5
+    assert policy.delay(0, httpx.Response(429, headers={"Retry-After": "7"})) == 7
+    assert policy.delay(2, httpx.Response(500)) == 2.0  # no hint: exponential (0.5 s doubled twice)
+    assert RetryPolicy(max_delay_s=10).delay(0, dated) is None  # longer than a diagnosis should wait
+
+
+async def test_the_run_deadline_bounds_the_waits() -> None:
+    rec = Recorder(httpx.Response(503, headers={"Retry-After": "2"}), httpx.Response(200))
+    async with client(rec, deadline_s=2.5) as http:
+        reply = await http.call(Role.SITE, "GET", "/x")
+    assert reply.status == 503 and len(rec.requests) == 1  # waiting 2 s would leave too little of the run
