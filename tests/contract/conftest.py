@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,12 +18,13 @@ from bot.commands import simulator_in_thread
 from bot.config import SETTING_HELP
 from bot.simulator import LoggedRequest, list_scenarios
 from tests.contract.openapi import spec_dir
+from tests.test_scenarios import cli_args
 
 
 @dataclass(frozen=True)
 class ScenarioTraffic:
     name: str
-    endpoint: str | None  # the reported request (METHOD URL), resolved against the simulator
+    endpoints: list[str]  # the reported requests (METHOD URL): the input's, or a rule's Send web requests
     site_url: str
     api_url: str
     log: list[LoggedRequest]
@@ -38,19 +40,27 @@ def _run(scenario_name: str, workdir: Path) -> ScenarioTraffic:
             patch.setenv(key, value)
         patch.chdir(workdir)
         given = sim.resolve_input()
-        args = ["check", given["actor"], "--json"]
-        for flag, key in (("--endpoint", "endpoint"), ("--status", "status"), ("--body", "body"),
-                          ("--space", "space")):
-            if given.get(key) is not None:
-                args += [flag, str(given[key])]
-        if given.get("actor_token"):
-            args.append("--actor-token-stdin")
+        args = cli_args(given)
         patch.setattr("sys.stdin", io.StringIO((given.get("actor_token") or "") + "\n"))
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            main(args)
-        json.loads(out.getvalue())  # the run finished and printed its JSON
-        return ScenarioTraffic(scenario_name, given.get("endpoint"), sim.site_url, sim.api_url, list(sim.requests))
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            main(args)  # the verdicts are test_scenarios.py's business; here only the traffic counts
+        reported = [given["endpoint"]] if given.get("endpoint") else []
+        reported += [f"{method} {url.replace('{site}', sim.site_url)}"
+                     for method, url in _web_requests(scenario.world.automation_rules)]
+        return ScenarioTraffic(scenario_name, reported, sim.site_url, sim.api_url, list(sim.requests))
+
+
+def _web_requests(node: Any) -> Iterator[tuple[str, str]]:
+    """(method, url) of every Send web request in automation rules: found by shape, an object with
+    string `url` and `method` (AUTOMATION.md)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("url"), str) and isinstance(node.get("method"), str):
+            yield node["method"], node["url"]
+        for value in node.values():
+            yield from _web_requests(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _web_requests(item)
 
 
 @pytest.fixture(scope="session")

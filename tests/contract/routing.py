@@ -6,6 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from bot.simulator import LoggedRequest
+from bot.simulator.routes.automation import API_PREFIX, SITE_PREFIX
 from tests.contract.openapi import Api
 
 _GATEWAY = re.compile(r"^/ex/confluence/[^/]+(?P<rest>/.*)$")
@@ -14,6 +15,8 @@ _GATEWAY = re.compile(r"^/ex/confluence/[^/]+(?P<rest>/.*)$")
 TENANT_INFO = "tenant_info is a support article, not an OpenAPI operation (openapi/README.md)"
 STATUSPAGE = "Statuspage's public API v2 is not among Atlassian's product OpenAPI files (openapi/README.md)"
 REPLAY = "the reported request itself, replayed as the user gave it (any route, even a removed one)"
+AUTOMATION = ("the Automation REST API: its OpenAPI file is not among shared/atlassian/openapi "
+              "(AUTOMATION.md reads it through a copy)")
 
 
 def spec_path(request: LoggedRequest) -> tuple[Api, str] | str | None:
@@ -23,6 +26,8 @@ def spec_path(request: LoggedRequest) -> tuple[Api, str] | str | None:
     if request.role == "status":
         return STATUSPAGE
     path = request.path
+    if path.startswith((API_PREFIX, SITE_PREFIX)):
+        return AUTOMATION
     if request.role == "api":
         gateway = _GATEWAY.match(path)
         if gateway is None:
