@@ -151,6 +151,7 @@ class RuleOrigin:
     header: str  # e.g. "Authorization: Basic <automation@acme.com : API token, 192 chars>"
     target: str  # the site URL, the API gateway, another host...
     safe_url: str | None = None  # the side-effect-free call on the same base (AUTOMATION.md §5.4)
+    xsrf_token_missing: bool = False  # a form/multipart write without X-Atlassian-Token: no-check
     actor_account_id: str | None = None
     notes: tuple[str, ...] = ()
 

@@ -115,3 +115,27 @@ def test_the_seed_verdict_reads_like_a_ticket(tmp_path: Path, monkeypatch: pytes
     assert "sends no Authorization header" in text and "anonymous caller" in text
     assert "active and has Confluence access" in text and "never used" in text
     assert "Authorization: Basic base64(automation@acme.com:<API token>)" in verdict["fix"][0]
+
+
+def test_a_token_in_the_rule_url_or_another_header_stays_in_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    url_token, key = "CANARY-URL-TOKEN-77a1c9", "CANARY-API-KEY-5b5b5b"
+    base = load_scenario("rule_space_permission_missing")
+    world = copy.deepcopy(base.world)
+    action = world.automation_rules[0]["rule"]["components"][0]["children"][0]["children"][0]["value"]
+    action["url"] += f"?token={url_token}&limit=5"
+    action["headers"].append({"name": "X-API-Key", "value": key, "headerSecure": False})
+    scenario = Scenario(**{**base.__dict__, "world": world})
+    caplog.set_level(logging.DEBUG)
+    code, log = _run(scenario, ["rule", "{rule}"], tmp_path, monkeypatch)
+    _run(scenario, ["rule", "{rule}", "--markdown"], tmp_path, monkeypatch)
+    captured = capsys.readouterr()
+    db = sqlite3.connect(tmp_path / "h.db")
+    stored = "\n".join(str(row) for row in db.execute("select * from runs"))
+    db.close()
+    logs = "\n".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert code == 1 and "limit=5" in captured.out  # the URL is shown, its secret query value masked
+    for text in (captured.out, captured.err, stored, logs):
+        assert url_token not in text and key not in text
+    assert any(url_token in r.query for r in log)  # ...and yet the replay sent the URL exactly as the rule does

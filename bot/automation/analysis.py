@@ -180,6 +180,35 @@ def _with_fault(found: AuthorizationCheck, fault: HeaderFault) -> AuthorizationC
     return AuthorizationCheck(fault, found.scheme, found.email, found.token, found.kind, found.chars)
 
 
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+_FORM = re.compile(r"(?i)multipart/|application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class WriteCheck:
+    """XSRF protection of a write (FACTS §1.12): form and multipart writes need `X-Atlassian-Token:
+    no-check`; JSON writes do not. `needs_token`: a form/multipart write that lacks it."""
+
+    note: str | None = None
+    needs_token: bool = False
+
+
+def check_write(method: str, headers: Mapping[str, str], content_type: str | None) -> WriteCheck:
+    if method.upper() not in WRITES:
+        return WriteCheck()
+    present = any(n.strip().casefold() == "x-atlassian-token" and (v or "").strip().casefold() == "no-check"
+                  for n, v in headers.items())
+    if present:
+        return WriteCheck(f"{method} sends X-Atlassian-Token: no-check (XSRF protection, FACTS §1.12)")
+    sent_type = next((v for n, v in headers.items() if n.strip().casefold() == "content-type"), None)
+    form = bool(_FORM.search(sent_type or content_type or ""))
+    if form:
+        return WriteCheck(f"a form/multipart {method} without X-Atlassian-Token: no-check: Confluence refuses it "
+                          "with 403 'XSRF check failed'", True)
+    return WriteCheck(f"{method} without X-Atlassian-Token: no-check: fine for a JSON body, but a form or "
+                      "multipart write would get 403 'XSRF check failed'")
+
+
 def basic_value(email: str, token: str) -> str:
     """What the header should be: `Basic ` + base64(email:token) on one line (FACTS §1.3)."""
     return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()

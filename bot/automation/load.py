@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
-from bot.automation.analysis import Target, check_authorization, check_url
+from bot.automation.analysis import Target, check_authorization, check_url, check_write
 from bot.automation.reference import RuleRef, resolve
 from bot.automation.rule import Rule, RuleShapeError, WebRequestAction, parse_rule
 from bot.config import Settings
@@ -153,12 +153,14 @@ def build_request(rule: Rule, action: WebRequestAction, settings: Settings) -> C
     headers = {h.name: h.value for h in action.headers if h.value is not None}
     auth = check_authorization([(h.name, h.value) for h in action.headers])
     url = check_url(action.url, settings.site_url, settings.api_url)
+    write = check_write(action.method, headers, action.content_type)
     origin = RuleOrigin(
         uuid=rule.uuid, name=rule.name, state=rule.state, scope=rule.scope,
         link=rule_link(settings.site_url, rule.uuid),
         action_index=action.index, action_count=len(rule.actions), action_path=action.path, action_type=action.type,
         method=action.method, url=url.shown, header=auth.shown, target=url.target.value,
-        actor_account_id=rule.actor_account_id, notes=url.notes, safe_url=url.safe_url,
+        actor_account_id=rule.actor_account_id, notes=(*url.notes, *([write.note] if write.note else [])),
+        safe_url=url.safe_url, xsrf_token_missing=write.needs_token,
     )
     actor = auth.email if auth.email and auth.token else (rule.actor_account_id or rule.author_account_id)
     if not actor:

@@ -3,6 +3,8 @@ such runs use. They are not in the default registry: a `check` run never plans t
 
 - `rule.read` reads the rule again with `redactSensitiveFields=true` (what may be shown, AUTOMATION.md §5)
   as the bot's inspector; a 401/403 there is the bot's own configuration (`inspector_misconfigured`).
+- `rule.actor` checks the rule's actor in the directory when it is not the account the request runs as:
+  an inactive actor stops the rule (AUTOMATION.md §3).
 - `request.as_sent` analyses the Authorization header exactly as the rule sends it and sends the request
   that way (GET/HEAD only; otherwise the side-effect-free identity call on the same base, with the same
   headers): no header, a malformed one, or an API token as Bearer leaves the call anonymous (FACTS §0,
@@ -19,7 +21,7 @@ from bot.atlassian.signatures import classify
 from bot.automation.analysis import AuthorizationCheck, HeaderFault, Target, check_authorization
 from bot.automation.load import read_rule, refusal
 from bot.automation.rule import RuleShapeError, parse_rule
-from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, SITE, TOKENS, Unknown
+from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS, Unknown
 from bot.model import CauseCode, Confidence, StepResult, StepStatus
 from bot.probes.registry import REGISTRY, Need, ProbeContext, ProbeSpec, validate
 from bot.request import READ_ONLY, CheckRequest
@@ -81,6 +83,11 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
     reply, sent = await _send(ctx, headers)
     seen = f"{sent} → {reply.status}: {_label(reply)}" if reply is not None else sent
     if auth.fault is None:
+        if origin.xsrf_token_missing:  # not sent (a write), so likely: FACTS §1.12
+            return ctx.failed(f"{origin.header}; {seen}", ctx.finding(
+                CauseCode.XSRF_CHECK_FAILED, Confidence.LIKELY,
+                f"{origin.action_label} sends a form/multipart {origin.method} without X-Atlassian-Token: "
+                "no-check, which Confluence refuses with 403 'XSRF check failed'."))
         return await _well_formed(ctx, reply, seen)
     worked = reply is not None and 200 <= reply.status < 300 and '"anonymous"' not in reply.text
     confidence = Confidence.LIKELY if worked else Confidence.CONFIRMED
@@ -180,8 +187,42 @@ def _fix_facts(ctx: ProbeContext, known_email: str | None) -> dict[str, str]:
             "header_email": email, "header_value": f"base64({email}:<API token>)"}
 
 
+async def rule_actor(ctx: ProbeContext) -> StepResult:
+    """The rule's actor, when it is not the account the request runs as: a deactivated actor makes
+    Confluence stop running the rule while it still shows as enabled (AUTOMATION.md §3, CONFCLOUD-83973)."""
+    origin = ctx.request.rule
+    if origin is None or not origin.actor_account_id:
+        return ctx.not_needed("the rule runs as whoever triggers it (no fixed actor)")
+    identity = await ctx.fact(ACTOR)
+    if not isinstance(identity, Unknown) and identity.account_id == origin.actor_account_id:
+        return ctx.not_needed("the rule's actor is the account diagnosed above")
+    org = await ctx.require(ORG)
+    reply = await ctx.call(Role.API, "GET", f"/admin/v2/orgs/{org.org_id}/directories/-/users/"
+                           f"{origin.actor_account_id}", auth=Auth.ORG_KEY)
+    body = reply.json()
+    data = body.get("data") if isinstance(body, dict) else None
+    if reply.status == 404:
+        return ctx.warned(f"the rule's actor {origin.actor_account_id} is not in the organization's directory")
+    if reply.status != 200 or not isinstance(data, dict):
+        return ctx.unreadable("the rule actor's directory record", reply)
+    who = f"{data.get('name') or data.get('email') or origin.actor_account_id}"
+    seen = f"accountStatus={data.get('accountStatus')}, membershipStatus={data.get('membershipStatus')}"
+    if data.get("accountStatus") in ("inactive", "closed") or data.get("status") in ("deactivated", "for_deletion"):
+        page = f"https://admin.atlassian.com/o/{org.org_id}/users/{origin.actor_account_id}"
+        return ctx.failed(f"the rule's actor {who} is deactivated ({seen})", ctx.finding(
+            CauseCode.ACCOUNT_DEACTIVATED, Confidence.LIKELY,
+            f"The rule's actor {who} is deactivated ({seen}): Confluence stops running a rule whose actor is "
+            "inactive, while still showing it enabled. (The web request itself runs as the account its "
+            "Authorization header names, not as the actor.)",
+            admin_user_page=page, account_id=origin.actor_account_id))
+    relation = "the web request runs as the header's account, not as the actor (AUTOMATION.md §3)"
+    return ctx.passed(f"the rule's actor {who} is active ({seen}); {relation}")
+
+
 RULE_READ = ProbeSpec("rule.read", "Automation rule is readable", rule_read, frozenset({Need.INSPECTOR}),
                       build=(SITE,))
+RULE_ACTOR = ProbeSpec("rule.actor", "Rule's actor is active", rule_actor, frozenset({Need.ORG_KEY}),
+                       build=(ORG,), judge=(ACTOR,))
 AS_SENT = ProbeSpec("request.as_sent", "Request as the rule sends it", request_as_sent,
                     judge=(ACTOR, ACTOR_EMAIL, TOKENS, CREDENTIAL, ACCESS))
 
@@ -194,7 +235,7 @@ def rule_probes(request: CheckRequest) -> list[ProbeSpec]:
     at = next(i for i, s in enumerate(specs) if s.id == "site.tenant") + 1
     provided = {k.name for s in specs for k in s.provides}
     as_sent = replace(AS_SENT, judge=tuple(k for k in AS_SENT.judge if k.name in provided))  # the rest: Unknown
-    chain = [*specs[:at], RULE_READ, *specs[at:], as_sent]
+    chain = [*specs[:at], RULE_READ, *specs[at:], RULE_ACTOR, as_sent]
     validate(chain)
     return chain
 

@@ -6,7 +6,15 @@ import base64
 
 import pytest
 
-from bot.automation.analysis import HeaderFault, SecretKind, Target, basic_value, check_authorization, check_url
+from bot.automation.analysis import (
+    HeaderFault,
+    SecretKind,
+    Target,
+    basic_value,
+    check_authorization,
+    check_url,
+    check_write,
+)
 from bot.model import CauseCode
 
 TOKEN = "ATATT3xFfGF0-canary-header-token-9f9f"
@@ -78,3 +86,15 @@ def test_url_notes_missing_wiki_and_masks_query_secrets() -> None:
     check = check_url(f"{SITE}/rest/api/space?token={TOKEN}&limit=5", SITE, API)
     assert any("did you mean /wiki/rest/api/space" in n for n in check.notes)
     assert TOKEN not in check.shown and "limit=5" in check.shown
+
+
+@pytest.mark.parametrize(("method", "headers", "content_type", "needs"), [
+    ("GET", {}, None, False),
+    ("POST", {"Content-Type": "application/json"}, "custom", False),
+    ("POST", {"Content-Type": "multipart/form-data"}, "custom", True),
+    ("PUT", {}, "application/x-www-form-urlencoded", True),
+    ("POST", {"X-Atlassian-Token": "no-check", "Content-Type": "multipart/form-data"}, None, False),
+])
+def test_writes_without_the_xsrf_header(method: str, headers: dict, content_type: str | None, needs: bool) -> None:
+    check = check_write(method, headers, content_type)
+    assert check.needs_token is needs and (check.note is None) is (method == "GET")
