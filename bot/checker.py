@@ -1,59 +1,232 @@
-"""The application service every adapter uses: start a run, keep it in history.
+"""The application service every adapter uses: start a run, keep it in history as it goes.
 
-The CLI, the Slack bot and the demo all go through `Checker.start`, so every run is stored
-when it starts (so a restart can mark it interrupted) and again when it finishes.
+The CLI, the Slack bot and the demo all go through `Checker.start`. A run is stored when it
+starts (owned by this process, with a lease the checker renews), each step when it finishes,
+and the whole run when it ends; all of it off the event loop, in order (`AsyncHistory`).
+
+Contract with the adapters: cancelling a task that awaits a run (iterating its steps or in
+`wait()`) stops the run and saves it as interrupted, with the steps finished so far, before
+the cancellation goes on; `Checker.interrupt_all()` does the same for every run in flight (a
+server stopping). A failed save never hangs a run: its stream still ends, and `wait()` raises
+`HistoryError` (holding the run, so it can still be shown).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from concurrent.futures import Future
+from typing import Any
 
 import httpx
 
 from bot import engine
 from bot.config import Settings
 from bot.engine import RunHandle
-from bot.errors import ConfigError
+from bot.errors import ConfigError, HistoryError
 from bot.model import Run
 from bot.probes import ProbeSpec
 from bot.request import CheckRequest
+from bot.store import AsyncHistory, HistoryStore, Via
+from bot.store.owner import RENEW_EVERY_S
 
-if TYPE_CHECKING:
-    from bot.history import HistoryStore
+log = logging.getLogger(__name__)
 
 
 class Checker:
-    """Starts diagnosis runs with one set of settings; saves them when a store is given."""
+    """Starts diagnosis runs with one set of settings; saves them when a history is given."""
 
-    def __init__(self, settings: Settings, history: HistoryStore | None = None, *,
+    def __init__(self, settings: Settings, history: AsyncHistory | None = None, *,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         if not settings.site_url:
             raise ConfigError("missing setting: ATLASSIAN_SITE_URL (see .env.example)")
         self.settings = settings
         self.history = history
         self._transport = transport
+        self._in_flight: set[CheckedRun] = set()
+        self._renewer: asyncio.Task[None] | None = None
+
+    def start(self, request: CheckRequest, *, via: Via | str = Via.CLI, origin: Mapping[str, str] | None = None,
+              previous_run_id: str | None = None, run_id: str | None = None,
+              probes: Iterable[ProbeSpec] | None = None) -> CheckedRun:
+        """Start a run now (on the running event loop) and return its live handle.
+
+        Its first save is queued before this returns, so even a run killed at once is on record.
+        """
+        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, probes=probes)
+        handle.run.previous_run_id = previous_run_id
+        checked = CheckedRun(handle, self.history, origin={"via": Via(via).value, **(origin or {})})
+        self._in_flight.add(checked)
+        checked.when_done(self._in_flight.discard)
+        if self.history is not None and (self._renewer is None or self._renewer.done()):
+            self._renewer = asyncio.create_task(self._renew_leases(self.history), name="history leases")
+        return checked
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport | None:
         """The HTTP transport runs use (tests point it at the simulator); None: the network."""
         return self._transport
 
-    def start(self, request: CheckRequest, *, via: str = "cli", origin: Mapping[str, str] | None = None,
-              previous_run_id: str | None = None, run_id: str | None = None,
-              on_finish: Callable[[Run], Any] | None = None,
-              probes: Iterable[ProbeSpec] | None = None) -> RunHandle:
-        """Start a run now (on the running event loop) and return its live handle."""
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
 
-        def finished(run: Run) -> None:
-            if self.history is not None:
-                self.history.save(run)
-            if on_finish is not None:
-                on_finish(run)
+    async def interrupt_all(self) -> list[Run]:
+        """Stop every run in flight and save each as interrupted (a server stopping)."""
+        runs = list(self._in_flight)
+        for checked in runs:
+            await checked.interrupt()
+        return [checked.run for checked in runs]
 
-        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport,
-                              on_finish=finished, probes=probes)
-        handle.run.previous_run_id = previous_run_id
-        if self.history is not None:
-            self.history.save(handle.run, origin={"via": via, **(origin or {})})
-        return handle
+    async def _renew_leases(self, history: AsyncHistory) -> None:
+        """While runs are in flight, keep their leases fresh so no other process marks them dead."""
+        while self._in_flight:
+            await asyncio.sleep(RENEW_EVERY_S)
+            try:
+                await history.call(HistoryStore.renew_leases)
+            except Exception as exc:  # a missed renewal is retried; the lease outlasts several
+                log.warning("could not renew run leases: %s", exc)
+
+
+class CheckedRun(RunHandle):
+    """A run the checker keeps in history: iterate it for steps as they finish, `await wait()`.
+
+    A pump task consumes the engine's stream, queues each step's save, then passes the step on;
+    at the end it saves the run and ends this stream, whatever happened.
+    """
+
+    def __init__(self, source: RunHandle, history: AsyncHistory | None, *, origin: Mapping[str, str]) -> None:
+        super().__init__(source.run)
+        self._source = source
+        self._history = history
+        self._save_error: HistoryError | None = None
+        self._stopping = False
+        self._last_save: Future[Any] | None = None
+        self._done_callbacks: list[Callable[[CheckedRun], Any]] = []
+        self._positions = {step_id: i for i, (step_id, _) in enumerate(source.run.planned)}
+        first = _copy(source.run)
+        self._save(lambda store: store.save(first, origin=origin))
+        self._task = asyncio.create_task(self._pump(), name=f"run {source.run.run_id}")
+
+    def when_done(self, callback: Callable[[CheckedRun], Any]) -> None:
+        self._done_callbacks.append(callback)
+
+    async def _iterate(self) -> AsyncIterator[Any]:
+        try:
+            async for step in super()._iterate():
+                yield step
+        except asyncio.CancelledError:
+            await self.interrupt()
+            raise
+
+    async def wait(self) -> Run:
+        """The run once it ended. :raises HistoryError: when a save failed (`.run` holds the run)."""
+        try:
+            await self._done.wait()
+        except asyncio.CancelledError:
+            await self.interrupt()
+            raise
+        task = self._task
+        if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+        return self.run
+
+    async def interrupt(self) -> None:
+        """Stop the run and save it as interrupted with its finished steps (once; waits for the save).
+
+        A run that already has its verdict is saved finished instead: it was not cut short.
+        """
+        if not self._stopping:
+            self._stopping = True
+            if self._source._task is not None:
+                self._source._task.cancel()
+            if self._task is not None and self._task is not asyncio.current_task():
+                self._task.cancel()
+            if self.run.finished:
+                done = _copy(self.run)
+                self._last_save = self._save(lambda store: store.save(done))
+            else:
+                self.run.interrupted = True
+                snapshot = _copy(self.run)
+                self._last_save = self._save(lambda store: store.interrupt(snapshot))
+        if self._last_save is not None:
+            await _settle(self._last_save, self.run.run_id)
+
+    async def _pump(self) -> None:
+        run = self.run
+        try:
+            async for step in self._source:
+                position = self._positions.get(step.id, len(self._positions))
+                self._save(lambda store, step=step, position=position: store.save_step(run.run_id, position, step))
+                self._emit(step)
+            await self._source.wait()  # an engine crash is raised here, after its steps were saved
+            if run.verdict is None:  # ended without deciding: nothing will finish it
+                await self.interrupt()
+            else:
+                finished = self._save(lambda store: store.save(run))
+                if finished is not None:
+                    with contextlib.suppress(HistoryError):
+                        await asyncio.wrap_future(finished)
+            if self._save_error is not None:
+                self._save_error.run = run
+                raise self._save_error
+        except asyncio.CancelledError:
+            await self.interrupt()
+            raise
+        except HistoryError:
+            raise
+        except Exception:
+            await self.interrupt()
+            raise
+        finally:
+            self._finish()
+            for callback in self._done_callbacks:
+                callback(self)
+
+    def _save(self, work: Callable[[HistoryStore], Any]) -> Future[Any] | None:
+        """Queue a write on the history thread; its failure is remembered for `wait()`."""
+        if self._history is None:
+            return None
+        run_id = self.run.run_id
+
+        def guarded(store: HistoryStore) -> Any:
+            try:
+                return work(store)
+            except store.db.errors as exc:
+                raise HistoryError(f"{store.db.where}: could not save run {run_id} to history ({exc})") from None
+
+        future = self._history.submit(guarded)
+        future.add_done_callback(self._note_failure)
+        return future
+
+    def _note_failure(self, future: Future[Any]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if error is not None and self._save_error is None:
+            self._save_error = error if isinstance(error, HistoryError) else HistoryError(
+                f"could not save run {self.run.run_id} to history ({type(error).__name__}: {error})")
+
+
+def _copy(run: Run) -> Run:
+    """A copy for the history thread: the engine keeps changing the original on the loop."""
+    copy = Run.from_dict(run.to_dict())
+    copy.planned = list(run.planned)
+    return copy
+
+
+async def _settle(future: Future[Any], run_id: str) -> None:
+    """Wait for a save even while being cancelled again; log (never raise) its failure."""
+    waiting = asyncio.wrap_future(future)
+    cancelled = False
+    while not waiting.done():
+        try:
+            await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            cancelled = True
+        except Exception:
+            break
+    if not waiting.cancelled() and waiting.exception() is not None:
+        log.error("run %s could not be saved as interrupted: %s", run_id, waiting.exception())
+    if cancelled:
+        raise asyncio.CancelledError

@@ -68,6 +68,8 @@ SETTING_HELP: dict[str, str] = {
     "PORT": "HTTP mode listen port (path /slack/events)",
     "DATABASE_PATH": "SQLite history file",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO); no level ever logs a secret",
+    "DATABASE_URL": "postgresql://user:password@host:5432/db: keep the history in PostgreSQL instead "
+                    "(several bot processes share it); wins over DATABASE_PATH",
     "ALLOWED_SLACK_USERS": "comma-separated Slack user ids allowed to run checks; empty = all",
     "ALLOWED_SLACK_CHANNELS": "comma-separated Slack channel ids allowed to run checks; empty = all",
     "SUPPORT_CHANNEL": "channel id that 'Share with support' posts to",
@@ -75,7 +77,7 @@ SETTING_HELP: dict[str, str] = {
 }
 
 _SECRETS = {"ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-            "SLACK_APP_TOKEN"}
+            "SLACK_APP_TOKEN", "DATABASE_URL"}
 
 
 def _base_url(name: str, value: str, *, root: bool = False) -> str:
@@ -136,6 +138,7 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
     database_path: str = "confluence-check.db"
+    database_url: Secret | None = None  # may carry a password
     allowed_slack_users: frozenset[str] = frozenset()
     allowed_slack_channels: frozenset[str] = frozenset()
     support_channel: str | None = None
@@ -183,6 +186,7 @@ class Settings:
             slack_api_url=_base_url("SLACK_API_URL", v.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)) + "/",
             port=port,
             database_path=v.get("DATABASE_PATH", "confluence-check.db"),
+            database_url=secret("DATABASE_URL"),
             allowed_slack_users=_ids(v.get("ALLOWED_SLACK_USERS")),
             allowed_slack_channels=_ids(v.get("ALLOWED_SLACK_CHANNELS")),
             support_channel=v.get("SUPPORT_CHANNEL"),
@@ -203,7 +207,11 @@ class Settings:
         """Every configured secret value, for redaction and canary tests."""
         vals = [self.api_token, self.org_api_key, self.slack_bot_token, self.slack_signing_secret,
                 self.slack_app_token]
-        return [s.reveal() for s in vals if s is not None]
+        found = [s.reveal() for s in vals if s is not None]
+        if self.database_url is not None:  # only its password is secret; the rest names the server
+            password = urlsplit(self.database_url.reveal()).password
+            found += [password] if password else []
+        return found
 
     @property
     def has_inspector(self) -> bool:

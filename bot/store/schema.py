@@ -1,0 +1,145 @@
+"""The run store's schema, as numbered migrations applied once per database (SQLite or PostgreSQL).
+
+Both backends run the same steps: plain SQL with three dialect words (`{serial}`, `{blob}`,
+`{bigint}`, see `db.SQL_TYPES`), or a Python function for the data moves. Version 1 and 2 are the
+layout the first release wrote (through sqlite-utils: one `runs` row with the whole run JSON, its
+steps again in `steps`); version 3 is the lean layout (`records.py`) with owners and the
+latest-run-per-actor table, and moves any existing runs into it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from bot.model import Run, iso, utcnow
+from bot.store.db import SQL_TYPES, Db, Dialect
+from bot.store.records import run_columns, run_document
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step; applied once, in a transaction with its `_migrations` record."""
+
+    version: int
+    name: str
+    apply: Callable[[Db], None]
+
+
+def _sql(*statements: str) -> Callable[[Db], None]:
+    def apply(db: Db) -> None:
+        for statement in statements:
+            db.execute(statement.format(**SQL_TYPES[db.dialect]))
+
+    return apply
+
+
+_V1 = _sql(
+    "CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, actor TEXT NOT NULL, site TEXT NOT NULL,"
+    " started_at TEXT NOT NULL, finished_at TEXT, duration_ms INTEGER, outcome TEXT, cause TEXT,"
+    " confidence TEXT, interrupted INTEGER NOT NULL DEFAULT 0, previous_run_id TEXT, via TEXT,"
+    " slack_channel TEXT, slack_thread_ts TEXT, slack_user TEXT, run_json TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS idx_runs_actor_started_at ON runs (actor, started_at)",
+    "CREATE TABLE IF NOT EXISTS steps (run_id TEXT REFERENCES runs (run_id), position INTEGER, step_id TEXT,"
+    " status TEXT, summary TEXT, duration_ms INTEGER, PRIMARY KEY (run_id, step_id))",
+)
+
+_V2 = _sql(
+    "CREATE TABLE IF NOT EXISTS refusals (id {serial}, at TEXT, slack_user TEXT, slack_channel TEXT,"
+    " text TEXT, reason TEXT)",
+)
+
+_V3_TABLES = _sql(
+    # seq orders runs that started in the same second by when they were first saved.
+    "CREATE TABLE runs_v3 (seq {serial}, run_id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,"
+    " site TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, duration_ms INTEGER, outcome TEXT,"
+    " cause TEXT, confidence TEXT, interrupted INTEGER NOT NULL DEFAULT 0, previous_run_id TEXT,"
+    " via TEXT, slack_channel TEXT, slack_thread_ts TEXT, slack_user TEXT,"
+    " owner_host TEXT, owner_pid INTEGER, owner_nonce TEXT, lease_until TEXT,"
+    " notice_pending INTEGER NOT NULL DEFAULT 0, doc {blob} NOT NULL)",
+    "CREATE TABLE run_steps (run_id TEXT NOT NULL, position INTEGER NOT NULL, step_id TEXT NOT NULL,"
+    " doc TEXT NOT NULL, PRIMARY KEY (run_id, step_id))",
+    # Each actor's latest run, and latest finished run: what the Home tab and "failing now" read.
+    "CREATE TABLE latest_runs (actor TEXT PRIMARY KEY, run_id TEXT NOT NULL, started_at TEXT NOT NULL,"
+    " seq {bigint} NOT NULL, finished_run_id TEXT, finished_started_at TEXT, finished_seq {bigint},"
+    " finished_outcome TEXT)",
+)
+
+_V3_INDEXES = _sql(
+    "CREATE INDEX runs_actor_started ON runs (actor, started_at, seq)",
+    "CREATE INDEX runs_started ON runs (started_at, seq)",
+    "CREATE INDEX runs_live ON runs (owner_host, owner_pid) WHERE outcome IS NULL AND interrupted = 0",
+    "CREATE INDEX runs_notice ON runs (notice_pending) WHERE notice_pending = 1",
+    "CREATE INDEX latest_started ON latest_runs (started_at, seq)",
+    "CREATE INDEX latest_failing ON latest_runs (finished_outcome, finished_started_at, finished_seq)",
+)
+
+_COLUMNS = ("run_id", "actor", "site", "started_at", "finished_at", "duration_ms", "outcome", "cause",
+            "confidence", "interrupted", "previous_run_id", "via", "slack_channel", "slack_thread_ts",
+            "slack_user")
+
+
+def _lean_runs(db: Db) -> None:
+    """Version 3: move every run into the lean layout; rebuild the latest-run table."""
+    _V3_TABLES(db)
+    tie = "rowid" if db.dialect is Dialect.SQLITE else "run_id"
+    rows = db.execute(f"SELECT {', '.join(_COLUMNS)}, run_json FROM runs ORDER BY started_at, {tie}").fetchall()
+    latest: dict[str, tuple[str, str, int]] = {}
+    finished: dict[str, tuple[str, str, int, str]] = {}
+    insert = (f"INSERT INTO runs_v3 ({', '.join(_COLUMNS)}, doc) VALUES ({', '.join('?' * (len(_COLUMNS) + 1))})"
+              " RETURNING seq")
+    for row in rows:
+        run = Run.from_dict(json.loads(row[-1]))
+        values = dict(zip(_COLUMNS, row[:-1], strict=True)) | run_columns(run)
+        seq = db.execute(insert, [*(values[c] for c in _COLUMNS), run_document(run, with_steps=True)]).fetchone()[0]
+        latest[run.actor] = (run.run_id, values["started_at"], seq)
+        if run.outcome is not None:
+            finished[run.actor] = (run.run_id, values["started_at"], seq, run.outcome.value)
+    for actor, (run_id, started_at, seq) in latest.items():
+        done = finished.get(actor, (None, None, None, None))
+        db.execute("INSERT INTO latest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   [actor, run_id, started_at, seq, *done])
+    db.execute("DROP TABLE steps")
+    db.execute("DROP TABLE runs")
+    db.execute("ALTER TABLE runs_v3 RENAME TO runs")
+    _V3_INDEXES(db)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "runs and steps", _V1),
+    Migration(2, "refusals", _V2),
+    Migration(3, "lean runs: one compressed document, owners and leases, latest run per actor", _lean_runs),
+)
+
+
+def migrate(db: Db, migrations: Iterable[Migration] = MIGRATIONS) -> builtins.list[int]:
+    """Apply the pending migrations in version order; return the versions applied now.
+
+    Each step runs in one transaction together with its `_migrations` row (holding the schema
+    lock, so processes starting together apply it once), so a failing step leaves no trace
+    and stays pending. Re-running is a no-op and writes nothing.
+    """
+    steps = sorted(migrations, key=lambda m: m.version)
+    with db.transaction():
+        db.lock_schema()
+        db.execute("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    if not _pending(db, steps):
+        return []
+    applied = []
+    for step in steps:
+        with db.transaction():
+            db.lock_schema()
+            if step not in _pending(db, [step]):
+                continue
+            step.apply(db)
+            db.execute("INSERT INTO _migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                       [step.version, step.name, iso(utcnow())])
+        applied.append(step.version)
+    return applied
+
+
+def _pending(db: Db, steps: builtins.list[Migration]) -> builtins.list[Migration]:
+    done = {row[0] for row in db.execute("SELECT version FROM _migrations").fetchall()}
+    return [step for step in steps if step.version not in done]
