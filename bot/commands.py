@@ -11,7 +11,6 @@ import contextlib
 import getpass
 import io
 import shlex
-import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,8 +24,7 @@ from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
 from bot.cli import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
 from bot.config import Settings
-from bot.errors import ConfigError, ConfluenceCheckError, UsageError
-from bot.history import HistoryStore
+from bot.errors import ConfluenceCheckError, UsageError
 from bot.model import Run
 from bot.probes import ProbeSpec
 from bot.render import (
@@ -41,6 +39,7 @@ from bot.render import (
 )
 from bot.render.json import format_history_json
 from bot.request import ActorSecret, CheckRequest, parse_actor, parse_endpoint
+from bot.store import AsyncHistory, HistoryStore
 
 if TYPE_CHECKING:
     from bot.simulator import Scenario, SimulatorServer
@@ -90,12 +89,12 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
     """Run one check, streaming steps to `out` (or printing JSON at the end); returns the run."""
     settings.require("ATLASSIAN_SITE_URL")
     request = build_request(options, settings, stdin)
-    store = open_history(settings, write=True)
+    history = open_run_history(settings)
     try:
-        checker = Checker(settings, store, transport=transport)
+        checker = Checker(settings, history, transport=transport)
         run = asyncio.run(_run_check(checker, request, out=None if options.json else out, color=color, via=via))
     finally:
-        store.close()
+        history.close()
     write(out, format_json(run) if options.json else "\n" + format_verdict(run, color=color))
     return run
 
@@ -114,29 +113,18 @@ async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | N
 
 
 def open_history(settings: Settings, *, write: bool = False) -> HistoryStore:
-    """The history store, or a ConfigError naming DATABASE_PATH when it cannot be used (a folder,
-    a read-only or corrupted file, a folder that cannot be written); with `write`, it is also
-    checked that a run can be saved, before the run starts."""
-    path = settings.database_path
-    try:
-        store = HistoryStore.open(path)
-    except ConfigError:
-        raise
-    except (sqlite3.Error, OSError) as exc:
-        raise ConfigError(f"DATABASE_PATH={path} cannot be used as the history database: "
-                          f"{_reason(exc)}") from None
-    if write:
-        try:
-            conn = store.db.conn
-            conn.execute("BEGIN IMMEDIATE")  # a write, rolled back: a read-only file refuses it now
-            try:
-                conn.execute("CREATE TABLE _write_check (x)")
-            finally:
-                conn.execute("ROLLBACK")
-        except sqlite3.Error as exc:
-            store.close()
-            raise ConfigError(f"DATABASE_PATH={path} cannot be written: {_reason(exc)}") from None
-    return store
+    """The history store, its dead runs marked interrupted; a ConfigError naming DATABASE_PATH (or
+    DATABASE_URL) when it cannot be used (a folder, a read-only or corrupted file, a folder that
+    cannot be written, an unreachable server). With `write`, it is also checked that a run can be
+    saved, before the run starts; without, a read-only history can still be read."""
+    return HistoryStore.for_settings(settings, write=write)
+
+
+def open_run_history(settings: Settings) -> AsyncHistory:
+    """`open_history(settings, write=True)` for runs: its I/O on its own thread, off the event loop."""
+    history = AsyncHistory.open(settings)
+    history.wait_opened()
+    return history
 
 
 def _reason(exc: BaseException) -> str:
@@ -169,10 +157,10 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
     else:
         work = [(request, rule_probes(request)) for request in plan.requests]
     live = None if options.json or options.markdown else out
-    store = open_history(settings, write=True)
+    history = open_run_history(settings)
     runs: list[Run] = []
     try:
-        checker = Checker(settings, store, transport=transport)
+        checker = Checker(settings, history, transport=transport)
         for request, probes in work:
             if live is not None and request.rule is not None:
                 write(live, "\n" + format_rule_heading(request.rule.describe()))
@@ -183,7 +171,7 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
             elif live is not None:
                 write(out, "\n" + format_verdict(run, color=color))
     finally:
-        store.close()
+        history.close()
     return runs
 
 

@@ -6,6 +6,8 @@ finished `credential_rejected` run for `automation@acme.com` with three steps (p
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +23,7 @@ from bot.model import (
     StepStatus,
     Verdict,
 )
+from bot.store import Owner, this_process
 
 SITE_URL = "https://acme.atlassian.net"
 ACTOR = "automation@acme.com"
@@ -123,3 +126,10 @@ def sample_run(
         request=dict(request),
         previous_run_id=previous_run_id,
     )
+
+
+def gone_owner() -> Owner:
+    """An owner of runs that no longer exists: a process of this host that has ended."""
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True)
+    return Owner(this_process().host, int(ended.stdout), "ended")

@@ -61,19 +61,21 @@ def test_canaries_never_leak(scenario: str, tmp_path: Path, monkeypatch: pytest.
 
 
 async def test_the_first_save_of_a_run_already_has_the_pasted_secret_redacted(simulator) -> None:
-    from sqlite_utils import Database
-
     from bot.checker import Checker
     from bot.config import Settings
-    from bot.history import HistoryStore
     from bot.request import ActorSecret, CheckRequest
+    from bot.store import AsyncHistory, HistoryStore
+    from bot.store.records import decode_doc
 
     sim = await simulator("ok")
-    store = HistoryStore(Database(memory=True))
+    history = AsyncHistory(HistoryStore)
     request = CheckRequest("automation@acme.com", observed_status=401,
                            observed_body=f"token was {CANARY_ACTOR_TOKEN}",
                            actor_secret=ActorSecret.parse(CANARY_ACTOR_TOKEN))
-    handle = Checker(Settings.from_mapping(sim.env()), store).start(request)
-    stored_at_start = store.db.execute("select run_json from runs").fetchall()
+    handle = Checker(Settings.from_mapping(sim.env()), history).start(request)
+    # the first save is queued before start() returns, so this read runs right after it
+    stored_at_start = await history.call(
+        lambda store: [decode_doc(row[0]) for row in store.db.execute("select doc from runs").fetchall()])
     await handle.wait()
-    assert stored_at_start and CANARY_ACTOR_TOKEN not in str(stored_at_start)
+    await history.aclose()
+    assert "token was" in str(stored_at_start) and CANARY_ACTOR_TOKEN not in str(stored_at_start)

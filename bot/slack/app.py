@@ -25,7 +25,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import logs
 from bot.checker import Checker
 from bot.config import Settings
-from bot.history import HistoryStore
 from bot.slack import listeners
 from bot.slack.failures import report_failure
 from bot.slack.identity import BotIdentity
@@ -33,6 +32,7 @@ from bot.slack.pacer import ChannelPacer
 from bot.slack.private import Place
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
+from bot.store import AsyncHistory
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ async def close_client(client: AsyncWebClient) -> None:
         await client.session.close()
 
 
-def create_app(settings: Settings, checker: Checker, history: HistoryStore, *,
+def create_app(settings: Settings, checker: Checker, history: AsyncHistory, *,
                client: AsyncWebClient | None = None, identity: BotIdentity | None = None,
                pacer: ChannelPacer | None = None, tasks: BackgroundTasks | None = None) -> AsyncApp:
     """The bot's AsyncApp. `client` defaults to `build_client(settings)` (whoever calls this closes

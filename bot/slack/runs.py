@@ -64,7 +64,8 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
     def remember_thread(ts: str) -> None:
         origin["slack_thread_ts"] = ts
         if started:  # a run waiting its turn is saved when it starts, with the thread in its origin
-            services.history.set_origin(draft.run_id, slack_thread_ts=ts)
+            # queued behind the run's first save, off the event loop
+            services.history.submit(lambda store: store.set_origin(draft.run_id, slack_thread_ts=ts))
 
     async def start() -> RunHandle:
         nonlocal started
@@ -112,10 +113,10 @@ def request_from_run(run: Run, guard: HostGuard, secret: ActorSecret | None = No
     )
 
 
-def place_of(services: Services, run_id: str, user: str, *, channel: str | None = None,
-             thread_ts: str | None = None, response_url: str | None = None) -> Place | None:
+async def place_of(services: Services, run_id: str, user: str, *, channel: str | None = None,
+                   thread_ts: str | None = None, response_url: str | None = None) -> Place | None:
     """Where a stored run's thread is (history first, then what the click said), for `user`."""
-    origin = services.history.origin(run_id)
+    origin = await services.history.origin(run_id)
     where = origin.get("slack_channel") or channel
     if not where:
         return None
@@ -123,11 +124,12 @@ def place_of(services: Services, run_id: str, user: str, *, channel: str | None 
                  response_url=response_url)
 
 
-def thread_links(services: Services, runs: Iterable[Run]) -> dict[str, str]:
+async def thread_links(services: Services, runs: Iterable[Run]) -> dict[str, str]:
     """Run id → link to its Slack thread, for runs that have one."""
     links = {}
+    origins = await services.history.origins([run.run_id for run in runs])
     for run in runs:
-        origin = services.history.origin(run.run_id)
+        origin = origins.get(run.run_id, {})
         link = services.identity.thread_link(origin.get("slack_channel"), origin.get("slack_thread_ts"))
         if link:
             links[run.run_id] = link
@@ -135,10 +137,17 @@ def thread_links(services: Services, runs: Iterable[Run]) -> dict[str, str]:
 
 
 async def announce_interrupted(services: Services) -> list[Run]:
-    """Mark runs cut short by a restart as interrupted and say so in their threads."""
-    runs = services.history.mark_interrupted()
-    for run in runs:
-        origin = services.history.origin(run.run_id)
+    """Say in their threads that runs were cut short (by a stop, a crash or a restart).
+
+    Runs are marked interrupted by whichever process starts next (`HistoryStore.mark_interrupted`)
+    or by their own process as it stops; each Slack run's notice is claimed by one process only,
+    so replicas never tell a thread twice.
+    """
+    told = []
+    for run in await services.history.pending_notices():
+        if not await services.history.claim_notice(run.run_id):
+            continue  # another process is telling it
+        origin = await services.history.origin(run.run_id)
         channel, thread_ts = origin.get("slack_channel"), origin.get("slack_thread_ts")
         if channel and thread_ts:
             place = Place(channel=channel, user=origin.get("slack_user") or "", thread_ts=thread_ts)
@@ -147,4 +156,5 @@ async def announce_interrupted(services: Services) -> list[Run]:
             except (SlackApiError, CannotPost) as exc:  # the run is marked; only the notice is lost
                 log.warning("could not tell thread %s/%s that run %s was interrupted: %s",
                             channel, thread_ts, run.run_id, exc)
-    return runs
+        told.append(run)
+    return told

@@ -25,13 +25,13 @@ from slack_bolt.async_app import AsyncApp
 from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.history import HistoryStore
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.pacer import ChannelPacer
 from bot.slack.runs import announce_interrupted
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
+from bot.store import AsyncHistory
 
 log = logging.getLogger(__name__)
 
@@ -66,10 +66,12 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
     check_settings(settings, chosen)
     if not logging.getLogger().handlers:  # a long-running server says what it does
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    history = HistoryStore.open(settings.database_path)
+    history = AsyncHistory.open(settings)  # marks the runs of gone processes interrupted, off the loop
     tasks = BackgroundTasks()
     client = build_client(settings)
+    checker: Checker | None = None
     try:
+        await history.ready()
         identity = BotIdentity(client)
         auth = await identity.load()  # fails fast on a refused SLACK_BOT_TOKEN
         log.info("connected to Slack as %s in %s", auth.get("user"), auth.get("team"))
@@ -78,7 +80,7 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         services = Services(settings, checker, history, client, identity, pacer, tasks)
         interrupted = await announce_interrupted(services)
         if interrupted:
-            log.info("marked %d interrupted run(s)", len(interrupted))
+            log.info("told %d thread(s) that their run was interrupted", len(interrupted))
         app = create_app(settings, checker, history, client=client, identity=identity, pacer=pacer, tasks=tasks)
         if chosen is Mode.SOCKET:
             await _serve_socket_mode(app, settings)
@@ -87,9 +89,14 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
                 log.info("HTTP mode: Slack requests go to %s", url)
                 await asyncio.Event().wait()
     finally:
-        await tasks.cancel_all()  # their runs stay unfinished: the next start marks them interrupted
+        # A stop (Ctrl-C, or SIGTERM: the CLI turns it into Ctrl-C) saves every run in flight as
+        # interrupted, with its finished steps, before the process ends; the next start of any
+        # replica tells their threads.
+        await tasks.cancel_all()
+        if checker is not None:
+            await checker.interrupt_all()
         await close_client(client)
-        history.close()
+        await history.aclose()
 
 
 @asynccontextmanager

@@ -20,14 +20,14 @@ from bot.slack.pacer import ChannelPacer
 from bot.slack.tasks import BackgroundTasks, RunQueue
 
 if TYPE_CHECKING:
-    from bot.history import HistoryStore
+    from bot.store import AsyncHistory
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     checker: Checker
-    history: HistoryStore
+    history: AsyncHistory  # every call awaited: history I/O stays off the event loop
     client: AsyncWebClient  # carries the bot token; for writes made after the ack
     identity: BotIdentity
     pacer: ChannelPacer

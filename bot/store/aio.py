@@ -35,9 +35,8 @@ class AsyncHistory:
 
     @classmethod
     def open(cls, settings: Settings) -> AsyncHistory:
-        """The history DATABASE_URL or DATABASE_PATH names."""
-        url = settings.database_url.reveal() if settings.database_url is not None else None
-        return cls(lambda: HistoryStore.open(settings.database_path, url))
+        """The history the settings name, its dead runs marked interrupted (`HistoryStore.for_settings`)."""
+        return cls(lambda: HistoryStore.for_settings(settings))
 
     def submit(self, work: Callable[[HistoryStore], T]) -> Future[T]:
         """Queue `work(store)` behind every call made before it; its future holds the result."""
@@ -50,6 +49,14 @@ class AsyncHistory:
     async def ready(self) -> None:
         """:raises ConfigError: when the database could not be opened."""
         await self.call(lambda _: None)
+
+    def wait_opened(self) -> None:
+        """`ready()` for synchronous code (blocks until the store is open). :raises ConfigError:"""
+        try:
+            self._opened.result()
+        except BaseException:
+            self.close()
+            raise
 
     async def aclose(self) -> None:
         """Finish every queued call, then close the connection and the thread."""

@@ -90,17 +90,17 @@ class SqliteDb(Db):
         self._depth = 0
 
     @classmethod
-    def connect(cls, path: str | Path) -> SqliteDb:
+    def connect(cls, path: str | Path, *, busy_timeout_s: float = BUSY_TIMEOUT_S) -> SqliteDb:
         """Open (creating it) the SQLite file at `path` in WAL mode. :raises ConfigError:"""
         where = f"DATABASE_PATH {path}"
         try:
             # isolation_level=None: no implicit deferred BEGIN; `transaction()` says BEGIN IMMEDIATE.
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
             raise ConfigError(_sqlite_problem(Path(path), exc)) from None
         db = cls(Database(conn), where)
         try:
-            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
             db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process crashes

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import NotFound
 from bot.model import CauseCode, Outcome, Run, StepResult, iso, utcnow
@@ -27,6 +27,9 @@ from bot.store.db import Db, Dialect, SqliteDb, connect
 from bot.store.owner import Owner, owner_gone, this_process
 from bot.store.records import ORIGIN_KEYS, load_run, origin_columns, parse_time, run_columns, run_document
 from bot.store.schema import migrate
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 _REFUSAL_TEXT_LIMIT = 500
 
@@ -59,30 +62,48 @@ class Refusal:
 class HistoryStore:
     """Runs, their steps and Slack refusals in one database (see `records.py` for the layout)."""
 
-    def __init__(self, db: Db | None = None, *, owner: Owner | None = None) -> None:
-        """Wrap `db` (default: a new in-memory SQLite) and bring its schema up to date.
+    def __init__(self, db: Db | None = None, *, owner: Owner | None = None, write: bool = True) -> None:
+        """Wrap `db` (default: a new in-memory SQLite) and bring its schema up to date; with `write`
+        (the default) prove it takes writes now rather than at the end of the first run.
 
-        :raises ConfigError: when the database cannot be read or written.
+        :raises ConfigError: when the database cannot be read (or, with `write`, written).
         """
         self._db = db if db is not None else SqliteDb.memory()
         self.owner = owner or this_process()
         try:
             migrate(self._db)
-            self._probe_write()
+            if write:
+                self._probe_write()
         except self._db.errors as exc:
             self._db.close()
             raise self._db.problem(exc) from None
 
     @classmethod
     def open(cls, database_path: str | Path, database_url: str | None = None, *,
-             owner: Owner | None = None) -> HistoryStore:
+             owner: Owner | None = None, write: bool = True) -> HistoryStore:
         """Open the history (PostgreSQL when `database_url`, else the SQLite file, created with its
         folder if needed). :raises ConfigError: naming DATABASE_PATH or DATABASE_URL."""
         if not database_url:
             path = Path(database_path)
             with contextlib.suppress(OSError):  # connect() says what is wrong with the folder
                 path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(connect(database_path, database_url), owner=owner)
+        return cls(connect(database_path, database_url), owner=owner, write=write)
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, write: bool = True) -> HistoryStore:
+        """The history the settings name (DATABASE_URL, else DATABASE_PATH), with the runs of gone
+        processes marked interrupted: every command starts with this. Without `write`, a history
+        that cannot be written (a read-only file) is still opened for reading, unswept.
+        :raises ConfigError:"""
+        url = settings.database_url.reveal() if settings.database_url is not None else None
+        store = cls.open(settings.database_path, url, write=write)
+        try:
+            store.mark_interrupted()
+        except store.db.errors as exc:
+            if write:
+                store.close()
+                raise store.db.problem(exc) from None
+        return store
 
     @property
     def db(self) -> Db:

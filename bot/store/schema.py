@@ -122,11 +122,14 @@ def migrate(db: Db, migrations: Iterable[Migration] = MIGRATIONS) -> builtins.li
     and stays pending. Re-running is a no-op and writes nothing.
     """
     steps = sorted(migrations, key=lambda m: m.version)
+    try:
+        if not _pending(db, steps):
+            return []  # up to date: nothing written (a read-only history stays readable)
+    except db.errors:
+        pass  # a new database (no _migrations yet), or a broken one: the transaction below tells
     with db.transaction():
         db.lock_schema()
         db.execute("CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
-    if not _pending(db, steps):
-        return []
     applied = []
     for step in steps:
         with db.transaction():

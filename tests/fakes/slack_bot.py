@@ -20,11 +20,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checker import Checker
 from bot.config import Settings
-from bot.history import HistoryStore
 from bot.simulator import SimulatorServer
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.pacer import ChannelPacer
 from bot.slack.tasks import BackgroundTasks
+from bot.store import AsyncHistory, HistoryStore
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
 
@@ -41,6 +41,7 @@ class SlackBot:
     tasks: BackgroundTasks
     db_path: Path
     client: AsyncWebClient
+    app_history: AsyncHistory  # what the app writes through; `history` reads the same database
 
     async def send(self, body: str, *, content_type: str = req.FORM, **signing: Any) -> BoltResponse:
         headers = req.signed_headers(body, SIGNING_SECRET, content_type=content_type, **signing)
@@ -74,6 +75,7 @@ class SlackBot:
         """Stop what still runs, close the Slack client's session and the history."""
         await self.tasks.cancel_all()
         await close_client(self.client)
+        await self.app_history.aclose()
         self.history.close()
 
 
@@ -94,8 +96,9 @@ def start_bot(fake: FakeSlack, sim: SimulatorServer, db_path: Path, *, pace: flo
     per-channel write interval (Slack's is 1 s), or give a whole `pacer`."""
     settings = bot_settings(fake, sim, db_path, **extra)
     history = HistoryStore.open(db_path)
+    app_history = AsyncHistory.open(settings)
     tasks = BackgroundTasks()
     client = build_client(settings)
-    app = create_app(settings, Checker(settings, history), history, client=client,
+    app = create_app(settings, Checker(settings, app_history), app_history, client=client,
                      pacer=pacer or ChannelPacer(pace), tasks=tasks)
-    return SlackBot(app, fake, sim, history, settings, tasks, db_path, client)
+    return SlackBot(app, fake, sim, history, settings, tasks, db_path, client, app_history)

@@ -19,6 +19,7 @@ from bot.slack.serve import Mode, resolve_mode, serve
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_bot import bot_settings
+from tests.samples import gone_owner
 from tests.slack.helpers import text_of, thread
 
 StartSimulator = Callable[..., Awaitable[Any]]
@@ -62,7 +63,7 @@ async def test_runs_cut_short_by_a_restart_are_marked_and_their_threads_told(
     db = tmp_path / "h.db"
     cut = Run(run_id=new_run_id(), actor="automation@acme.com", site=sim.site_url,
               started_at=utcnow(), planned=[("site.tenant", "Site")])
-    store = HistoryStore.open(db)
+    store = HistoryStore.open(db, owner=gone_owner())  # as a process that has since died
     store.save(cut, origin={"via": "slack", "slack_channel": "C0CHECKS01", "slack_thread_ts": "1699.000001",
                             "slack_user": "U0ALICE001"})
     store.close()

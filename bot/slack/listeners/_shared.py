@@ -21,7 +21,7 @@ async def refused(services: Services, place: Place, what: str) -> bool:
     if reason is None:
         return False
     log.info("refused %s in %s: %s", place.user, place.channel, reason)
-    services.history.record_refusal(place.user, place.channel, what, reason)
+    await services.history.record_refusal(place.user, place.channel, what, reason)
     await tell_privately(services.client, place, blocks.refusal_message())
     return True
 

@@ -75,8 +75,8 @@ async def handle_history_action(ack: AsyncAck, body: dict[str, Any], action: dic
 
 
 async def _rerun(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
-    place = _thread_of(services, ref, clicked)
-    run = services.history.get(ref.run_id)
+    place = await _thread_of(services, ref, clicked)
+    run = await services.history.get(ref.run_id)
     rule = run.request.get("rule")
     if rule and rule.get("uuid"):  # a rule run: read the rule again, it may have been fixed since
         await run_rule_in_thread(services, rule["uuid"], place, previous_run_id=ref.run_id,
@@ -87,8 +87,8 @@ async def _rerun(services: Services, ref: RunRef, clicked: Place, body: dict[str
 
 
 async def _share(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
-    run = services.history.get(ref.run_id)
-    permalink = await _permalink(services.client, _thread_of(services, ref, clicked))
+    run = await services.history.get(ref.run_id)
+    permalink = await _permalink(services.client, await _thread_of(services, ref, clicked))
     bundle = blocks.share_message(run, permalink, format_markdown(run, secrets=services.settings.secrets()))
     support = services.settings.support_channel
     if support and await _post_to_support(services, support, bundle):
@@ -98,14 +98,14 @@ async def _share(services: Services, ref: RunRef, clicked: Place, body: dict[str
 
 
 async def _history(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
-    runs = services.history.list(actor=ref.actor, limit=HISTORY_LIMIT)
+    runs = await services.history.list(actor=ref.actor, limit=HISTORY_LIMIT)
     await tell_privately(services.client, clicked,
-                         blocks.history_message(ref.actor, runs, thread_links(services, runs)))
+                         blocks.history_message(ref.actor, runs, await thread_links(services, runs)))
 
 
-def _thread_of(services: Services, ref: RunRef, clicked: Place) -> Place:
-    return place_of(services, ref.run_id, clicked.user, channel=clicked.channel,
-                    thread_ts=clicked.thread_ts, response_url=clicked.response_url) or clicked
+async def _thread_of(services: Services, ref: RunRef, clicked: Place) -> Place:
+    return await place_of(services, ref.run_id, clicked.user, channel=clicked.channel,
+                          thread_ts=clicked.thread_ts, response_url=clicked.response_url) or clicked
 
 
 async def _permalink(client: AsyncWebClient, place: Place) -> str | None:

@@ -33,9 +33,9 @@ async def _answer(services: Services, place: Place, text: str) -> None:
     if isinstance(command, HelpCommand):
         await tell_privately(services.client, place, blocks.help_message())
     elif isinstance(command, HistoryCommand):
-        runs = services.history.list(actor=command.actor, limit=HISTORY_LIMIT)
+        runs = await services.history.list(actor=command.actor, limit=HISTORY_LIMIT)
         await tell_privately(services.client, place,
-                             blocks.history_message(command.actor, runs, thread_links(services, runs)))
+                             blocks.history_message(command.actor, runs, await thread_links(services, runs)))
     elif isinstance(command, RuleCommand):
         await run_rule_in_thread(services, command.rule, place)
     else:

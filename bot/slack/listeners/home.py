@@ -22,7 +22,7 @@ async def _publish(services: Services, user: str) -> None:
     if refusal_reason(services.settings, user, None):
         view = blocks.home_refused_view()
     else:
-        latest = services.history.latest(HOME_LIMIT)
-        failing = services.history.failing_accounts(HOME_LIMIT)
-        view = blocks.home_view(latest, failing, thread_links(services, [*latest, *failing]))
+        latest = await services.history.latest(HOME_LIMIT)
+        failing = await services.history.failing_accounts(HOME_LIMIT)
+        view = blocks.home_view(latest, failing, await thread_links(services, [*latest, *failing]))
     await services.client.views_publish(user_id=user, view=view)

@@ -49,7 +49,7 @@ def _report(services: Services, ref: RunRef, user: str) -> Callable[[Exception],
 
     async def report(error: Exception) -> None:
         try:
-            place = place_of(services, ref.run_id, user)
+            place = await place_of(services, ref.run_id, user)
         except NotFound:
             place = None
         await report_failure(services.client, place, error)
@@ -58,10 +58,10 @@ def _report(services: Services, ref: RunRef, user: str) -> Callable[[Exception],
 
 
 async def _replay(services: Services, ref: RunRef, user: str, secret: ActorSecret) -> None:
-    place = place_of(services, ref.run_id, user)
+    place = await place_of(services, ref.run_id, user)
     if place is None:
         raise UsageError(f"run {ref.run_id} has no Slack thread to replay into")
     if await refused(services, place, "token replay"):
         return
-    request = request_from_run(services.history.get(ref.run_id), services.guard, secret)
+    request = request_from_run(await services.history.get(ref.run_id), services.guard, secret)
     await run_in_thread(services, request, place, previous_run_id=ref.run_id)
