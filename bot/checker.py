@@ -34,6 +34,8 @@ from bot.store.owner import RENEW_EVERY_S
 
 log = logging.getLogger(__name__)
 
+_STOP_TIMEOUT_S = 5.0  # how long an interrupted run's probes get to wind down
+
 
 class Checker:
     """Starts diagnosis runs with one set of settings; saves them when a history is given."""
@@ -153,6 +155,10 @@ class CheckedRun(RunHandle):
                 self._last_save = self._save(lambda store: store.interrupt(snapshot))
         if self._last_save is not None:
             await _settle(self._last_save, self.run.run_id)
+        engine_task = self._source._task
+        if engine_task is not None and not engine_task.done():
+            # let the probes finish cancelling (closing their connections) before going on
+            await asyncio.wait({engine_task}, timeout=_STOP_TIMEOUT_S)
 
     async def _pump(self) -> None:
         run = self.run
