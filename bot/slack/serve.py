@@ -27,11 +27,13 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
-from bot.slack.pacer import ChannelPacer
+from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S, ChannelPacer
 from bot.slack.runs import announce_interrupted
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
 from bot.store import AsyncHistory
+from bot.store.owner import LEASE_S
+from bot.store.pace import SharedSlots
 
 log = logging.getLogger(__name__)
 
@@ -70,17 +72,21 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
     tasks = BackgroundTasks()
     client = build_client(settings)
     checker: Checker | None = None
+    sweeper: asyncio.Task[None] | None = None
     try:
         await history.ready()
         identity = BotIdentity(client)
         auth = await identity.load()  # fails fast on a refused SLACK_BOT_TOKEN
         log.info("connected to Slack as %s in %s", auth.get("user"), auth.get("team"))
         checker = Checker(settings, history)
-        pacer = ChannelPacer()
+        # Replicas on one PostgreSQL share each channel's pace through it; one process keeps it in memory.
+        pacer = ChannelPacer(source=SharedSlots(history, interval=DEFAULT_INTERVAL_S, burst=DEFAULT_BURST)
+                             if settings.database_url is not None else None)
         services = Services(settings, checker, history, client, identity, pacer, tasks)
         interrupted = await announce_interrupted(services)
         if interrupted:
             log.info("told %d thread(s) that their run was interrupted", len(interrupted))
+        sweeper = asyncio.create_task(_sweep_forever(services), name="interrupted-run sweep")
         app = create_app(settings, checker, history, client=client, identity=identity, pacer=pacer, tasks=tasks)
         if chosen is Mode.SOCKET:
             await _serve_socket_mode(app, settings)
@@ -92,11 +98,25 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         # A stop (Ctrl-C, or SIGTERM: the CLI turns it into Ctrl-C) saves every run in flight as
         # interrupted, with its finished steps, before the process ends; the next start of any
         # replica tells their threads.
+        if sweeper is not None:
+            sweeper.cancel()
         await tasks.cancel_all()
         if checker is not None:
             await checker.interrupt_all()
         await close_client(client)
         await history.aclose()
+
+
+async def _sweep_forever(services: Services) -> None:
+    """Now and then, mark the runs of processes that are gone for good (a replica that never came
+    back: its leases ran out) and tell their threads; a start does the same at once."""
+    while True:
+        await asyncio.sleep(LEASE_S)
+        try:
+            await services.history.mark_interrupted()
+            await announce_interrupted(services)
+        except Exception:  # the next sweep tries again; serving goes on
+            log.exception("could not sweep for interrupted runs")
 
 
 @asynccontextmanager

@@ -234,22 +234,27 @@ class HistoryStore:
         """The newest `limit` runs, of one actor when given, newest first."""
         where, params = ("WHERE actor = ?", [actor]) if actor is not None else ("", [])
         rows = self._db.execute(
-            f"SELECT run_id, doc, outcome, interrupted FROM runs {where} ORDER BY started_at DESC, seq DESC LIMIT ?",
-            [*params, max(limit, 0)]).fetchall()
+            f"SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM (SELECT seq, started_at FROM runs {where}"
+            " ORDER BY started_at DESC, seq DESC LIMIT ?) n JOIN runs r ON r.seq = n.seq"
+            " ORDER BY n.started_at DESC, n.seq DESC", [*params, max(limit, 0)]).fetchall()
         return self._runs(rows)
 
     def latest(self, limit: int = 20) -> builtins.list[Run]:
         """Each actor's most recent run (finished or not), newest first."""
+        # the newest `limit` rows by index first, then their documents (never sort documents)
         rows = self._db.execute(
-            "SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM latest_runs l JOIN runs r ON r.seq = l.seq"
-            " ORDER BY l.started_at DESC, l.seq DESC LIMIT ?", [max(limit, 0)]).fetchall()
+            "SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM (SELECT seq, started_at FROM latest_runs"
+            " ORDER BY started_at DESC, seq DESC LIMIT ?) l JOIN runs r ON r.seq = l.seq"
+            " ORDER BY l.started_at DESC, l.seq DESC", [max(limit, 0)]).fetchall()
         return self._runs(rows)
 
     def failing_accounts(self, limit: int = 20) -> builtins.list[Run]:
         """Actors whose latest finished run found a problem: those runs, newest first."""
         rows = self._db.execute(
-            "SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM latest_runs l JOIN runs r ON r.seq = l.finished_seq"
-            " WHERE l.finished_outcome = ? ORDER BY l.finished_started_at DESC, l.finished_seq DESC LIMIT ?",
+            "SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM (SELECT finished_seq, finished_started_at"
+            " FROM latest_runs WHERE finished_outcome = ? ORDER BY finished_started_at DESC, finished_seq DESC"
+            " LIMIT ?) l JOIN runs r ON r.seq = l.finished_seq"
+            " ORDER BY l.finished_started_at DESC, l.finished_seq DESC",
             [Outcome.PROBLEM.value, max(limit, 0)]).fetchall()
         return self._runs(rows)
 

@@ -107,10 +107,18 @@ def _lean_runs(db: Db) -> None:
     _V3_INDEXES(db)
 
 
+_V4 = _sql(
+    # One Slack write pace per channel for every process (pace.py); stamp in epoch seconds.
+    "CREATE TABLE channel_pace (channel TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL,"
+    " stamp DOUBLE PRECISION NOT NULL)",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and steps", _V1),
     Migration(2, "refusals", _V2),
     Migration(3, "lean runs: one compressed document, owners and leases, latest run per actor", _lean_runs),
+    Migration(4, "shared Slack write pace per channel", _V4),
 )
 
 
