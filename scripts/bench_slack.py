@@ -142,7 +142,8 @@ async def main(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeSlack() as fake, SimulatorServer(load_scenario(args.scenario)) as sim:
-            bot = start_bot(fake, sim, Path(tmp) / "bench.db", pace=1.0)
+            extra = {"MAX_CONCURRENT_RUNS": str(args.max_runs)} if args.max_runs else {}
+            bot = start_bot(fake, sim, Path(tmp) / "bench.db", pace=1.0, **extra)
             async with http_server(bot.app, host="127.0.0.1", port=0) as url:
                 async with aiohttp.ClientSession() as session:  # auth.test once, as serve does at start
                     await bot.post_http(url, req.slash_command("help", response_url=fake.response_url("warm")),
@@ -150,6 +151,7 @@ async def main(args: argparse.Namespace) -> None:
                 await bot.settle()
                 sim.state.faults.latency_ms = args.latency_ms
                 print(f"scenario {args.scenario}, Atlassian latency {args.latency_ms} ms, "
+                      f"MAX_CONCURRENT_RUNS {bot.settings.max_concurrent_runs}, "
                       "Slack pace 1 write/s/channel; "
                       "times from each command's ack", flush=True)
                 alone: Figures | None = None
@@ -173,4 +175,5 @@ if __name__ == "__main__":
     parser.add_argument("--one-channel", type=int, default=50, help="commands at once in one channel (0: skip)")
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--scenario", default="no_confluence_access")
+    parser.add_argument("--max-runs", type=int, default=0, help="MAX_CONCURRENT_RUNS (default: the setting's)")
     asyncio.run(main(parser.parse_args()))

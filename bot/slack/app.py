@@ -77,6 +77,7 @@ def create_app(settings: Settings, checker: Checker, history: AsyncHistory, *,
         authorize=identity.authorizer(),
         signing_secret=_signing_secret(settings),
         logger=log,
+        process_before_response=True,
     )
     app.error(handle_listener_error)
     listeners.register(app, services)

@@ -38,6 +38,9 @@ from bot.store.pace import SharedSlots
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# Pending connections the listening socket holds. aiohttp's default (128) drops the SYNs of a larger
+# burst, and the client only retries after 1 s: with 200 commands at once, the last acks took > 1 s.
+BACKLOG = 1024
 
 
 class Mode(StrEnum):
@@ -150,7 +153,7 @@ async def http_server(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, backlog=BACKLOG)
         await site.start()
         bound = runner.addresses[0][1]
         yield f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{bound}{EVENTS_PATH}"
