@@ -4,18 +4,22 @@
                                   [--scenario no_confluence_access]
 
 For each size N, N signed `/confluence-check` commands are sent at once over HTTP mode, each in its
-own channel; then N at once in one channel (`--one-channel`). Everything runs locally in this
-process: the real Bolt AsyncApp behind the real aiohttp server (signed requests), the fake Slack
-Web API (tests/fakes/slack_api.py) and the Atlassian simulator (answering after `--latency-ms`),
-both over HTTP on loopback, with Slack's real pace (one write per second per channel). Times are
-taken from the fake's arrival stamps (`time.monotonic`), measured from each command's ack:
+own channel; then N at once in one channel (`--one-channel`). Everything runs locally: the real
+Bolt AsyncApp behind the real aiohttp server (signed requests) and the fake Slack Web API
+(tests/fakes/slack_api.py) in this process, the Atlassian simulator (answering after
+`--latency-ms`) in a process of its own, as a remote Atlassian costs the bot no CPU
+(`--sim-in-process` keeps it in this process and event loop, as the first figures of issue 8
+were taken), all over HTTP on loopback, with Slack's real pace (one write per second per
+channel). Times are taken from the fake's arrival stamps (`time.monotonic`), measured from each
+command's ack:
 
 - ack: from sending the signed request to its HTTP 200;
 - parent: the thread's parent appears; first reply: the first message in the thread;
 - verdict: the first message that shows the run's verdict (the parent at a glance or the reply);
 - writes per run: chat.postMessage + chat.update in the run's channel, over the runs there.
 
-Peak RSS is this whole process (bot, fakes and simulator together): an upper bound for the bot.
+Peak RSS is this whole process (the bot with the fake Slack; with the simulator too when in
+process): an upper bound for the bot.
 Prints figures; asserts nothing.
 """
 
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import multiprocessing
 import re
 import resource
 import statistics
@@ -32,6 +38,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -57,6 +64,40 @@ class Figures:
     max_writes: int
     wall_s: float
     rss_mb: float
+
+
+class RemoteSimulator:
+    """The simulator in a child process: its settings and input, as `SimulatorServer` gives them."""
+
+    def __init__(self, scenario: str, latency_ms: int) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        parent, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve_simulator, args=(scenario, latency_ms, child, self._stop),
+                                    daemon=True)
+        self._process.start()
+        self._env, self._input = parent.recv()
+
+    def env(self) -> dict[str, str]:
+        return self._env
+
+    def resolve_input(self) -> dict[str, Any]:
+        return self._input
+
+    def close(self) -> None:
+        self._stop.set()
+        self._process.join(10)
+
+
+def _serve_simulator(scenario: str, latency_ms: int, pipe: Any, stop: Any) -> None:
+    async def serve() -> None:
+        async with SimulatorServer(load_scenario(scenario)) as sim:
+            sim.state.faults.latency_ms = latency_ms
+            pipe.send((sim.env(), sim.resolve_input()))
+            while not stop.is_set():
+                await asyncio.sleep(0.2)
+
+    asyncio.run(serve())
 
 
 def check_text(sim: SimulatorServer) -> str:
@@ -140,33 +181,50 @@ def report(f: Figures) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    with tempfile.TemporaryDirectory() as tmp:
-        async with FakeSlack() as fake, SimulatorServer(load_scenario(args.scenario)) as sim:
-            extra = {"MAX_CONCURRENT_RUNS": str(args.max_runs)} if args.max_runs else {}
-            bot = start_bot(fake, sim, Path(tmp) / "bench.db", pace=1.0, **extra)
-            async with http_server(bot.app, host="127.0.0.1", port=0) as url:
-                async with aiohttp.ClientSession() as session:  # auth.test once, as serve does at start
-                    await bot.post_http(url, req.slash_command("help", response_url=fake.response_url("warm")),
-                                        session)
-                await bot.settle()
-                sim.state.faults.latency_ms = args.latency_ms
-                print(f"scenario {args.scenario}, Atlassian latency {args.latency_ms} ms, "
-                      f"MAX_CONCURRENT_RUNS {bot.settings.max_concurrent_runs}, "
-                      "Slack pace 1 write/s/channel; "
-                      "times from each command's ack", flush=True)
-                alone: Figures | None = None
-                for size in sizes:
-                    figures = await burst(bot, url, f"{size} over {size} channels",
-                                          [f"C0B{size:03d}X{n:04d}" for n in range(size)])
-                    report(figures)
-                    alone = alone or (figures if size == 1 else None)
-                    if size == 50 and alone and alone.verdicts and figures.verdicts:
-                        ratio = statistics.median(figures.verdicts) / statistics.median(alone.verdicts)
-                        print(f"{'':<24} verdict p50 at 50 / one run alone: {ratio:.2f}x", flush=True)
-                if args.one_channel:
-                    report(await burst(bot, url, f"{args.one_channel} in one channel",
-                                       ["C0BONECHAN"] * args.one_channel))
-            await bot.close()
+    remote = None if args.sim_in_process else RemoteSimulator(args.scenario, args.latency_ms)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            async with FakeSlack() as fake, SimulatorServer(load_scenario(args.scenario)) as local:
+                sim: Any = remote or local
+                extra = {"MAX_CONCURRENT_RUNS": str(args.max_runs)} if args.max_runs else {}
+                bot = start_bot(fake, sim, Path(tmp) / "bench.db", pace=1.0, **extra)
+                profiler = cProfile.Profile() if args.profile else None
+                try:
+                    if profiler:
+                        profiler.enable()
+                    await measure(bot, args, sizes)
+                finally:
+                    if profiler:
+                        profiler.disable()
+                        profiler.dump_stats(args.profile)
+                    await bot.close()
+    finally:
+        if remote is not None:
+            remote.close()
+
+
+async def measure(bot: SlackBot, args: argparse.Namespace, sizes: list[int]) -> None:
+    async with http_server(bot.app, host="127.0.0.1", port=0) as url:
+        async with aiohttp.ClientSession() as session:  # auth.test once, as serve does at start
+            await bot.post_http(url, req.slash_command("help", response_url=bot.fake.response_url("warm")), session)
+        await bot.settle()
+        if args.sim_in_process:
+            bot.sim.state.faults.latency_ms = args.latency_ms
+        where = "in this process" if args.sim_in_process else "in its own process"
+        print(f"scenario {args.scenario}, Atlassian latency {args.latency_ms} ms (simulator {where}), "
+              f"MAX_CONCURRENT_RUNS {bot.settings.max_concurrent_runs}, Slack pace 1 write/s/channel; "
+              "times from each command's ack", flush=True)
+        alone: Figures | None = None
+        for size in sizes:
+            figures = await burst(bot, url, f"{size} over {size} channels",
+                                  [f"C0B{size:03d}X{n:04d}" for n in range(size)])
+            report(figures)
+            alone = alone or (figures if size == 1 else None)
+            if size == 50 and alone and alone.verdicts and figures.verdicts:
+                ratio = statistics.median(figures.verdicts) / statistics.median(alone.verdicts)
+                print(f"{'':<24} verdict p50 at 50 / one run alone: {ratio:.2f}x", flush=True)
+        if args.one_channel:
+            report(await burst(bot, url, f"{args.one_channel} in one channel", ["C0BONECHAN"] * args.one_channel))
 
 
 if __name__ == "__main__":
@@ -176,4 +234,7 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--scenario", default="no_confluence_access")
     parser.add_argument("--max-runs", type=int, default=0, help="MAX_CONCURRENT_RUNS (default: the setting's)")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of this process's measured part to FILE")
+    parser.add_argument("--sim-in-process", action="store_true",
+                        help="run the Atlassian simulator in this process and event loop (as issue 8 measured)")
     asyncio.run(main(parser.parse_args()))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -20,10 +21,11 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 OnError = Callable[[Exception], Awaitable[Any]]
-# Bolt's AsyncApp answers Slack only when its runner, polling every 10 ms, sees that ack() was
-# called (slack_bolt/listener/asyncio_runner.py); work that blocks the loop in that window (a run
-# building its HTTP clients takes ~60 ms) would delay the ack. Background work waits this long.
+# Acks first: background work starts only once no Slack request has arrived for this long (so a
+# burst of commands is acked before any of their work takes the event loop: a run's start costs
+# tens of ms of CPU), but never later than QUIET_WAIT_MAX_S after it was spawned.
 ACK_GRACE_S = 0.025
+QUIET_WAIT_MAX_S = 1.0
 
 
 class BackgroundTasks:
@@ -31,11 +33,16 @@ class BackgroundTasks:
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_request = float("-inf")
+
+    def request_arrived(self) -> None:
+        """A Slack request is being answered: background work holds back a moment (see ACK_GRACE_S)."""
+        self._last_request = time.monotonic()
 
     def spawn(self, work: Coroutine[Any, Any, Any], *, name: str, on_error: OnError | None = None,
               grace: float = ACK_GRACE_S) -> None:
         """Run `work` in the background after `grace` s; a failure goes to `on_error(exc)` (or the log)."""
-        task = asyncio.create_task(self._guard(work, name, on_error, grace), name=name)
+        task = asyncio.create_task(self._guard(work, name, on_error, grace, self._after_requests), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -55,11 +62,19 @@ class BackgroundTasks:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def _after_requests(self, grace: float) -> None:
+        """Wait until no request arrived for `grace` s (at most QUIET_WAIT_MAX_S in all)."""
+        deadline = time.monotonic() + QUIET_WAIT_MAX_S
+        while (wait := min(self._last_request + grace, deadline) - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
     @staticmethod
-    async def _guard(work: Coroutine[Any, Any, Any], name: str, on_error: OnError | None, grace: float) -> None:
+    async def _guard(work: Coroutine[Any, Any, Any], name: str, on_error: OnError | None, grace: float,
+                     quiet: Callable[[float], Awaitable[None]]) -> None:
         try:
             if grace > 0:
                 await asyncio.sleep(grace)
+                await quiet(grace)
             await work
         except asyncio.CancelledError:
             raise

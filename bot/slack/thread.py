@@ -38,6 +38,7 @@ from bot.slack.private import Place, tell_privately
 log = logging.getLogger(__name__)
 
 CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+PARENT_FIRST_S = 0.3
 NOT_QUEUED: Callable[[], int | None] = lambda: None  # noqa: E731
 
 
@@ -73,10 +74,14 @@ class RunThread:
             parent = self._submit(Priority.PARENT, self._post_parent_now(queued), key="parent",
                                   rank=lambda: Priority.VERDICT if self._finished() else Priority.PARENT)
         try:
+            if parent is not None:
+                # the asker sees the parent before the run's start takes the event loop for a while
+                # (its clients, its first save): a run waits for its parent, unless the channel is busy
+                await asyncio.wait({parent}, timeout=PARENT_FIRST_S)
             handle = await start()
         except BaseException:
             if parent is not None:
-                parent.cancel()
+                _drop(parent)
             raise
         self._run = handle.run
         try:
@@ -184,3 +189,11 @@ class RunThread:
             raise
         return str(response.get("ts") or kwargs.get("ts") or "")
 
+
+def _drop(future: asyncio.Future[Any]) -> None:
+    """Withdraw a write nobody will wait for (and read its error, so none is reported as lost)."""
+    if future.done():
+        if not future.cancelled():
+            future.exception()
+    else:
+        future.cancel()

@@ -19,7 +19,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.slack.outbox import Outbox, Priority
 from bot.slack.pacer import ChannelPacer, SlotSource, TokenBucket
-from bot.slack.tasks import RunQueue
+from bot.slack.tasks import BackgroundTasks, RunQueue
 
 T = TypeVar("T")
 
@@ -216,3 +216,20 @@ async def test_the_run_queue_admits_up_to_its_limit_and_says_how_many_are_ahead(
     queue.leave(tickets[1])
     await asyncio.wait_for(queue.wait(tickets[4]), 1)
     assert (queue.running, queue.waiting) == (2, 0)
+
+
+async def test_background_work_waits_until_a_burst_of_requests_has_been_answered() -> None:
+    tasks = BackgroundTasks()
+    events: list[str] = []
+
+    async def work() -> None:
+        events.append("work")
+
+    tasks.request_arrived()
+    tasks.spawn(work(), name="run", grace=0.05)
+    for _ in range(100):  # requests keep coming for ~0.2 s, well under `grace` apart
+        tasks.request_arrived()
+        events.append("request")
+        await asyncio.sleep(0.002)
+    await tasks.drain(5)
+    assert events[-1] == "work" and events.count("work") == 1
