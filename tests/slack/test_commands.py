@@ -10,7 +10,7 @@ from bot.model import CauseCode, Run
 from bot.simulator import load_scenario
 from bot.slack.escape import escape
 from bot.slack.ids import ActionId
-from bot.slack.pacer import DEFAULT_BURST
+from bot.slack.pacer import DEFAULT_BURST, ChannelPacer
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.slack_requests import CHANNEL, USER
 from tests.slack.conftest import MakeBot
@@ -76,8 +76,9 @@ async def test_a_run_writes_four_times_verdict_first_and_the_step_list_once_comp
 async def test_busy_channel_keeps_its_pace_and_shows_verdicts_before_step_lists(
         make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     pace = 0.25
-    bot = await make_bot("no_confluence_access", pace=pace)
-    bot.sim.state.faults.latency_ms = 100
+    pacer = ChannelPacer(pace)
+    bot = await make_bot("no_confluence_access", pacer=pacer)
+    await pacer.defer(CHANNEL, 3.0)  # the channel is busy for 3 s: the runs end while their writes wait
     for n in range(4):
         await bot.command(command_text(bot.sim.resolve_input()), user=f"U0ASKER{n:03d}")
     await bot.settle()
@@ -86,11 +87,12 @@ async def test_busy_channel_keeps_its_pace_and_shows_verdicts_before_step_lists(
     assert len(runs) == 4 and all(r.verdict for r in runs)
     writes = fake_slack.writes(CHANNEL)
     stamps = [w.at for w in writes]
-    # a burst of at most DEFAULT_BURST, then one write per `pace` (FACTS §2.1): any k writes span
-    # at least (k - burst) intervals
+    # a burst of at most DEFAULT_BURST, then one write per `pace` (FACTS §2.1): any k writes span at
+    # least (k - burst) intervals (less half an interval: arrival stamps jitter on a loaded machine)
     for i, j in itertools.combinations(range(len(stamps)), 2):
-        assert j - i + 1 <= DEFAULT_BURST + (stamps[j] - stamps[i]) / pace + 0.2, (i, j, stamps)
-    assert len(writes) <= 4 * len(runs)
+        assert j - i + 1 <= DEFAULT_BURST + (stamps[j] - stamps[i]) / pace + 0.5, (i, j, stamps)
+    # every parent came after its run ended, so it shows the verdict and is never edited
+    assert len(writes) == 3 * len(runs) and not fake_slack.calls_to("chat.update")
     step_lists = [n for n, w in enumerate(writes) if text_of(w).startswith("Steps:")]
     assert len(step_lists) == len(runs)
     for run in runs:  # every verdict shows (in its parent or its reply) before any step list
