@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulator import LoggedRequest
+from bot.simulator import LoggedRequest, bodies
 from tests.contract import openapi
+from tests.contract.answers import facts_only
 from tests.contract.openapi import Api
 from tests.contract.routing import STATUSPAGE, TENANT_INFO, is_replay_of, spec_path
 
@@ -87,3 +88,14 @@ def test_answer_problems_honour_nullable_and_documented_statuses() -> None:
     assert openapi.answer_problems(op.api, op, 418, "application/json", "{}") == [
         f"status 418 is not documented for {op.name}"]
     assert openapi.answer_problems(op.api, op, 404, "text/plain", "nope")[0].endswith("the simulator sent text/plain")
+
+
+@pytest.mark.parametrize(("status", "text", "allowed"), [
+    (401, bodies.PASSWORD_DEPRECATED_BODY, True),
+    (401, '{"message":"nope"}', False),
+    (404, bodies.SITE_UNAVAILABLE_BODY, True),
+    (418, bodies.SITE_UNAVAILABLE_BODY, False),
+])
+def test_facts_only_allows_exactly_the_recorded_bodies(status: int, text: str, allowed: bool) -> None:
+    assert (facts_only(Api.CONFLUENCE_V1, status, text) is not None) is allowed
+    assert facts_only(Api.ADMIN_ORGANIZATION, status, text) is None  # the admin specs list their statuses

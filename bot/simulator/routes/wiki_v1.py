@@ -133,16 +133,15 @@ async def user_by_account(ctx: WikiContext) -> web.Response:
 
 
 async def user_memberof(ctx: WikiContext) -> web.Response:
-    """GroupArrayWithLinks (FACTS §2.3)."""
-    account_id = ctx.query("accountId")
-    user = ctx.world.user_by_id(account_id) if account_id else None
-    if user is None:
-        return bodies.v1_not_found(f"No user found with accountId: {account_id}")
+    """GroupArrayWithLinks (FACTS §2.3). The spec documents only 200 and 403 here, so an unknown
+    account is an empty list [I], not a 404."""
+    account_id = ctx.query("accountId") or ""
+    user = ctx.world.user_by_id(account_id)
     groups = [{"type": "group", "name": g.name, "id": g.id,
                "_links": {"self": f"{ctx.wiki_base}/rest/api/group/by-id?id={g.id}"}}
-              for g in ctx.world.groups_of(user)]
+              for g in (ctx.world.groups_of(user) if user else [])]
     # FACTS §2.3: memberof pages by start/limit, default 200
-    out = _paged(ctx, groups, f"/rest/api/user/memberof?accountId={quote(user.account_id)}", default=200)
+    out = _paged(ctx, groups, f"/rest/api/user/memberof?accountId={quote(account_id)}", default=200)
     out["totalSize"] = len(groups)
     return bodies.json_response(out)
 
