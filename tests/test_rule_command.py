@@ -139,3 +139,13 @@ def test_a_token_in_the_rule_url_or_another_header_stays_in_memory(
     for text in (captured.out, captured.err, stored, logs):
         assert url_token not in text and key not in text
     assert any(url_token in r.query for r in log)  # ...and yet the replay sent the URL exactly as the rule does
+
+
+def test_the_support_bundle_names_the_rule_and_its_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = load_scenario("rule_bearer_with_api_token")
+    code, _ = _run(scenario, ["rule", "{rule}", "--markdown"], tmp_path, monkeypatch)
+    bundle = capsys.readouterr().out
+    assert code == 1 and "- Automation rule: Sync release notes" in bundle
+    assert "- Header as sent: `Authorization: Bearer <API token, 37 chars>`" in bundle
+    assert not [s for s in _header_values(scenario) if s in bundle]

@@ -138,6 +138,16 @@ def _not_checked(run: Run) -> str:
 
 def _input(request: Mapping[str, Any]) -> str:
     lines = ["## Input", ""]
+    rule = request.get("rule")
+    if rule and rule.get("actions"):  # read from an automation rule: which one, and what it sends (no secret)
+        lines += [f"- Automation rule: {rule['name']} ({_code_span(str(rule['uuid']))}), {str(rule['state']).lower()}, "
+                  f"{rule['scope']}: {rule['link']}",
+                  f"- Send web request #{rule['action']} of {rule['actions']} ({rule['path']}): "
+                  f"{_code_span(str(rule['method']) + ' ' + str(rule['url']))}",
+                  f"- Header as sent: {_code_span(str(rule['header']))}"]
+        lines += [f"- Note: {note}" for note in rule.get("notes") or ()]
+    elif rule:
+        lines.append(f"- Automation rule: {_code_span(str(rule.get('uuid') or '?'))} (could not be read)")
     if request.get("endpoint"):
         lines.append(f"- Endpoint: {_code_span(str(request['endpoint']))}")
     if request.get("status") is not None:
