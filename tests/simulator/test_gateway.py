@@ -56,7 +56,7 @@ async def test_scope_mismatch_is_401_with_failure_category(serve, http: httpx.As
 
 async def test_classic_scopes_do_not_open_v2_routes(serve, http: httpx.AsyncClient, creds) -> None:
     sim = await serve()
-    v1 = await http.get(sim.gateway_url + "/wiki/rest/api/space", headers=creds.basic("actor_classic_scopes"))
+    v1 = await http.get(sim.gateway_url + "/wiki/rest/api/user/current", headers=creds.basic("actor_classic_scopes"))
     assert v1.status_code == 200
     v2 = await http.get(sim.gateway_url + "/wiki/api/v2/spaces", headers=creds.basic("actor_classic_scopes"))
     assert v2.status_code == 401 and v2.headers["x-failure-category"] == "FAILURE_CLIENT_SCOPE_CHECK"
@@ -76,3 +76,15 @@ async def test_gateway_use_moves_last_access(serve, http: httpx.AsyncClient, cre
     token = sim.state.user_by_email("actor@acme.com").token_by_value(creds.secret("actor_scoped"))
     await http.get(sim.gateway_url + "/wiki/rest/api/space", headers=creds.basic("actor_scoped"))
     assert token.last_access is not None
+
+
+@pytest.mark.parametrize("path", ["/wiki/rest/api/space", "/wiki/rest/api/space/DOCS", "/wiki/rest/api/content/2001"])
+async def test_removed_v1_routes_are_gone_at_the_gateway_and_still_served_on_the_site(serve, http: httpx.AsyncClient,
+                                                                                      creds, path: str) -> None:
+    """openapi/README.md, FACTS §1.15: deprecated in 2024, absent from the spec since 2025-08; 410
+    through the gateway, still 200 with Basic on the site."""
+    sim = await serve()
+    gone = await http.get(sim.gateway_url + path, headers=creds.basic("actor"))
+    assert gone.status_code == 410 and "GoneException" in gone.json()["message"]
+    site = await http.get(sim.site_url + path, headers=creds.basic("actor"))
+    assert site.status_code == 200

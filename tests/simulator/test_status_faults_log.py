@@ -47,7 +47,7 @@ async def test_rate_limit_fault_answers_429_with_headers_then_recovers(serve, ht
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\dZ", limited.headers["x-ratelimit-reset"])
     assert limited.headers["ratelimit-reason"] == "confluence-quota-tenant-based"
     assert (await http.get(url, headers=creds.basic("actor"))).status_code == 200
-    other_role = await http.get(sim.gateway_url + "/wiki/rest/api/space", headers=creds.basic("actor"))
+    other_role = await http.get(sim.gateway_url + "/wiki/rest/api/user/current", headers=creds.basic("actor"))
     assert other_role.status_code == 200
 
 
@@ -64,7 +64,7 @@ async def test_request_log_records_kind_never_the_credential(serve, http: httpx.
     await http.get(sim.site_url + "/_edge/tenant_info")
     await http.get(sim.site_url + "/wiki/rest/api/space", params={"limit": "5"}, headers=creds.basic("actor"))
     await http.get(sim.site_url + "/wiki/rest/api/space", headers=creds.basic("actor", secret=creds.password))
-    await http.get(sim.gateway_url + "/wiki/rest/api/space", headers=creds.basic("actor_scoped"))
+    await http.get(sim.gateway_url + "/wiki/rest/api/user/current", headers=creds.basic("actor_scoped"))
     await http.get(sim.api_url + "/admin/v1/orgs", headers=creds.bearer(creds.org_key))
     await http.get(sim.site_url + "/wiki/rest/api/space", headers={"Authorization": "Token abc"})
     await http.get(sim.status_url + "/api/v2/status.json")

@@ -74,6 +74,7 @@ class WikiRoute:
     family: Family
     anonymous: bool = True  # an anonymous visitor may use it on an anonymous-access site
     xsrf: bool = False  # form/multipart POST needs X-Atlassian-Token: no-check (FACTS §1.12)
+    gone_at_gateway: bool = False  # removed from the spec since 2025; 410 through the gateway (FACTS §1.15)
 
     def match(self, path: str) -> dict[str, str] | None:
         found = re.match(self.pattern, path)

@@ -44,7 +44,11 @@ def _xsrf_blocked(request: web.Request) -> bool:
     return request.headers.get("X-Atlassian-Token", "").strip().lower() != "no-check"
 
 
-def _removed(world: World, path: str, role: Role) -> bool:
+def _removed(world: World, route: WikiRoute, path: str, role: Role) -> bool:
+    """A route the world removed, or one of the v1 routes Atlassian removed, reached through the
+    gateway (openapi/README.md, FACTS §1.15: 410 through OAuth/the gateway, still 200 with Basic on the site)."""
+    if route.gone_at_gateway and role == "gateway":
+        return True
     return any(r.path == path and role in r.roles for r in world.removed_endpoints)
 
 
@@ -63,7 +67,7 @@ async def serve_wiki(request: web.Request, world: World, role: Role, base_url: s
     outcome = authenticate(route)
     if isinstance(outcome, web.Response):
         return outcome
-    if _removed(world, path, role):
+    if _removed(world, route, path, role):
         # FACTS §8 A11: the recorded 410 says authorized:true, so it comes after authentication.
         return bodies.raw(bodies.GONE_410_BODY, status=410)
     allowed, viewer = admit(world, route, outcome)

@@ -256,9 +256,10 @@ V1_ROUTES: tuple[WikiRoute, ...] = (
     WikiRoute("v1.user.current", "GET", _P + r"/user/current$", user_current, Family.V1),
     WikiRoute("v1.user", "GET", _P + r"/user$", user_by_account, Family.V1, anonymous=False),
     WikiRoute("v1.user.memberof", "GET", _P + r"/user/memberof$", user_memberof, Family.V1, anonymous=False),
-    WikiRoute("v1.space", "GET", _P + r"/space/(?P<key>[^/]+)$", space_get, Family.V1),
-    WikiRoute("v1.spaces", "GET", _P + r"/space$", space_list, Family.V1),
-    WikiRoute("v1.content", "GET", _P + r"/content/(?P<id>[^/]+)$", content_get, Family.V1),
+    # openapi/README.md: deprecated in 2024, gone from the spec since 2025-08; 410 at the gateway
+    WikiRoute("v1.space", "GET", _P + r"/space/(?P<key>[^/]+)$", space_get, Family.V1, gone_at_gateway=True),
+    WikiRoute("v1.spaces", "GET", _P + r"/space$", space_list, Family.V1, gone_at_gateway=True),
+    WikiRoute("v1.content", "GET", _P + r"/content/(?P<id>[^/]+)$", content_get, Family.V1, gone_at_gateway=True),
     WikiRoute("v1.content.list", "GET", _P + r"/content$", content_list, Family.V1_SEARCH),
     WikiRoute("v1.content.create", "POST", _P + r"/content$", content_create, Family.V1, xsrf=True),
     WikiRoute("v1.content.permission", "POST", _P + r"/content/(?P<id>[^/]+)/permission/check$",
