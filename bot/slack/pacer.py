@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 DEFAULT_INTERVAL_S = 1.0
-DEFAULT_BURST = 3  # parent + first replies at once; "short bursts" (FACTS §2.1), never more than 3
+# Two at once: with the one that refills meanwhile, no second ever sees more than three writes in a
+# channel ("short bursts", FACTS §2.1).
+DEFAULT_BURST = 2
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
