@@ -17,10 +17,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import StrEnum
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checker import Checker
 from bot.config import Settings
@@ -58,17 +61,45 @@ def resolve_mode(settings: Settings, mode: str | None) -> Mode:
         raise ConfigError(f"unknown serve mode {mode!r}: use http or socket") from None
 
 
-def check_settings(settings: Settings, mode: Mode) -> None:
-    """:raises ConfigError: naming every setting the mode needs that is missing."""
+def check_settings(settings: Settings, mode: Mode, *, chosen_by_default: bool = False) -> None:
+    """:raises ConfigError: naming every setting the mode needs that is missing. When no mode was
+    asked for and neither mode's setting is set, Socket Mode (the documented default) is named first."""
+    if chosen_by_default and settings.slack_app_token is None and settings.slack_signing_secret is None:
+        missing = [n for n, v in (("SLACK_BOT_TOKEN", settings.slack_bot_token),) if v is None]
+        missing.append("SLACK_APP_TOKEN (Socket Mode, the default; or SLACK_SIGNING_SECRET for serve --http)")
+        if not settings.site_url:
+            missing.append("ATLASSIAN_SITE_URL")
+        raise ConfigError(f"missing setting: {', '.join(missing)} (see .env.example)")
     needed = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET" if mode is Mode.HTTP else "SLACK_APP_TOKEN",
               "ATLASSIAN_SITE_URL"]
     settings.require(*needed)
+    if mode is Mode.SOCKET and settings.slack_app_token is not None \
+            and not settings.slack_app_token.reveal().startswith("xapp-"):
+        raise ConfigError(f"SLACK_APP_TOKEN must be an app-level token (xapp-…). {APP_TOKEN_FIX}")
+
+
+APP_TOKEN_FIX = ("Generate one in the app's Basic Information → App-Level Tokens with the scope "
+                 "connections:write, and enable Socket Mode.")
+
+
+async def check_app_token(client: AsyncWebClient, settings: Settings) -> None:
+    """A real `apps.connections.open` with SLACK_APP_TOKEN, so a wrong token stops the start
+    instead of Socket Mode retrying it forever. :raises ConfigError: with the fix."""
+    assert settings.slack_app_token is not None
+    try:
+        await client.apps_connections_open(app_token=settings.slack_app_token.reveal())
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "error"
+        raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({error}). {APP_TOKEN_FIX}") from None
+    except (OSError, aiohttp.ClientError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach Slack at {settings.slack_api_url} to check SLACK_APP_TOKEN "
+                          f"({type(exc).__name__}): check SLACK_API_URL and the network") from None
 
 
 async def serve(settings: Settings, *, mode: str | None = None) -> None:
     """Serve Slack until cancelled. :raises ConfigError: before anything starts, when unusable."""
     chosen = resolve_mode(settings, mode)
-    check_settings(settings, chosen)
+    check_settings(settings, chosen, chosen_by_default=mode is None)
     if not logging.getLogger().handlers:  # a long-running server says what it does
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     history = AsyncHistory.open(settings)  # marks the runs of gone processes interrupted, off the loop
@@ -81,6 +112,8 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         identity = BotIdentity(client)
         auth = await identity.load()  # fails fast on a refused SLACK_BOT_TOKEN
         log.info("connected to Slack as %s in %s", auth.get("user"), auth.get("team"))
+        if chosen is Mode.SOCKET:
+            await check_app_token(client, settings)
         checker = Checker(settings, history)
         # Replicas on one PostgreSQL share each channel's pace through it; one process keeps it in memory.
         pacer = ChannelPacer(source=SharedSlots(history, interval=DEFAULT_INTERVAL_S, burst=DEFAULT_BURST)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from bot.atlassian.hosts import HostGuard
 from bot.automation import parse_rule_reference
 from bot.errors import UsageError
+from bot.redact import redact_text
 from bot.request import METHODS, CheckRequest, parse_actor, parse_endpoint
 from bot.slack.escape import unescape
 
@@ -104,7 +105,7 @@ def _check_request(value: str, guard: HostGuard) -> CheckRequest:
         elif word.upper() in METHODS or word.startswith("/") or re.match(r"(?i)^https?://", word):
             endpoint.append(word)
         else:
-            raise UsageError(f"I don't understand {word!r}. Usage: {USAGE}")
+            raise UsageError(f"I don't understand {redact_text(word)[:100]!r}. Usage: {USAGE}")
     failing = parse_endpoint(" ".join(endpoint), guard) if endpoint else None
     return CheckRequest(actor=actor, failing=failing, observed_status=status,
                         observed_body=body, space=space)
