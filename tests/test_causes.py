@@ -87,3 +87,72 @@ def test_fix_templates_use_facts_and_stay_readable_without_them() -> None:
     assert "<cloudId>" in bare[0] and "{" not in " ".join(bare)
     for c in CATALOGUE:  # no template may crash or leave a brace behind
         assert "{" not in " ".join(fill_fix(c, {}))
+
+
+# Precedence, stated independently of the catalogue's order (CAUSES.md: "the first failing layer,
+# outer layers first"): the layer a cause sits on, and within a layer the order in which the
+# failures mask each other. A swap of two causes in CATALOGUE fails the pair test below.
+_PRECEDENCE: tuple[tuple[CauseCode, ...], ...] = (
+    (CauseCode.SITE_NOT_FOUND,),  # nothing else is reachable
+    (CauseCode.INSPECTOR_MISCONFIGURED,),  # the bot's own view must work before it judges anyone
+    (CauseCode.ATLASSIAN_INCIDENT,),
+    # identity: an account that does not exist cannot be deactivated; a deactivated one's membership is moot
+    (CauseCode.ACTOR_NOT_FOUND, CauseCode.ACCOUNT_DEACTIVATED, CauseCode.ACCOUNT_SUSPENDED),
+    # credential: the wrong kind of secret, then the wrong way to send it, then where, then whether it is alive
+    (CauseCode.PASSWORD_USED, CauseCode.BEARER_WITH_API_TOKEN, CauseCode.AUTH_HEADER_MISSING,
+     CauseCode.AUTH_HEADER_MALFORMED, CauseCode.SCOPED_TOKEN_SITE_URL, CauseCode.TOKEN_EXPIRED,
+     CauseCode.CREDENTIAL_REJECTED),
+    (CauseCode.API_TOKEN_BLOCKED, CauseCode.IP_NOT_ALLOWLISTED),  # policy
+    (CauseCode.NO_CONFLUENCE_ACCESS, CauseCode.GUEST_ACCESS_ONLY),  # product
+    (CauseCode.MISSING_SCOPE,),  # scope
+    (CauseCode.XSRF_CHECK_FAILED, CauseCode.ENDPOINT_GONE, CauseCode.ENDPOINT_NOT_FOUND),  # the request itself
+    (CauseCode.SPACE_PERMISSION_MISSING, CauseCode.PAGE_RESTRICTED),  # content: the space before the page
+    (CauseCode.RATE_LIMITED,),  # not an access problem: any access cause explains more
+)
+_RANK = {code: i for i, code in enumerate(c for layer in _PRECEDENCE for c in layer)}
+_FINDABLE = [c.code for c in CATALOGUE if c.code not in (CauseCode.OK, CauseCode.INCONCLUSIVE)]
+
+
+def test_the_precedence_covers_every_findable_cause() -> None:
+    assert set(_RANK) == set(_FINDABLE)
+
+
+_PAIRS = [(a, b) for i, a in enumerate(_FINDABLE) for b in _FINDABLE[i + 1:]]
+
+
+@pytest.mark.parametrize("confidence", [Confidence.CONFIRMED, Confidence.LIKELY])
+async def test_for_every_pair_of_causes_found_in_one_run_the_outer_one_wins(confidence: Confidence) -> None:
+    """Each pair is reported by two probes of one run (in both declared orders): the verdict is the
+    cause that sits first on the access chain, and both stay listed."""
+    import httpx
+
+    from bot import engine
+    from bot.config import Settings
+    from bot.probes import ProbeContext, ProbeSpec
+    from bot.request import CheckRequest
+
+    settings = Settings.load({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+
+    def reporter(code: CauseCode) -> ProbeSpec:
+        async def fn(ctx: ProbeContext) -> object:
+            return ctx.failed(code.value, ctx.finding(code, confidence, f"{code.value} seen"))
+        return ProbeSpec(f"t.{code.value}", code.value, fn)  # type: ignore[arg-type]
+
+    wrong = []
+    for a, b in _PAIRS:
+        winner = min((a, b), key=_RANK.__getitem__)
+        for first, second in ((a, b), (b, a)):
+            run = await engine.start(CheckRequest("a@acme.com"), settings, transport=transport,
+                                     probes=[reporter(first), reporter(second)]).wait()
+            assert run.verdict is not None
+            if run.verdict.cause is not winner or {f.cause for f in run.findings} != {a, b}:
+                wrong.append(f"{first.value} + {second.value} -> {run.verdict.cause.value} (expected {winner.value})")
+    assert not wrong, "\n".join(wrong[:20])
+
+
+def test_a_possible_finding_never_outranks_an_established_one_whatever_the_pair() -> None:
+    for a, b in _PAIRS:  # CAUSES.md rule 2: no confident answer without evidence
+        outer, inner = sorted((a, b), key=_RANK.__getitem__)
+        v, _ = verdict(f(outer, Confidence.POSSIBLE), f(inner, Confidence.LIKELY))
+        assert v.cause is inner and v.confidence is Confidence.LIKELY, (outer, inner)

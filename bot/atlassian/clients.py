@@ -1,4 +1,5 @@
-"""HTTP to Atlassian: one httpx.AsyncClient per host role, credentials by role, evidence per call.
+"""HTTP to Atlassian: pooled httpx.AsyncClients (one per host, reused across runs), credentials
+per request, evidence per call.
 
 - Credentials only go to the site and API hosts (the status client never carries one) and
   only to URLs the host guard accepts; redirects are not followed, so nothing leaks along one.
@@ -16,12 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.cookiejar
 import json as jsonlib
 import random
 import re
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -101,6 +106,92 @@ class Deadline:
         return self._end - time.monotonic()
 
 
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Pooled clients serve every run and every credential: a cookie one answer sets (a session for
+    the bot's login, say) must never ride along on another identity's request."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+class ClientPool:
+    """One `httpx.AsyncClient` per origin (site, API, status page) for the process, reused across
+    runs so connections and TLS sessions are too. A client holds no credential and keeps no cookie:
+    each request carries its own Authorization header, so concurrent runs cannot mix identities.
+
+    Pools live per event loop (an httpx client belongs to the loop that opened its connections) and
+    are closed when the loop shuts down its async generators (as `asyncio.run` does). Idle clients
+    beyond `MAX_IDLE` origins are closed, so a process that talks to many test servers stays small."""
+
+    MAX_IDLE = 16
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
+        self._transport = transport
+        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+        self._busy: dict[str, int] = {}
+        self._closer: AsyncGenerator[None, None] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    @asynccontextmanager
+    async def client(self, url: str) -> AsyncIterator[httpx.AsyncClient]:
+        scheme, host, port = origin(url)
+        key = f"{scheme}://{host}:{port}"
+        client = self._clients.get(key)
+        if client is None or client.is_closed:
+            client = self._clients[key] = httpx.AsyncClient(
+                verify=_ssl_context(), follow_redirects=False, transport=self._transport,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                cookies=http.cookiejar.CookieJar(policy=_NoCookies()))  # used as is, not copied
+        self._clients.move_to_end(key)
+        self._busy[key] = self._busy.get(key, 0) + 1
+        try:
+            yield client
+        finally:
+            self._busy[key] -= 1
+            self._trim()
+
+    def _trim(self) -> None:
+        idle = [k for k in self._clients if not self._busy.get(k)]
+        for key in idle[:max(0, len(self._clients) - self.MAX_IDLE)]:  # oldest first
+            task = asyncio.get_running_loop().create_task(self._clients.pop(key).aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def close_with_loop(self) -> None:
+        """Arrange (once) for the pool to close when the loop shuts down its async generators."""
+        if self._closer is None:
+            self._closer = self._close_at_shutdown()
+            await self._closer.__anext__()
+
+    async def _close_at_shutdown(self) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        clients, self._clients = list(self._clients.values()), OrderedDict()
+        await asyncio.gather(*(c.aclose() for c in clients), *self._closing, return_exceptions=True)
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, ClientPool]] = weakref.WeakKeyDictionary()
+
+
+def pool_for(transport: httpx.AsyncBaseTransport | None = None) -> ClientPool:
+    """The running loop's pool for this transport (None: the real network)."""
+    pools = _POOLS.setdefault(asyncio.get_running_loop(), {})
+    key = id(transport) if transport is not None else 0
+    if key not in pools:
+        pools[key] = ClientPool(transport)
+    return pools[key]
+
+
 class Atlassian:
     """The clients of one run. Use as an async context manager."""
 
@@ -129,23 +220,14 @@ class Atlassian:
                                 *extra_secrets])
         if settings.email and settings.api_token:
             self.redact = self.redact.basic_pair(settings.email, settings.api_token.reveal())
-        common: dict[str, Any] = {
-            "verify": _ssl_context(),
-            "follow_redirects": False,
-            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
-            "transport": transport,
-        }
-        self._clients = {
-            Role.SITE: httpx.AsyncClient(base_url=settings.site_url, **common),
-            Role.API: httpx.AsyncClient(base_url=settings.api_url, **common),
-            Role.STATUS: httpx.AsyncClient(base_url=settings.status_url, **common),
-        }
+        self._pool = pool_for(transport)
 
     async def __aenter__(self) -> Atlassian:
+        await self._pool.close_with_loop()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await asyncio.gather(*(c.aclose() for c in self._clients.values()))
+        """The pooled clients stay open for the next run (closed with the event loop)."""
 
     @property
     def has_actor_token(self) -> bool:
@@ -219,9 +301,8 @@ class Atlassian:
         timeout = min(self._timeout_s, self.deadline.remaining())
         if timeout <= 0:
             raise TimeoutError("run deadline exceeded")
-        return await self._clients[role].request(
-            method, url, params=params, json=json, headers=headers, timeout=timeout
-        )
+        async with self._pool.client(url) as client:
+            return await client.request(method, url, params=params, json=json, headers=headers, timeout=timeout)
 
     def _absolute(self, role: Role, target: str) -> str:
         base = {Role.SITE: self.settings.site_url, Role.API: self.settings.api_url,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from bot.atlassian import Auth, Reply, Role
@@ -39,11 +40,13 @@ async def content_space(ctx: ProbeContext) -> StepResult:
     label = key or f"id {located.id}"
     if listing.failed is not None:
         return ctx.unreadable(f"the permissions of space {label}", listing.failed)
+    roles = await _space_roles(ctx, located.id, listing.items)  # read before the actor is known, too
     identity = await ctx.require(ACTOR)  # never a content cause for an account that could not be read
     groups = await ctx.fact(GROUPS)
     needed = _needed_operations(ctx)
     principals = {identity.account_id, *(() if isinstance(groups, Unknown) else groups.ids)}
-    missing = [op for op in needed if not _granted(listing.items, principals, op)]
+    missing = [op for op in needed if not _granted(listing.items, principals, op)
+               and not (roles is not None and roles.grants(listing.items, principals, op))]
     page_link = f"{ctx.settings.site_url}/wiki/spaces/{key}/settings/permissions" if key else None
     if not missing:
         ctx.provide(SPACE, Space(located.id, key or located.id, SpaceAccess.GRANTED))
@@ -52,7 +55,8 @@ async def content_space(ctx: ProbeContext) -> StepResult:
     if isinstance(groups, Unknown):
         return ctx.warned(f"no direct grant of {what} in {label}; group grants could not be checked "
                           f"({groups.reason})")
-    doubts = _doubts(listing, groups.complete, [op for op in missing if _granted_to_role(listing.items, op)])
+    role_doubts = [doubt for op in missing for doubt in _role_doubts(roles, listing.items, op)]
+    doubts = _doubts(listing, groups.complete) + list(dict.fromkeys(role_doubts))
     facts = {"space_permissions_page": page_link} if page_link else {}
     if doubts:
         return ctx.failed(f"no {what} permission found in space {label} ({'; '.join(doubts)})", ctx.finding(
@@ -63,6 +67,72 @@ async def content_space(ctx: ProbeContext) -> StepResult:
     return ctx.failed(f"no {what} permission in space {label}", ctx.finding(
         CauseCode.SPACE_PERMISSION_MISSING, Confidence.CONFIRMED,
         f"Space {label} grants {what} neither to the account nor to any of its groups.", **facts))
+
+
+class RoleMode(StrEnum):
+    """`GET /wiki/api/v2/space-role-mode` (confluence-v2 spec): roles grant only once a site uses them."""
+
+    PRE_ROLES = "PRE_ROLES"
+    ROLES_TRANSITION = "ROLES_TRANSITION"
+    ROLES = "ROLES"
+
+
+@dataclass(frozen=True)
+class _Roles:
+    """Space roles as read for this space: the site's mode and who holds which role (None: unreadable)."""
+
+    mode: RoleMode | None
+    assignments: Listing | None
+
+    def grants(self, perms: list[dict[str, Any]], principals: set[str], op: Operation) -> bool:
+        if self.mode is RoleMode.PRE_ROLES or self.assignments is None or self.assignments.failed is not None:
+            return False
+        granting = _role_ids(perms, op)
+        return any(a.get("roleId") in granting and _principal(a)[0] in ("USER", "GROUP")
+                   and _principal(a)[1] in principals for a in self.assignments.items)
+
+
+async def _space_roles(ctx: ProbeContext, space_id: str, perms: list[dict[str, Any]]) -> _Roles | None:
+    """When a role principal holds a grant (space role mode), the site's mode and the space's role
+    assignments, read at once; None when no grant goes to a role."""
+    if not any((p.get("principal") or {}).get("type") == "role" for p in perms):
+        return None
+    mode_reply, assignments = await asyncio.gather(
+        ctx.call(Role.SITE, "GET", "/wiki/api/v2/space-role-mode", auth=Auth.INSPECTOR),
+        read_list(ctx, Role.SITE, f"/wiki/api/v2/spaces/{space_id}/role-assignments", auth=Auth.INSPECTOR,
+                  paging=Paging.LINKS_NEXT_URL, items_key="results", params={"limit": PERMISSIONS_LIMIT}))
+    body = mode_reply.json()
+    mode = None
+    if mode_reply.status == 200 and isinstance(body, dict) and body.get("mode") in RoleMode.__members__:
+        mode = RoleMode(body["mode"])
+    return _Roles(mode, assignments)
+
+
+def _role_ids(perms: list[dict[str, Any]], op: Operation) -> set[str]:
+    return {str((p.get("principal") or {}).get("id")) for p in perms
+            if _matches(p, op) and (p.get("principal") or {}).get("type") == "role"}
+
+
+def _principal(assignment: dict[str, Any]) -> tuple[str, str]:
+    principal = assignment.get("principal") or {}
+    return str(principal.get("principalType")), str(principal.get("principalId"))
+
+
+def _role_doubts(roles: _Roles | None, perms: list[dict[str, Any]], op: Operation) -> list[str]:
+    """Why a grant to a space role may still reach the account (each lowers the finding to `possible`)."""
+    granting = _role_ids(perms, op)
+    if roles is None or not granting or roles.mode is RoleMode.PRE_ROLES:
+        return []
+    if roles.mode is None or roles.assignments is None or roles.assignments.failed is not None:
+        return [f"{_name(op)} is granted to space roles, and who holds them could not be read"]
+    if not roles.assignments.complete:
+        return [f"the space's role assignments were not read to their end ({roles.assignments.where_stopped})"]
+    classes = sorted({_principal(a)[1] for a in roles.assignments.items
+                      if a.get("roleId") in granting and _principal(a)[0] not in ("USER", "GROUP")})
+    if classes:
+        return [f"{_name(op)} is granted through a space role held by {', '.join(classes)}, which this check "
+                "cannot resolve to accounts"]
+    return []
 
 
 async def _locate(ctx: ProbeContext) -> _Located | StepResult:
@@ -157,22 +227,13 @@ def _granted(perms: list[dict[str, Any]], principals: set[str], op: Operation) -
     return any(_matches(p, op) and (p.get("principal") or {}).get("id") in principals for p in perms)
 
 
-def _granted_to_role(perms: list[dict[str, Any]], op: Operation) -> bool:
-    return any(_matches(p, op) and (p.get("principal") or {}).get("type") == "role" for p in perms)
-
-
-def _doubts(listing: Listing, groups_complete: bool, role_ops: list[Operation]) -> list[str]:
+def _doubts(listing: Listing, groups_complete: bool) -> list[str]:
     """Why an absence from the list is not proof (each lowers the finding to `possible`)."""
     doubts = []
     if not listing.complete:
         doubts.append(f"the permission list was not read to its end ({listing.where_stopped})")
     if not groups_complete:
         doubts.append("the account's group list was not read to its end")
-    if role_ops:
-        # openapi/README.md: role principals (space role mode) grant through role assignments, which
-        # this check does not read, so a role may hold the grant
-        doubts.append(f"{', '.join(_name(op) for op in role_ops)} is granted to space roles, whose members "
-                      "were not checked")
     return doubts
 
 

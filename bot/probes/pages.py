@@ -40,11 +40,12 @@ class Listing:
 
 async def read_list(ctx: ProbeContext, role: Role, path: str, *, auth: Auth, paging: Paging,
                     items_key: str, params: Mapping[str, Any] | None = None,
-                    budget: int = PAGE_BUDGET) -> Listing:
+                    budget: int | None = None) -> Listing:
     """Every page of a list, up to `budget` pages. A page that is not a 200 JSON object ends the
     read with `failed` set; a request that gets no answer raises (the engine makes it an error)."""
     out = Listing()
     target, query = path, dict(params or {})
+    budget = budget or PAGE_BUDGET
     while out.pages < budget:
         reply = await ctx.call(role, "GET", target, auth=auth, params=query or None)
         body = reply.json()
