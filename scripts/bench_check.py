@@ -1,9 +1,15 @@
-"""Benchmark one full `check` against the simulator with injected latency per request.
+"""Benchmark one full `check` against the simulator: how many round trips the run waits for.
 
-Prints the wall time of the run next to the sum of its request latencies, so the saving
-from running probes concurrently is visible. Figures only; nothing is asserted.
+Runs the same check with 0 ms and with N ms injected per request (each `--repeat` times) and prints
 
-    python scripts/bench_check.py [--latency-ms 100] [--scenario seed_automation_actor_replay] [--repeat 5]
+    depth = (median wall at N ms - median wall at 0 ms) / N ms
+
+— the number of request latencies the run waits for one after the other (its critical path) — next
+to the sum of all request latencies, the request count and when the first step streamed. The
+default is the full chain: org key, bot login, the actor's token and a failing call that names a
+page, so every probe runs. Figures only; nothing is asserted.
+
+    python scripts/bench_check.py [--latency-ms 100] [--repeat 5] [--scenario ok] [--endpoint "GET {site}/..."]
 """
 
 from __future__ import annotations
@@ -12,29 +18,42 @@ import argparse
 import asyncio
 import statistics
 import time
+from dataclasses import dataclass
 
+from bot import engine
 from bot.atlassian.hosts import HostGuard
-from bot.checker import Checker
 from bot.config import Settings
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import SimulatorServer, load_scenario
 
+FULL_CHAIN_ENDPOINT = "GET {site}/wiki/api/v2/pages/65601"  # a page: content.space and content.page run
 
-async def one_run(scenario_name: str, latency_ms: int) -> tuple[float, float, int, float]:
-    scenario = load_scenario(scenario_name)
-    async with SimulatorServer(scenario) as sim:
+
+@dataclass(frozen=True)
+class Sample:
+    wall_ms: float
+    latency_sum_ms: float
+    requests: int
+    first_step_ms: float
+    verdict: str
+
+
+async def one_run(scenario_name: str, latency_ms: int, endpoint: str | None, status: int | None) -> Sample:
+    async with SimulatorServer(load_scenario(scenario_name)) as sim:
         sim.state.faults.latency_ms = latency_ms
         settings = Settings.from_mapping(sim.env())
         given = sim.resolve_input()
         assert settings.site_url
         guard = HostGuard(settings.site_url, settings.api_url)
+        target = (endpoint or "").replace("{site}", sim.site_url).replace("{gateway}", sim.gateway_url) or \
+            given.get("endpoint")
         request = CheckRequest(
-            actor=given["actor"],
-            failing=parse_endpoint(given["endpoint"], guard) if given.get("endpoint") else None,
-            observed_status=given.get("status"), observed_body=given.get("body"), space=given.get("space"),
+            actor=given["actor"], failing=parse_endpoint(target, guard) if target else None,
+            observed_status=status if status is not None else given.get("status"),
+            observed_body=given.get("body"), space=given.get("space"),
             actor_secret=ActorSecret.parse(given["actor_token"]) if given.get("actor_token") else None)
         t0 = time.perf_counter()
-        handle = Checker(settings).start(request)
+        handle = engine.start(request, settings)
         first_step_at = None
         async for _ in handle:
             if first_step_at is None:
@@ -42,25 +61,36 @@ async def one_run(scenario_name: str, latency_ms: int) -> tuple[float, float, in
         run = await handle.wait()
         wall = time.perf_counter() - t0
     durations = [e.duration_ms or 0 for s in run.steps for e in s.evidence]
-    return wall * 1000, float(sum(durations)), len(durations), (first_step_at or 0) * 1000
+    assert run.verdict is not None
+    return Sample(wall * 1000, float(sum(durations)), len(durations), (first_step_at or 0) * 1000,
+                  f"{run.verdict.cause.value} ({run.verdict.confidence.value})")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--latency-ms", type=int, default=100)
-    parser.add_argument("--scenario", default="seed_automation_actor_replay")
+    parser.add_argument("--scenario", default="ok")
+    parser.add_argument("--endpoint", default=FULL_CHAIN_ENDPOINT,
+                        help="the failing call ({site}/{gateway} filled in); '' keeps the scenario's own")
+    parser.add_argument("--status", type=int, default=403, help="the reported status")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    rows = [await one_run(args.scenario, args.latency_ms) for _ in range(args.repeat)]
-    walls, sums, counts, firsts = zip(*rows, strict=True)
-    print(f"scenario {args.scenario}, {args.latency_ms} ms injected per request, {args.repeat} runs")
-    print(f"requests per run:             {counts[0]}")
-    print(f"wall time of one check:       median {statistics.median(walls):.0f} ms (min {min(walls):.0f}, "
-          f"max {max(walls):.0f})")
-    print(f"sum of request latencies:     median {statistics.median(sums):.0f} ms")
-    print(f"concurrency saves:            {100 * (1 - statistics.median(walls) / statistics.median(sums)):.0f} %"
-          f" ({statistics.median(sums) / statistics.median(walls):.1f}x)")
-    print(f"first step streamed after:    median {statistics.median(firsts):.0f} ms")
+    await one_run(args.scenario, 0, args.endpoint, args.status)  # warm-up: imports, TLS context, pools
+    base = [await one_run(args.scenario, 0, args.endpoint, args.status) for _ in range(args.repeat)]
+    slow = [await one_run(args.scenario, args.latency_ms, args.endpoint, args.status) for _ in range(args.repeat)]
+    wall0 = statistics.median(s.wall_ms for s in base)
+    wall = statistics.median(s.wall_ms for s in slow)
+    total = statistics.median(s.latency_sum_ms for s in slow)
+    print(f"scenario {args.scenario}, endpoint {args.endpoint or '(scenario)'}, {args.repeat} runs each; "
+          f"verdict {slow[0].verdict}")
+    print(f"requests per run:             {slow[0].requests}")
+    print(f"wall at 0 ms:                 median {wall0:.0f} ms")
+    print(f"wall at {args.latency_ms} ms:               median {wall:.0f} ms (min {min(s.wall_ms for s in slow):.0f}, "
+          f"max {max(s.wall_ms for s in slow):.0f})")
+    print(f"depth:                        {(wall - wall0) / args.latency_ms:.2f} round trips "
+          f"((wall at {args.latency_ms} ms - wall at 0 ms) / {args.latency_ms} ms)")
+    print(f"sum of request latencies:     median {total:.0f} ms ({total / wall:.1f}x the wall time)")
+    print(f"first step streamed after:    median {statistics.median(s.first_step_ms for s in slow):.0f} ms")
 
 
 if __name__ == "__main__":
