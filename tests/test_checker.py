@@ -20,7 +20,7 @@ from bot.store import AsyncHistory, HistoryStore, SqliteDb
 from tests.conftest import Database
 
 StartSimulator = Callable[..., Awaitable[Any]]
-SLOW_MS = 150  # per simulated Atlassian request: a run takes a few seconds, so it can be caught midway
+SLOW_MS = 400  # per simulated request: a run (~3 round trips deep) takes over a second, to be caught midway
 
 
 @pytest.fixture
