@@ -237,6 +237,13 @@ class UrlCheck:
 
 
 GATEWAY_PATH = re.compile(r"^/ex/confluence/[^/]+")
+
+
+def missing_wiki(url: str) -> str | None:
+    """The path the URL meant when it lacks `/wiki` (`/rest/…` or `/api/v2/…` on the site or gateway:
+    404, FACTS §1.17), else None."""
+    path = GATEWAY_PATH.sub("", urlsplit(url).path)
+    return f"/wiki{path}" if path.startswith(("/rest/", "/api/v2")) else None
 SAFE_CALL = "/wiki/rest/api/user/current"  # side-effect-free, needs only "Can use" (AUTOMATION.md §5.4)
 
 
@@ -266,8 +273,8 @@ def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = N
                                         "API gateway: nothing is sent there",), smart)
     notes: list[str] = []
     wiki_path = GATEWAY_PATH.sub("", path) if target is Target.GATEWAY else path
-    if wiki_path.startswith("/rest/") or wiki_path.startswith("/api/v2"):
-        notes.append(f"the path lacks /wiki: Confluence routes start with /wiki (did you mean /wiki{wiki_path}?)")
+    if (meant := missing_wiki(url)) is not None:
+        notes.append(f"the path lacks /wiki: Confluence routes start with /wiki (did you mean {meant}?)")
     if wiki_path.startswith("/wiki/rest/api/"):
         notes.append("a REST v1 route: several v1 routes are removed (410 GoneException), the replay shows whether "
                      "this one still answers")

@@ -15,14 +15,15 @@ such runs use. They are not in the default registry: a `check` run never plans t
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from bot.atlassian import Auth, Reply, Role
 from bot.atlassian.signatures import classify
-from bot.automation.analysis import AuthorizationCheck, HeaderFault, Target, check_authorization
+from bot.automation.analysis import AuthorizationCheck, HeaderFault, Target, check_authorization, missing_wiki
 from bot.automation.load import read_rule, refusal
 from bot.automation.rule import RuleShapeError, parse_rule
 from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS, Unknown
-from bot.model import CauseCode, Confidence, StepResult, StepStatus
+from bot.model import CauseCode, Confidence, Finding, StepResult, StepStatus
 from bot.probes.registry import REGISTRY, Need, ProbeContext, ProbeSpec, validate
 from bot.request import READ_ONLY, CheckRequest
 
@@ -82,7 +83,10 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
                           "there, and no Confluence credential is needed for it")
     reply, sent = await _send(ctx, headers)
     seen = f"{sent} → {reply.status}: {_label(reply)}" if reply is not None else sent
+    findings = _path_findings(ctx, reply)
     if auth.fault is None:
+        if findings:
+            return ctx.failed(f"{origin.header}; {seen}", *findings)
         if origin.xsrf_token_missing:  # not sent (a write), so likely: FACTS §1.12
             return ctx.failed(f"{origin.header}; {seen}", ctx.finding(
                 CauseCode.XSRF_CHECK_FAILED, Confidence.LIKELY,
@@ -94,7 +98,20 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
     email = await _email(ctx, auth)
     finding = ctx.finding(auth.fault.cause, confidence, await _explain(ctx, auth, reply, email),
                           **_fix_facts(ctx, email))
-    return ctx.failed(f"{origin.header}; {seen}", finding)
+    return ctx.failed(f"{origin.header}; {seen}", finding, *findings)
+
+
+def _path_findings(ctx: ProbeContext, reply: Reply | None) -> list[Finding]:
+    """A Confluence URL without /wiki answers 404 whatever the credential (FACTS §1.17)."""
+    failing = ctx.request.failing
+    meant = missing_wiki(failing.url) if failing is not None else None
+    if meant is None:
+        return []
+    confirmed = reply is not None and reply.status == 404
+    return [ctx.finding(CauseCode.ENDPOINT_NOT_FOUND, Confidence.CONFIRMED if confirmed else Confidence.LIKELY,
+                        "The rule's URL lacks /wiki, so Confluence has no such route"
+                        + (" (the request as sent answered 404)." if confirmed else "."),
+                        path=urlsplit(failing.url).path if failing else "", suggested_path=f"did you mean {meant}?")]
 
 
 async def _email(ctx: ProbeContext, auth: AuthorizationCheck) -> str | None:
