@@ -21,6 +21,7 @@ from bot.slack.listeners._shared import click_place, refused, report_to
 from bot.slack.private import Place, tell_privately
 from bot.slack.runs import place_of, request_from_run, run_in_thread, run_rule_in_thread, thread_links
 from bot.slack.services import Services
+from bot.slack.visibility import OVERSCAN, only_visible
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 10
@@ -98,7 +99,8 @@ async def _share(services: Services, ref: RunRef, clicked: Place, body: dict[str
 
 
 async def _history(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
-    runs = await services.history.list(actor=ref.actor, limit=HISTORY_LIMIT)
+    runs = await only_visible(services, await services.history.list(ref.actor, HISTORY_LIMIT * OVERSCAN),
+                              clicked.user, clicked.channel, HISTORY_LIMIT)
     await tell_privately(services.client, clicked,
                          blocks.history_message(ref.actor, runs, await thread_links(services, runs)))
 

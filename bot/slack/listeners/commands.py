@@ -12,6 +12,7 @@ from bot.slack.private import Place, tell_privately
 from bot.slack.runs import run_in_thread, run_rule_in_thread, thread_links
 from bot.slack.services import Services
 from bot.slack.text import HelpCommand, HistoryCommand, RuleCommand, parse_command
+from bot.slack.visibility import OVERSCAN, only_visible
 
 HISTORY_LIMIT = 10
 
@@ -33,7 +34,8 @@ async def _answer(services: Services, place: Place, text: str) -> None:
     if isinstance(command, HelpCommand):
         await tell_privately(services.client, place, blocks.help_message())
     elif isinstance(command, HistoryCommand):
-        runs = await services.history.list(actor=command.actor, limit=HISTORY_LIMIT)
+        runs = await only_visible(services, await services.history.list(command.actor, HISTORY_LIMIT * OVERSCAN),
+                                  place.user, place.channel, HISTORY_LIMIT)
         await tell_privately(services.client, place,
                              blocks.history_message(command.actor, runs, await thread_links(services, runs)))
     elif isinstance(command, RuleCommand):

@@ -8,6 +8,7 @@ from bot.render import blocks
 from bot.slack.access import refusal_reason
 from bot.slack.runs import thread_links
 from bot.slack.services import Services
+from bot.slack.visibility import OVERSCAN, only_visible
 
 HOME_LIMIT = 20
 
@@ -22,7 +23,10 @@ async def _publish(services: Services, user: str) -> None:
     if refusal_reason(services.settings, user, None):
         view = blocks.home_refused_view()
     else:
-        latest = await services.history.latest(HOME_LIMIT)
-        failing = await services.history.failing_accounts(HOME_LIMIT)
+        # no conversation here: only the user's own runs and terminal runs (bot.slack.visibility)
+        latest = await only_visible(services, await services.history.latest(HOME_LIMIT * OVERSCAN), user, None,
+                                    HOME_LIMIT)
+        failing = await only_visible(services, await services.history.failing_accounts(HOME_LIMIT * OVERSCAN),
+                                     user, None, HOME_LIMIT)
         view = blocks.home_view(latest, failing, await thread_links(services, [*latest, *failing]))
     await services.client.views_publish(user_id=user, view=view)
