@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.facts import ACTOR_EMAIL
 from bot.probes.registry import REGISTRY, ProbeSpec
+
+# Facts the input may already establish (engine `_seed`): then nobody waits for their provider.
+FROM_INPUT = {ACTOR_EMAIL.name: "given as email:token or as the actor"}
 
 
 def providers(specs: Iterable[ProbeSpec]) -> dict[str, str]:
@@ -36,7 +40,8 @@ def describe(specs: Iterable[ProbeSpec] | None = None) -> str:
     width = max(len(s.id) for s in listed)
     lines = []
     for spec in listed:
-        build = ", ".join(f"{k.name}<-{by_fact.get(k.name, 'input')}" for k in spec.build) or "-"
+        build = ", ".join(f"{k.name}<-{by_fact.get(k.name, 'input')}{'|input' if k.name in FROM_INPUT else ''}"
+                          for k in spec.build) or "-"
         judge = ", ".join(f"{k.name}<-{by_fact.get(k.name, 'input')}" for k in spec.judge) or "-"
         gives = ", ".join(k.name for k in spec.provides) or "-"
         needs = ",".join(sorted(n.value for n in spec.needs)) or "-"
