@@ -231,3 +231,17 @@ async def test_the_stream_ends_even_when_saving_the_run_fails() -> None:
 def test_run_ids_are_unique_and_sortable() -> None:
     ids = [engine.new_run_id() for _ in range(50)]
     assert len(set(ids)) == 50 and all(i.startswith("r_") and len(i) == 28 for i in ids)
+
+
+async def test_an_answer_lost_to_a_fault_keeps_ok_from_being_confirmed() -> None:
+    async def accepted(ctx: ProbeContext) -> StepResult:
+        return ctx.passed("credential accepted")
+
+    async def lost(ctx: ProbeContext) -> StepResult:
+        return ctx.errored("the status page could not be read (answered 503): not evidence either way")
+
+    _, clean = await run(spec("replay.credential", accepted))
+    _, faulted = await run(spec("replay.credential", accepted), spec("x.lost", lost))
+    assert (clean.verdict.cause, clean.verdict.confidence) == (CauseCode.OK, Confidence.CONFIRMED)
+    assert (faulted.verdict.cause, faulted.verdict.confidence) == (CauseCode.OK, Confidence.LIKELY)
+    assert any("could not be read" in n.why for n in faulted.not_checked)  # and it says what was lost

@@ -138,11 +138,13 @@ async def identity_account_status(ctx: ProbeContext) -> StepResult:
         since = f" since {data.deactivated_on}" if data.deactivated_on else ""
         return ctx.failed(f"deactivated{since} ({seen})", ctx.finding(
             CauseCode.ACCOUNT_DEACTIVATED, Confidence.CONFIRMED,
-            f"The admin API reports the account as {account}{since} ({seen}); its tokens stop working."))
+            f"The admin API reports the account as {account}{since} ({seen}); its tokens stop working.",
+            read_by=("identity.lookup",)))
     if membership in ("suspended", "no_membership") or status in ("suspended", "not_invited"):
         return ctx.failed(f"no active membership ({seen})", ctx.finding(
             CauseCode.ACCOUNT_SUSPENDED, Confidence.CONFIRMED,
-            f"The account is active but its directory membership is {membership} ({seen})."))
+            f"The account is active but its directory membership is {membership} ({seen}).",
+            read_by=("identity.lookup",)))
     if account != "active":
         return ctx.errored(f"the directory did not say whether the account is active ({seen})")
     return ctx.passed(seen)
@@ -180,4 +182,5 @@ async def _service_account(ctx: ProbeContext) -> StepResult:
     return ctx.failed(summary + "; the failing call goes to the site URL", ctx.finding(
         CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.CONFIRMED,
         f"{ctx.request.actor} is a service account (its tokens are always scoped) and the failing call goes "
-        f"to the site URL {failing.describe()}, which never accepts scoped tokens.", **facts))
+        f"to the site URL {failing.describe()}, which never accepts scoped tokens.", read_by=("identity.lookup",),
+        **facts))

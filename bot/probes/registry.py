@@ -201,8 +201,11 @@ class ProbeContext:
         self.evidence.append(reply.evidence)
         return reply
 
-    def finding(self, cause: CauseCode, confidence: Confidence, detail: str, **facts: str) -> Finding:
-        return Finding(cause, confidence, detail, (self.spec.id,), facts)
+    def finding(self, cause: CauseCode, confidence: Confidence, detail: str, *, read_by: tuple[str, ...] = (),
+                **facts: str) -> Finding:
+        """A finding decided by this step; `read_by` names the steps whose requests hold its evidence
+        when this one judged a fact they read (so the verdict shows those requests too)."""
+        return Finding(cause, confidence, detail, (self.spec.id, *read_by), facts)
 
     def result(self, status: StepStatus, summary: str, *findings: Finding, fix: str | None = None) -> StepResult:
         return StepResult(self.spec.id, self.spec.title, status, summary,
