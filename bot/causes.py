@@ -230,7 +230,7 @@ def decide(
     if blocking:
         # a warning that rules out "no problem found" (e.g. the space given does not exist) without
         # proving a cause: say so rather than "ok"
-        fix = tuple(blocking[:3]) + tuple(f"{n.what}: {n.why}" for n in not_checked[:3])
+        fix = tuple(blocking[:3]) + what_would_decide(not_checked)[:3]
         return Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title,
                        "No cause was proven, but something looked wrong: " + "; ".join(blocking[:3]) + ".",
                        fix, ()), summary
@@ -238,9 +238,27 @@ def decide(
         return Verdict(C.OK, ok_confidence, BY_CODE[C.OK].title,
                        "Every layer that was checked passed.", (), ()), summary
     why = unexplained or "Too little could be checked to reach a verdict."
-    fix = tuple(f"{n.what}: {n.why}" for n in not_checked[:6]) or BY_CODE[C.INCONCLUSIVE].fix
+    fix = what_would_decide(not_checked)[:6] or BY_CODE[C.INCONCLUSIVE].fix
     return Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title, why,
                    fix, ()), summary
+
+
+def what_would_decide(not_checked: Sequence[NotChecked]) -> tuple[str, ...]:
+    """The actions that would let the unchecked steps run, each once, in the order first needed —
+    not the "Not checked" lines again. A step that could not run for another reason (a request
+    failed) asks for a second run."""
+    from bot.probes.registry import NEED_ACTION, NEED_REASON  # probes import the model, which imports us
+
+    actions: list[str] = []
+    unexplained = False
+    for item in not_checked:
+        matched = [NEED_ACTION[need] for need, reason in NEED_REASON.items() if reason in item.why]
+        unexplained = unexplained or not matched
+        actions += [a for a in matched if a not in actions]
+    if unexplained:
+        actions.append("Run the check again; if a step still cannot run, its reason under 'Not checked' "
+                       "says what stopped it")
+    return tuple(actions)
 
 
 def _facts_of(findings: Iterable[Finding], code: CauseCode) -> dict[str, str]:

@@ -25,7 +25,7 @@ from bot.checker import Checker
 from bot.cli import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
 from bot.config import Settings
 from bot.errors import ConfluenceCheckError, UsageError
-from bot.model import Run
+from bot.model import Run, StepResult
 from bot.probes import ProbeSpec
 from bot.render import (
     format_history,
@@ -103,13 +103,70 @@ async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | N
                      via: str, probes: list[ProbeSpec] | None = None) -> Run:
     handle = checker.start(request, via=via, probes=probes)
     RunTracker.run_id = handle.run.run_id
+    printer = StepPrinter(out, handle.run.planned, color=color) if out is not None else None
     if out is not None:
         run = handle.run
         write(out, f"Checking {run.actor} on {run.site} (run {run.run_id})")
     async for step in handle:
-        if out is not None:
-            write(out, format_step(step, color=color))
+        if printer is not None:
+            printer.finished(step)
+    if printer is not None:
+        printer.flush()
     return await handle.wait()
+
+
+class StepPrinter:
+    """Steps in their declared order, grouped by layer (site, platform, bot, … content), so two
+    runs print alike: a step is printed once every step before it has finished. On a terminal a
+    progress line (rewritten in place) says how many have finished and what is still running;
+    piped output gets the steps only."""
+
+    def __init__(self, out: TextIO, planned: list[tuple[str, str]], *, color: bool) -> None:
+        self._out, self._color = out, color
+        self._order = [step_id for step_id, _ in planned]
+        self._titles = dict(planned)
+        self._done: dict[str, StepResult] = {}
+        self._printed = 0
+        self._extra: list[StepResult] = []  # steps the plan did not list: printed at the end
+        isatty = getattr(out, "isatty", None)
+        self._live = bool(isatty and isatty())
+
+    def finished(self, step: StepResult) -> None:
+        if step.id in self._titles:
+            self._done[step.id] = step
+        else:
+            self._extra.append(step)
+        self._clear_progress()
+        while self._printed < len(self._order) and self._order[self._printed] in self._done:
+            write(self._out, format_step(self._done[self._order[self._printed]], color=self._color))
+            self._printed += 1
+        self._show_progress()
+
+    def flush(self) -> None:
+        """The run is over: whatever is left, in order (a planned step that never reported is skipped)."""
+        self._clear_progress()
+        for step_id in self._order[self._printed:]:
+            if step_id in self._done:
+                write(self._out, format_step(self._done[step_id], color=self._color))
+        self._printed = len(self._order)
+        for step in self._extra:
+            write(self._out, format_step(step, color=self._color))
+
+    def _show_progress(self) -> None:
+        if not self._live or self._printed >= len(self._order):
+            return
+        running = [self._titles[i] for i in self._order if i not in self._done]
+        line = f"  … {len(self._done)}/{len(self._order)} finished; running: {', '.join(running[:3])}"
+        if len(running) > 3:
+            line += f" and {len(running) - 3} more"
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self._out.write(line[:150])
+            self._out.flush()
+
+    def _clear_progress(self) -> None:
+        if self._live:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self._out.write("\r\x1b[K")
 
 
 def open_history(settings: Settings, *, write: bool = False) -> HistoryStore:

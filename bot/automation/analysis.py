@@ -199,7 +199,7 @@ def check_write(method: str, headers: Mapping[str, str], content_type: str | Non
     present = any(n.strip().casefold() == "x-atlassian-token" and (v or "").strip().casefold() == "no-check"
                   for n, v in headers.items())
     if present:
-        return WriteCheck(f"{method} sends X-Atlassian-Token: no-check (XSRF protection, FACTS §1.12)")
+        return WriteCheck(f"{method} sends X-Atlassian-Token: no-check (XSRF protection)")
     sent_type = next((v for n, v in headers.items() if n.strip().casefold() == "content-type"), None)
     form = bool(_FORM.search(sent_type or content_type or ""))
     if form:

@@ -50,6 +50,21 @@ NEED_REASON: Mapping[Need, str] = {
     Need.PAGE: "the failing endpoint names no page id",
 }
 
+# What to do about each missing need: the "Fix" of an inconclusive verdict (the reason itself is
+# listed under "Not checked"; the fix says how to check it, not again what was not checked).
+NEED_ACTION: Mapping[Need, str] = {
+    Need.INSPECTOR: "Set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN (a site admin with a classic API token) "
+                    "so the site-side checks can run",
+    Need.ORG_KEY: "Set ATLASSIAN_ORG_API_KEY (admin.atlassian.com > Settings > API keys) so the account, "
+                  "its tokens and the organization's policies can be read",
+    Need.ACTOR_TOKEN: "Replay the call as the actor: pipe the actor's API token to --actor-token-stdin, "
+                      "or use 'Test with the actor's token' in Slack",
+    Need.ENDPOINT: 'Name the failing call: --endpoint "METHOD URL" (in Slack: METHOD URL after the account)',
+    Need.REPORT: "Say what the caller saw: --status CODE and --body (in Slack: status:CODE, body: TEXT)",
+    Need.SPACE: "Name the space the call is about: --space KEY (in Slack: space:KEY)",
+    Need.PAGE: "Give the failing endpoint with its page id (…/content/ID or …/pages/ID)",
+}
+
 
 def has_need(need: Need, settings: Settings, request: CheckRequest) -> bool:
     return {

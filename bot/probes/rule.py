@@ -162,7 +162,7 @@ async def _well_formed(ctx: ProbeContext, reply: Reply | None, seen: str) -> Ste
         same = identity.account_id == origin.actor_account_id
         relation = ("; the header's account is the rule's actor" if same else
                     f"; the header's account is not the rule's actor ({origin.actor_account_id}): the web request runs "
-                    "as the header's account, whatever the actor (AUTOMATION.md §3)")
+                    "as the header's account, whatever the actor")
     summary = f"{origin.header}{relation}; {seen}"
     if reply is not None and 200 <= reply.status < 300 and '"anonymous"' not in reply.text:
         return ctx.passed(summary)
@@ -232,7 +232,7 @@ async def rule_actor(ctx: ProbeContext) -> StepResult:
             "inactive, while still showing it enabled. (The web request itself runs as the account its "
             "Authorization header names, not as the actor.)",
             admin_user_page=page, account_id=origin.actor_account_id))
-    relation = "the web request runs as the header's account, not as the actor (AUTOMATION.md §3)"
+    relation = "the web request runs as the header's account, not as the actor"
     return ctx.passed(f"the rule's actor {who} is active ({seen}); {relation}")
 
 
