@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -41,33 +41,30 @@ class FactKey(Generic[T]):
         return f"FactKey({self.name})"
 
 
-class AccountType(StrEnum):
+class _OpenEnum(StrEnum):
+    """An Atlassian enum read from an answer: a value this code does not know is UNKNOWN."""
+
+    @classmethod
+    def parse(cls, value: object) -> Self:
+        try:
+            return cls(str(value))
+        except ValueError:
+            return cls("unknown")
+
+
+class AccountType(_OpenEnum):
     PERSON = "atlassian"
     APP = "app"  # a service account (FACTS §1.7)
     CUSTOMER = "customer"
     UNKNOWN = "unknown"
 
-    @classmethod
-    def parse(cls, value: object) -> AccountType:
-        try:
-            return cls(str(value))
-        except ValueError:
-            return cls.UNKNOWN
 
-
-class Claim(StrEnum):
+class Claim(_OpenEnum):
     """Whether the organization manages the account (`claimStatus`, FACTS §2.6)."""
 
     MANAGED = "managed"
     UNMANAGED = "unmanaged"  # external to the org: the external-user policy may apply (§8 A1)
     UNKNOWN = "unknown"
-
-    @classmethod
-    def parse(cls, value: object) -> Claim:
-        try:
-            return cls(str(value))
-        except ValueError:
-            return cls.UNKNOWN
 
 
 class Source(StrEnum):
