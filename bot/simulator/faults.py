@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from aiohttp import web
 
 from bot.simulator import bodies
+from bot.simulator.routes import admin_shapes as shapes
 from bot.simulator.state import FaultKind, Faults, RetryAfterForm, RouteFault, utcnow
 
 # A 2xx JSON answer cut off mid-object: what a truncated upstream reply looks like.
@@ -90,12 +91,26 @@ def status_response(fault: RouteFault, path: str) -> web.Response:
             headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%MZ")  # FACTS §4 format
             headers["RateLimit-Reason"] = bodies.RATE_LIMIT_REASON
     if admin:
-        body = bodies.proxy_error(fault.status, bodies.PROXY_ERROR_MESSAGES.get(fault.status, "Injected fault"))
+        body = _admin_error_body(fault.status, path)
     elif fault.status == 429:
         body = bodies.RATE_LIMITED_BODY
     else:
         body = bodies.ERROR_FAULT_TEMPLATE.format(status=fault.status)
     return bodies.raw(body, status=fault.status, headers=headers)
+
+
+def _admin_error_body(status: int, path: str) -> str:
+    """What each admin API documents for a 429 or a 500 (admin-organization spec): /admin/v1 answers
+    429 with ProxyError and 500 with an ApplicationError list (ADMIN-500-1); /admin/v2 answers both
+    with `Errors`. A 502/503/504 comes from the edge in front of them: ProxyError everywhere [I]."""
+    message = bodies.PROXY_ERROR_MESSAGES.get(status, "Injected fault")
+    v2 = path.startswith("/admin/v2/")
+    if v2 and status in (429, 500):
+        code = "ADMIN-UAM-500-1" if status == 500 else "ADMIN-429-1"  # the spec lists no UAM 429 code [I]
+        return shapes.api_error(status, code, message, "Injected fault.")
+    if status == 500 and path.startswith("/admin/v1/"):
+        return shapes.api_error(500, "ADMIN-500-1", "Internal error", "Injected fault.")
+    return bodies.proxy_error(status, message)
 
 
 def retry_after_value(seconds: int, form: RetryAfterForm, now: datetime) -> str:

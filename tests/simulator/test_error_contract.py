@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from bot.simulator import SimulatorServer
+from bot.simulator.state import FaultKind, RouteFault
 from tests.contract.answers import collect, report
 
 
@@ -70,4 +71,24 @@ async def test_error_answers_fit_atlassians_schema(serve, http: httpx.AsyncClien
     assert {200, 400, 401, 403, 404, 405} <= statuses  # the list reaches the error paths it is meant to
     checked, problems = collect([("errors", sim.requests)])
     assert checked == len(sim.requests)
+    assert not problems, report(problems)
+
+
+async def test_injected_admin_faults_answer_in_each_apis_documented_form(serve, http: httpx.AsyncClient,
+                                                                        creds) -> None:
+    """A 429 or 500 injected on an admin route is the body that API documents for it (ProxyError or an
+    ApplicationError list on /admin/v1, Errors on /admin/v2), so the product is tested on real shapes."""
+    sim = await serve()
+    org, admin = sim.state.org.id, creds.bearer(creds.org_key)
+    directory = f"/admin/v2/orgs/{org}/directories/-/users"
+    targets = [("GET", "/admin/v1/orgs", None), ("GET", f"/admin/v1/orgs/{org}/policies", None),
+               ("POST", f"{directory}/search", {"emails": ["actor@acme.com"]}),
+               ("GET", f"{directory}/{creds.account('actor')}/role-assignments", None)]
+    for status in (429, 500):
+        for method, path, body in targets:
+            sim.state.faults.routes.append(RouteFault(role="api", method=method, path=path, status=status))
+            reply = await http.request(method, sim.api_url + path, json=body, headers=admin)
+            assert reply.status_code == status
+    checked, problems = collect([("faults", sim.requests)])
+    assert checked == 8 and [r.fault for r in sim.requests] == [FaultKind.STATUS] * 8
     assert not problems, report(problems)
