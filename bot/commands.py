@@ -26,6 +26,7 @@ from bot.cli import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, 
 from bot.config import Settings
 from bot.errors import ConfluenceCheckError, UsageError
 from bot.model import Run, StepResult
+from bot.preflight import check_reachable
 from bot.probes import ProbeSpec
 from bot.render import (
     format_history,
@@ -92,11 +93,19 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
     history = open_run_history(settings)
     try:
         checker = Checker(settings, history, transport=transport)
-        run = asyncio.run(_run_check(checker, request, out=None if options.json else out, color=color, via=via))
+        run = asyncio.run(_preflight_then_run(checker, request, out=None if options.json else out, color=color,
+                                              via=via, preflight=transport is None))
     finally:
         history.close()
     write(out, format_json(run) if options.json else "\n" + format_verdict(run, color=color))
     return run
+
+
+async def _preflight_then_run(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
+                              via: str, preflight: bool) -> Run:
+    if preflight:  # an unreachable configured host is a configuration error, not a diagnosis
+        await check_reachable(checker.settings)
+    return await _run_check(checker, request, out=out, color=color, via=via)
 
 
 async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,

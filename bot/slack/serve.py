@@ -28,6 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.preflight import check_reachable
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S, ChannelPacer
@@ -100,6 +101,7 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
     """Serve Slack until cancelled. :raises ConfigError: before anything starts, when unusable."""
     chosen = resolve_mode(settings, mode)
     check_settings(settings, chosen, chosen_by_default=mode is None)
+    await check_reachable(settings)  # an unreachable Atlassian host is the bot's misconfiguration
     if not logging.getLogger().handlers:  # a long-running server says what it does
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     history = AsyncHistory.open(settings)  # marks the runs of gone processes interrupted, off the loop
