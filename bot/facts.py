@@ -70,6 +70,7 @@ class Claim(_OpenEnum):
 class Source(StrEnum):
     DIRECTORY = "the organization's directory"
     SITE = "this site"
+    BOTH = "the organization's directory or this site"
 
 
 SERVICE_ACCOUNT_DOMAIN = "@serviceaccount.atlassian.com"  # FACTS §1.7

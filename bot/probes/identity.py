@@ -44,6 +44,11 @@ async def identity_lookup(ctx: ProbeContext) -> StepResult:
         if not isinstance(org, Unknown):
             user = await _directory_user(ctx, org.org_id, actor)
             where = Source.DIRECTORY
+            if user is None and not is_email(actor) and ctx.settings.has_inspector:
+                # openapi/README.md: the directory documents person accounts only; an app (service)
+                # account id is looked up where Confluence itself knows it
+                user = await _site_user(ctx, actor)
+                where = Source.SITE if user is not None else Source.BOTH
         elif ctx.settings.has_inspector and not is_email(actor):
             user = await _site_user(ctx, actor)
             where = Source.SITE
@@ -63,6 +68,12 @@ async def identity_lookup(ctx: ProbeContext) -> StepResult:
 
 
 def _not_found(ctx: ProbeContext, actor: str, where: Source) -> StepResult:
+    if where is Source.DIRECTORY and not is_email(actor):
+        # an account id missing from the directory may be a service account's, which it does not list
+        return ctx.failed(f"no account {actor} in {where.value}", ctx.finding(
+            CauseCode.ACTOR_NOT_FOUND, Confidence.LIKELY,
+            f"{where.value.capitalize()} has no account {actor} (a service account would not be listed there "
+            "either: ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN let the site be asked too)."))
     if looks_like_service_account(actor):
         # openapi/README.md: the admin directory documents `accountType: atlassian` only; service
         # accounts are managed through a separate API, so a directory miss proves nothing for them.

@@ -185,3 +185,15 @@ def test_a_gateway_path_is_the_gateway_whatever_its_host() -> None:
 def test_the_site_fact_names_this_sites_ari() -> None:
     site = Site("c0ffee", "https://api.atlassian.com/ex/confluence/c0ffee", "acme.atlassian.net")
     assert site.ari == "ari:cloud:confluence::site/c0ffee" and SITE.type is Site
+
+
+async def test_an_account_id_missing_from_the_directory_is_confirmed_only_once_the_site_also_misses_it(
+        simulator) -> None:
+    sim = await simulator("seed_automation_actor")
+    unknown = "5b10ac8d82e05b22cc7d4ef5"
+    both = await check(sim, CheckRequest(unknown))
+    assert (both.verdict.cause, both.verdict.confidence) == (CauseCode.ACTOR_NOT_FOUND, Confidence.CONFIRMED)
+    assert any("/wiki/rest/api/user" in e.request for e in step(both, "identity.lookup").evidence)
+    directory_only = await check(sim, CheckRequest(unknown), ATLASSIAN_EMAIL=None, ATLASSIAN_API_TOKEN=None)
+    assert directory_only.verdict.cause is CauseCode.ACTOR_NOT_FOUND
+    assert directory_only.verdict.confidence is Confidence.LIKELY  # a service account is not listed there
