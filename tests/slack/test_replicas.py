@@ -1,0 +1,162 @@
+"""Two `serve --http` processes on one PostgreSQL (issue 8, Done when): commands to both land in one
+history; the shared channel pace holds for both together; killing one mid-run and starting it again
+marks only its own run interrupted, and that run's thread says so. Real processes, signed requests
+over HTTP, the fake Slack Web API and the simulator on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.model import Run
+from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S
+from bot.store import HistoryStore
+from tests.fakes import slack_requests as req
+from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.slack_bot import SIGNING_SECRET
+from tests.slack.helpers import text_of, thread
+
+StartSimulator = Callable[..., Awaitable[Any]]
+CLI = [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main(sys.argv[1:]))"]
+CHECK = "sam.lee@acme.com GET /wiki/rest/api/space status:403"
+SHARED, ON_A, ON_B = "C0SHARED01", "C0REPLICAA", "C0REPLICAB"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Replica:
+    """One `confluence-check serve --http` process."""
+
+    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        self.name = name
+        self.port = free_port()
+        self.env = {**env, "PORT": str(self.port)}
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, session: aiohttp.ClientSession) -> None:
+        with self.log.open("a") as log:
+            self.process = await asyncio.create_subprocess_exec(*CLI, "serve", "--http", env=self.env,
+                                                                stdout=log, stderr=log)
+        async with asyncio.timeout(60):
+            while True:
+                assert self.process.returncode is None, self.log.read_text()
+                try:
+                    async with session.get(f"{self.url}/health") as health:
+                        if health.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+
+    async def command(self, session: aiohttp.ClientSession, fake: FakeSlack, channel: str) -> None:
+        body = req.slash_command(CHECK, response_url=fake.response_url(f"{self.name}-{channel}"), channel=channel)
+        async with session.post(f"{self.url}/slack/events", data=body.encode(),
+                                headers=req.signed_headers(body, SIGNING_SECRET)) as response:
+            assert response.status == 200
+
+    async def stop(self, how: signal.Signals = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(how)
+            async with asyncio.timeout(30):
+                await self.process.wait()
+
+
+@pytest.fixture
+async def replicas(fake_slack: FakeSlack, simulator: StartSimulator, postgres_url: str,
+                   tmp_path: Path) -> AsyncIterator[tuple[Replica, Replica, Any]]:
+    sim = await simulator("no_confluence_access")
+    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake_slack.base_url, "DATABASE_URL": postgres_url,
+           "DATABASE_PATH": str(tmp_path / "never-used.db")}
+    pair = Replica("a", env, tmp_path / "a.log"), Replica("b", env, tmp_path / "b.log")
+    try:
+        yield pair[0], pair[1], sim
+    finally:
+        for replica in pair:
+            await replica.stop()
+
+
+def stored(url: str) -> list[Run]:
+    store = HistoryStore.open("unused.db", url)
+    try:
+        return store.list(limit=100)
+    finally:
+        store.close()
+
+
+def verdicts(fake: FakeSlack, channel: str) -> list[Call]:
+    return [c for c in fake.calls_to("chat.postMessage")
+            if c.channel == channel and c.params.get("thread_ts") and "Re-run" in text_of(c)
+            and "interrupted" not in text_of(c)]
+
+
+def assert_paced(writes: list[Call]) -> None:
+    """The token bucket held over both processes together. Times are arrivals at the fake, so each
+    write may land a little after its slot (one write of slack in any stretch); the whole series
+    must take as long as one pace allows, which two separate paces (twice the rate) would not."""
+    at = sorted(call.at for call in writes)
+    for i in range(len(at)):
+        for j in range(i + 1, len(at)):
+            assert j - i + 1 <= DEFAULT_BURST + (at[j] - at[i]) / DEFAULT_INTERVAL_S + 1, (i, j, at[j] - at[i])
+    assert at[-1] - at[0] >= (len(at) - DEFAULT_BURST - 1) * DEFAULT_INTERVAL_S - 0.3
+
+
+async def test_two_processes_share_one_history_and_one_channel_pace(
+        replicas: tuple[Replica, Replica, Any], fake_slack: FakeSlack, postgres_url: str) -> None:
+    a, b, sim = replicas
+    sim.state.faults.latency_ms = 50
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(a.start(session), b.start(session))
+        for replica in (a, b, a, b):
+            await replica.command(session, fake_slack, SHARED)
+        await fake_slack.wait_for(lambda f: len(verdicts(f, SHARED)) == 4, timeout=90)
+    runs = stored(postgres_url)
+    assert len(runs) == 4 and all(run.verdict is not None and not run.interrupted for run in runs)
+    writes = fake_slack.writes(SHARED)
+    assert len(writes) >= 8  # two processes wrote into the one channel
+    assert_paced(writes)
+
+
+async def test_a_killed_process_restarted_marks_only_its_own_run_interrupted(
+        replicas: tuple[Replica, Replica, Any], fake_slack: FakeSlack, postgres_url: str) -> None:
+    a, b, sim = replicas
+    sim.state.faults.latency_ms = 400  # a run takes seconds: long enough to kill one midway
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(a.start(session), b.start(session))
+        await a.command(session, fake_slack, ON_A)
+        await b.command(session, fake_slack, ON_B)
+        # both runs are stored and going on (the parent of each thread is posted)
+        await fake_slack.wait_for(lambda f: len([r for r in stored(postgres_url) if r.steps]) == 2, timeout=60)
+        await a.stop(signal.SIGKILL)
+        await fake_slack.wait_for(lambda f: verdicts(f, ON_B), timeout=90)  # B goes on undisturbed
+        assert [r.interrupted for r in stored(postgres_url)] == [False, False]  # nobody marked A's run yet
+        await a.start(session)  # the restart marks A's dead run and tells its thread
+        cut = thread(fake_slack, ON_A)
+        told = await fake_slack.wait_for(
+            lambda f: [c for c in f.calls_to("chat.postMessage")
+                       if c.params.get("thread_ts") == cut.parent_ts and "interrupted" in text_of(c)], timeout=30)
+    assert len(told) == 1
+    by_channel = {run.run_id: run for run in stored(postgres_url)}
+    runs = sorted(by_channel.values(), key=lambda r: r.verdict is None)
+    finished, interrupted = runs
+    assert finished.verdict is not None and not finished.interrupted
+    assert interrupted.interrupted and interrupted.verdict is None and interrupted.steps  # the finished steps stay
+    assert verdicts(fake_slack, ON_A) == []
