@@ -20,6 +20,7 @@ import pytest
 from bot.model import Run
 from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S
 from bot.store import HistoryStore
+from tests.conftest import Database
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import Call, FakeSlack
 from tests.fakes.slack_bot import SIGNING_SECRET
@@ -94,12 +95,24 @@ async def replicas(fake_slack: FakeSlack, simulator: StartSimulator, postgres_ur
             await replica.stop()
 
 
-def stored(url: str) -> list[Run]:
+async def until(condition: Callable[[], object], timeout: float = 60) -> None:
+    """Poll `condition` (a read of the database) until it holds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+def stored(url: str, channel: str | None = None, *, with_thread: bool = False) -> list[Run]:
+    """The runs in the history (of one Slack channel when given; only those whose thread is
+    stored with `with_thread`), newest first."""
     store = HistoryStore.open("unused.db", url)
     try:
-        return store.list(limit=100)
+        runs = store.list(limit=100)
+        origins = store.origins([run.run_id for run in runs])
     finally:
         store.close()
+    return [run for run in runs if (channel is None or origins[run.run_id]["slack_channel"] == channel)
+            and (not with_thread or origins[run.run_id]["slack_thread_ts"])]
 
 
 def verdicts(fake: FakeSlack, channel: str) -> list[Call]:
@@ -144,19 +157,54 @@ async def test_a_killed_process_restarted_marks_only_its_own_run_interrupted(
         await a.command(session, fake_slack, ON_A)
         await b.command(session, fake_slack, ON_B)
         # both runs are stored and going on (the parent of each thread is posted)
-        await fake_slack.wait_for(lambda f: len([r for r in stored(postgres_url) if r.steps]) == 2, timeout=60)
+        # A's run is going on, with steps saved and its thread known; B's has started
+        await until(lambda: [r for r in stored(postgres_url, ON_A, with_thread=True) if r.steps and r.verdict is None]
+                    and stored(postgres_url, ON_B))
         await a.stop(signal.SIGKILL)
         await fake_slack.wait_for(lambda f: verdicts(f, ON_B), timeout=90)  # B goes on undisturbed
-        assert [r.interrupted for r in stored(postgres_url)] == [False, False]  # nobody marked A's run yet
+        assert [r.interrupted for r in stored(postgres_url)] == [False, False], stored(postgres_url)
         await a.start(session)  # the restart marks A's dead run and tells its thread
         cut = thread(fake_slack, ON_A)
         told = await fake_slack.wait_for(
             lambda f: [c for c in f.calls_to("chat.postMessage")
                        if c.params.get("thread_ts") == cut.parent_ts and "interrupted" in text_of(c)], timeout=30)
     assert len(told) == 1
-    by_channel = {run.run_id: run for run in stored(postgres_url)}
-    runs = sorted(by_channel.values(), key=lambda r: r.verdict is None)
-    finished, interrupted = runs
+    [finished], [interrupted] = stored(postgres_url, ON_B), stored(postgres_url, ON_A)
     assert finished.verdict is not None and not finished.interrupted
     assert interrupted.interrupted and interrupted.verdict is None and interrupted.steps  # the finished steps stay
     assert verdicts(fake_slack, ON_A) == []
+
+
+async def test_sigterm_saves_the_runs_in_flight_and_the_next_start_tells_their_thread(
+        fake_slack: FakeSlack, simulator: StartSimulator, database: Database, tmp_path: Path) -> None:
+    """A deploy stops the one process with SIGTERM: its run in flight is saved as interrupted by the
+    process itself (with its finished steps) before it exits; the next start says so in the thread."""
+    sim = await simulator("no_confluence_access")
+    sim.state.faults.latency_ms = 400
+    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake_slack.base_url, **database.env}
+    bot = Replica("solo", env, tmp_path / "solo.log")
+    try:
+        async with aiohttp.ClientSession() as session:
+            await bot.start(session)
+            await bot.command(session, fake_slack, ON_A)
+            await until(lambda: [r for r in _runs(database) if len(r.steps) >= 2 and r.verdict is None])
+            await bot.stop(signal.SIGTERM)
+            assert bot.process is not None and bot.process.returncode == 130
+            [run] = _runs(database)  # read without any start-up sweep: the process saved it itself
+            assert run.interrupted and run.verdict is None and len(run.steps) >= 2, (run.verdict, len(run.steps))
+            await bot.start(session)
+            cut = thread(fake_slack, ON_A)
+            await fake_slack.wait_for(
+                lambda f: [c for c in f.calls_to("chat.postMessage")
+                           if c.params.get("thread_ts") == cut.parent_ts and "interrupted" in text_of(c)], timeout=30)
+    finally:
+        await bot.stop()
+
+
+def _runs(database: Database) -> list[Run]:
+    store = database.open()
+    try:
+        return store.list(limit=100)
+    finally:
+        store.close()
