@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -100,9 +101,8 @@ class SqliteDb(Db):
             raise ConfigError(_sqlite_problem(Path(path), exc)) from None
         db = cls(Database(conn), where)
         try:
+            _use_wal(conn, busy_timeout_s)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
             db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process crashes
         except sqlite3.Error as exc:
             db.close()
@@ -140,6 +140,25 @@ class SqliteDb(Db):
         if isinstance(exc, sqlite3.Error):
             return ConfigError(_sqlite_problem(path, exc))
         return ConfigError(f"{self.where} cannot be used: {exc}")
+
+
+def _use_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switch the file to WAL (readers never block the one writer), once, whoever comes first.
+
+    Until a new file is in WAL mode, a connection waiting in SQLite's busy handler keeps its read
+    lock, and two processes setting up one new file can each wait for the other until the busy
+    timeout. So the switch is tried without a busy handler, and retried after letting go.
+    """
+    conn.execute("PRAGMA busy_timeout = 0")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL").fetchall()
+            return  # WAL now, or a file that cannot change mode (read-only): reading still works
+        except sqlite3.OperationalError as exc:
+            if not ("locked" in str(exc) or "busy" in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.02)
 
 
 def _sqlite_problem(path: Path, exc: sqlite3.Error) -> str:
