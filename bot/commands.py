@@ -254,7 +254,7 @@ def history(actor: str | None, limit: int, as_json: bool, settings: Settings, *,
     store = open_history(settings)
     try:
         key = parse_actor(actor) if actor else None
-        runs = store.list(key, limit)
+        runs = store.list(key, limit, steps=as_json)  # a table needs no steps; JSON is the whole run
         if as_json:
             write(out, format_history_json(runs))
         elif key is not None:

@@ -3,10 +3,11 @@
 The runs are real: three checks run against the simulator (a problem, another problem, ok),
 copied N times over `--actors` actors, five minutes apart. Then, on a warm store:
 
-- `history ACTOR`: the actor's last 20 runs and its timeline (what `confluence-check history ACTOR`
-  and the History button read),
-- the Home tab: each actor's latest run, and "failing now" (accounts whose latest finished run
-  found a problem),
+- `history ACTOR` in a terminal: the actor's last 20 runs and its timeline,
+- the History button / `/confluence-check history ACTOR`: the actor's runs as Slack reads them
+  (HISTORY_LIMIT x OVERSCAN, so hiding other people's runs still fills the list) and their origins,
+- the Home tab as Slack reads it: each actor's latest run and "failing now" (accounts whose
+  latest finished run found a problem), HOME_LIMIT x OVERSCAN each, and their origins,
 - bytes per run: the database's size (SQLite file after a checkpoint; PostgreSQL relations with
   their indexes) divided by N.
 
@@ -35,6 +36,9 @@ from bot.config import Settings
 from bot.model import Run
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import SimulatorServer, load_scenario
+from bot.slack.listeners.commands import HISTORY_LIMIT
+from bot.slack.listeners.home import HOME_LIMIT
+from bot.slack.visibility import OVERSCAN
 from bot.store import HistoryStore, PostgresDb, SqliteDb
 
 SCENARIOS = ("seed_automation_actor_replay", "no_confluence_access", "ok")
@@ -95,13 +99,25 @@ def bench(label: str, store: HistoryStore, path: Path | None, templates: list[Ru
     size = size_bytes(store, path)
     print(f"  bytes per run: {size / args.runs:.0f} ({size / 2**20:.0f} MiB in all)")
     rnd = random.Random(11)
-    timed("history ACTOR: last 20 runs", lambda: store.list(actors[rnd.randrange(len(actors))], 20), args.repeat)
-    timed("history ACTOR: timeline", lambda: store.timeline(actors[rnd.randrange(len(actors))]), args.repeat)
-    timed("history ACTOR: both", lambda: (store.list(actor := actors[rnd.randrange(len(actors))], 20),
-                                          store.timeline(actor)), args.repeat)
-    timed("Home tab: each actor's latest run (20)", lambda: store.latest(20), args.repeat)
-    timed("Home tab: failing now (20)", lambda: store.failing_accounts(20), args.repeat)
-    timed("Home tab: both queries", lambda: (store.latest(20), store.failing_accounts(20)), args.repeat)
+
+    def pick() -> str:
+        return actors[rnd.randrange(len(actors))]
+
+    def with_origins(runs: list[Run]) -> None:
+        store.origins([run.run_id for run in runs])
+
+    slack_history, home = HISTORY_LIMIT * OVERSCAN, HOME_LIMIT * OVERSCAN
+    timed("history ACTOR (terminal): 20 runs + timeline",
+          lambda: (store.list(actor := pick(), 20, steps=False), store.timeline(actor)), args.repeat)
+    timed(f"history ACTOR (Slack): {slack_history} runs + origins",
+          lambda: with_origins(store.list(pick(), slack_history, steps=False)), args.repeat)
+    timed(f"Home tab: latest runs ({home}) + origins", lambda: with_origins(store.latest(home, steps=False)),
+          args.repeat)
+    timed(f"Home tab: failing now ({home}) + origins",
+          lambda: with_origins(store.failing_accounts(home, steps=False)), args.repeat)
+    timed("Home tab: both", lambda: (with_origins(store.latest(home, steps=False)),
+                                     with_origins(store.failing_accounts(home, steps=False))), args.repeat)
+    timed("show RUN_ID: one whole run", lambda: store.get(f"r_{rnd.randrange(args.runs):08d}"), args.repeat)
 
 
 def main() -> None:

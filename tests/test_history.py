@@ -64,16 +64,17 @@ def test_get_unknown_run_raises_not_found(store: HistoryStore) -> None:
         store.get("r_missing")
 
 
-def test_saving_again_updates_the_run_and_moves_its_steps_into_its_document(store: HistoryStore) -> None:
+def test_saving_again_updates_the_run_and_moves_its_steps_into_its_steps_document(store: HistoryStore) -> None:
     store.save(sample_run("r_1", cause=None, done=2))
     assert step_rows(store.db, "r_1") == [(0, "site.reachable"), (1, "actor.replay")]
     store.save(sample_run("r_1"))
     assert row(store.db, "r_1", "outcome", "cause", "confidence") == ("problem", "credential_rejected", "likely")
     assert row(store.db, "r_1", "finished_at") == ("2026-11-20T10:02:00Z",)  # 840 ms rounds down to the second
-    # stored once: the finished run's steps live in its document only
+    # stored once: the finished run's steps live in its steps document only
     assert step_rows(store.db, "r_1") == []
-    [[doc]] = store.db.execute("SELECT doc FROM runs WHERE run_id = 'r_1'").fetchall()
-    assert [s["id"] for s in decode_doc(doc)["steps"]] == ["site.reachable", "actor.replay", "policy.org"]
+    [[head, steps]] = store.db.execute("SELECT doc, steps_doc FROM runs WHERE run_id = 'r_1'").fetchall()
+    assert decode_doc(head)["steps"] == []
+    assert [s["id"] for s in decode_doc(steps)] == ["site.reachable", "actor.replay", "policy.org"]
     assert store.db.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
 
 
@@ -85,6 +86,7 @@ def test_steps_saved_as_they_finish_come_back_in_declared_order(store: HistorySt
     store.save_step("r_1", 0, steps[0])
     assert [s.id for s in store.get("r_1").steps] == ["site.reachable", "policy.org"]
     assert [s.id for s in store.list()[0].steps] == ["site.reachable", "policy.org"]
+    assert store.list(steps=False)[0].steps == []
 
 
 def test_in_progress_run_has_no_outcome_and_belongs_to_this_process(store: HistoryStore) -> None:
@@ -389,6 +391,7 @@ def test_runs_of_the_first_layout_move_into_the_lean_one(database: Database) -> 
     store = database.open()
     try:
         assert store.get("r_old").to_dict() == runs[0].to_dict()
+        assert store.get("r_open").to_dict() == runs[1].to_dict()  # its steps too, though it never ended
         assert ids(store.latest()) == ["r_open"] and ids(store.failing_accounts()) == ["r_old"]
         assert store.origin("r_old")["via"] == "cli"
         assert ids(store.mark_interrupted()) == ["r_open"]  # nobody owns a run of the first layout
@@ -405,12 +408,20 @@ def _pg(url: str) -> Db:
 # --- what the store costs -------------------------------------------------------------------
 
 
-def test_a_finished_run_is_one_compressed_document(store: HistoryStore) -> None:
+def test_a_finished_run_is_its_document_once_compressed(store: HistoryStore) -> None:
     run = sample_run("r_1", replay_excerpt='{"message":"caller cannot access"}' * 40)
     store.save(run)
-    [[doc]] = store.db.execute("SELECT doc FROM runs").fetchall()
-    assert len(bytes(doc)) < len(str(run.to_dict())) / 3
-    assert decode_doc(doc) == run.to_dict()
+    [[head, steps]] = store.db.execute("SELECT doc, steps_doc FROM runs").fetchall()
+    assert len(bytes(head)) + len(bytes(steps)) < len(str(run.to_dict())) / 3
+    assert decode_doc(head) | {"steps": decode_doc(steps)} == run.to_dict()
+
+
+def test_lists_without_steps_read_only_what_a_list_shows(store: HistoryStore) -> None:
+    store.save(sample_run("r_1"))
+    store.save(sample_run("r_2", actor="b@acme.com", cause=None))
+    for full, lean in ((store.list(), store.list(steps=False)), (store.latest(), store.latest(steps=False)),
+                       (store.failing_accounts(), store.failing_accounts(steps=False))):
+        assert [r.to_dict() | {"steps": []} for r in full] == [r.to_dict() for r in lean]
 
 
 # --- unusable databases ---------------------------------------------------------------------

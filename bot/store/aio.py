@@ -82,14 +82,16 @@ class AsyncHistory:
     async def get(self, run_id: str) -> Run:
         return await self.call(lambda s: s.get(run_id))
 
-    async def list(self, actor: str | None = None, limit: int = 20) -> builtins.list[Run]:
-        return await self.call(lambda s: s.list(actor, limit))
+    # Lists of runs are for showing (history, Home tab): without their steps unless asked.
 
-    async def latest(self, limit: int = 20) -> builtins.list[Run]:
-        return await self.call(lambda s: s.latest(limit))
+    async def list(self, actor: str | None = None, limit: int = 20, *, steps: bool = False) -> builtins.list[Run]:
+        return await self.call(lambda s: s.list(actor, limit, steps=steps))
 
-    async def failing_accounts(self, limit: int = 20) -> builtins.list[Run]:
-        return await self.call(lambda s: s.failing_accounts(limit))
+    async def latest(self, limit: int = 20, *, steps: bool = False) -> builtins.list[Run]:
+        return await self.call(lambda s: s.latest(limit, steps=steps))
+
+    async def failing_accounts(self, limit: int = 20, *, steps: bool = False) -> builtins.list[Run]:
+        return await self.call(lambda s: s.failing_accounts(limit, steps=steps))
 
     async def timeline(self, actor: str, limit: int = 200) -> builtins.list[Change]:
         return await self.call(lambda s: s.timeline(actor, limit))

@@ -1,10 +1,12 @@
 """How a run is laid out in the store: its indexed columns and its compressed document.
 
-A run is stored once. `runs.doc` holds the `confluence-check/run@1` document (`Run.to_dict()`,
-DESIGN.md) as zlib-compressed JSON, so `show --json` gives back exactly what `check --json`
-printed. While a run goes on, its finished steps are rows of `run_steps` (saved as they finish)
-and `doc` holds the rest; when it ends (finished or interrupted) the steps move into `doc` and
-their rows go. The columns beside `doc` are the few that queries filter or sort on.
+A run is stored once, as the `confluence-check/run@1` document (`Run.to_dict()`, DESIGN.md) cut in
+two zlib-compressed JSON parts: `runs.doc`, the document without its steps (verdict, findings,
+request: what lists of runs show), and `runs.steps_doc`, the list of steps. Put back together
+they are exactly the document, so `show --json` gives back what `check --json` printed. While a
+run goes on, its finished steps are rows of `run_steps` (saved as they finish) instead; when it
+ends (finished or interrupted) they move into `steps_doc` and their rows go. The columns beside
+the documents are the few that queries filter or sort on.
 """
 
 from __future__ import annotations
@@ -36,28 +38,29 @@ def encode_doc(document: Mapping[str, Any]) -> bytes:
     return zlib.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), _LEVEL)
 
 
-def decode_doc(blob: bytes | memoryview) -> dict[str, Any]:
+def decode_doc(blob: bytes | memoryview) -> Any:
     return json.loads(zlib.decompress(bytes(blob)))
 
 
-def run_document(run: Run, *, with_steps: bool) -> bytes:
-    """The run's stored document; without steps while they live in `run_steps`."""
-    document = run.to_dict()
-    if not with_steps:
-        document["steps"] = []
-    return encode_doc(document)
+def run_head(run: Run) -> bytes:
+    """The run's document without its steps (`runs.doc`)."""
+    return encode_doc(run.to_dict() | {"steps": []})
+
+
+def run_steps(run: Run) -> bytes:
+    """The run's steps, in declared order (`runs.steps_doc`)."""
+    return encode_doc([step.to_dict() for step in run.steps])
 
 
 def step_document(step: StepResult) -> str:
     return json.dumps(step.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
-def load_run(doc: bytes | memoryview, step_docs: Iterable[str] = ()) -> Run:
-    """The Run from its document and, while it goes on, its step rows in declared order."""
-    document = decode_doc(doc)
-    steps = [json.loads(s) for s in step_docs]
-    if steps:
-        document["steps"] = steps
+def load_run(head: bytes | memoryview, steps: bytes | memoryview | None = None, step_docs: Iterable[str] = ()) -> Run:
+    """The Run from its head and its steps (`steps_doc` once it ended, else its step rows in
+    declared order); a head alone gives the run without steps, for lists of runs."""
+    document = decode_doc(head)
+    document["steps"] = decode_doc(steps) if steps is not None else [json.loads(s) for s in step_docs]
     return Run.from_dict(document)
 
 

@@ -25,7 +25,7 @@ from bot.render.markdown import scrub
 from bot.store import records
 from bot.store.db import Db, Dialect, SqliteDb, connect
 from bot.store.owner import Owner, owner_gone, this_process
-from bot.store.records import ORIGIN_KEYS, load_run, origin_columns, parse_time, run_columns, run_document
+from bot.store.records import ORIGIN_KEYS, load_run, origin_columns, parse_time, run_columns, run_head, run_steps
 from bot.store.schema import migrate
 
 if TYPE_CHECKING:
@@ -130,7 +130,8 @@ class HistoryStore:
             columns["lease_until"] = None
             if run.verdict is not None:
                 columns["notice_pending"] = 0  # finished after all: nothing to announce
-        columns["doc"] = run_document(run, with_steps=not going_on)
+        columns["doc"] = run_head(run)
+        columns["steps_doc"] = None if going_on else run_steps(run)
         names = list(columns)
         keep = set(ORIGIN_KEYS) - set(extra)  # origin ids not given now keep their stored value
         updates = ", ".join(f"{n} = excluded.{n}" for n in names if n not in keep and n != "run_id")
@@ -230,33 +231,34 @@ class HistoryStore:
                 self._db.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in record)} WHERE run_id = ?",
                                  [*record.values(), run_id])
 
-    def list(self, actor: str | None = None, limit: int = 20) -> builtins.list[Run]:
-        """The newest `limit` runs, of one actor when given, newest first."""
+    def list(self, actor: str | None = None, limit: int = 20, *, steps: bool = True) -> builtins.list[Run]:
+        """The newest `limit` runs, of one actor when given, newest first (without their steps
+        unless `steps`: what a list shows needs none, and leaving them is most of the cost)."""
         where, params = ("WHERE actor = ?", [actor]) if actor is not None else ("", [])
         rows = self._db.execute(
-            f"SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM (SELECT seq, started_at FROM runs {where}"
+            f"SELECT r.run_id, r.doc, {_steps(steps)} FROM (SELECT seq, started_at FROM runs {where}"
             " ORDER BY started_at DESC, seq DESC LIMIT ?) n JOIN runs r ON r.seq = n.seq"
             " ORDER BY n.started_at DESC, n.seq DESC", [*params, max(limit, 0)]).fetchall()
-        return self._runs(rows)
+        return self._runs(rows) if steps else self._heads(rows)
 
-    def latest(self, limit: int = 20) -> builtins.list[Run]:
-        """Each actor's most recent run (finished or not), newest first."""
+    def latest(self, limit: int = 20, *, steps: bool = True) -> builtins.list[Run]:
+        """Each actor's most recent run (finished or not), newest first (see `list` for `steps`)."""
         # the newest `limit` rows by index first, then their documents (never sort documents)
         rows = self._db.execute(
-            "SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM (SELECT seq, started_at FROM latest_runs"
+            f"SELECT r.run_id, r.doc, {_steps(steps)} FROM (SELECT seq, started_at FROM latest_runs"
             " ORDER BY started_at DESC, seq DESC LIMIT ?) l JOIN runs r ON r.seq = l.seq"
             " ORDER BY l.started_at DESC, l.seq DESC", [max(limit, 0)]).fetchall()
-        return self._runs(rows)
+        return self._runs(rows) if steps else self._heads(rows)
 
-    def failing_accounts(self, limit: int = 20) -> builtins.list[Run]:
-        """Actors whose latest finished run found a problem: those runs, newest first."""
+    def failing_accounts(self, limit: int = 20, *, steps: bool = True) -> builtins.list[Run]:
+        """Actors whose latest finished run found a problem: those runs, newest first (see `list`)."""
         rows = self._db.execute(
-            "SELECT r.run_id, r.doc, r.outcome, r.interrupted FROM (SELECT finished_seq, finished_started_at"
+            f"SELECT r.run_id, r.doc, {_steps(steps)} FROM (SELECT finished_seq, finished_started_at"
             " FROM latest_runs WHERE finished_outcome = ? ORDER BY finished_started_at DESC, finished_seq DESC"
             " LIMIT ?) l JOIN runs r ON r.seq = l.finished_seq"
             " ORDER BY l.finished_started_at DESC, l.finished_seq DESC",
             [Outcome.PROBLEM.value, max(limit, 0)]).fetchall()
-        return self._runs(rows)
+        return self._runs(rows) if steps else self._heads(rows)
 
     def timeline(self, actor: str, limit: int = 200) -> builtins.list[Change]:
         """The actor's last `limit` finished runs collapsed into periods, oldest first."""
@@ -306,10 +308,10 @@ class HistoryStore:
     def _mark_interrupted(self, run: Run) -> bool:
         """Inside a transaction: fold the run's steps into its document and flag it interrupted."""
         marked = self._db.execute(
-            "UPDATE runs SET interrupted = 1, lease_until = NULL, doc = ?,"
+            "UPDATE runs SET interrupted = 1, lease_until = NULL, doc = ?, steps_doc = ?,"
             " notice_pending = CASE WHEN slack_thread_ts IS NULL THEN 0 ELSE 1 END"
             " WHERE run_id = ? AND outcome IS NULL AND interrupted = 0",
-            [run_document(run, with_steps=True), run.run_id]).rowcount == 1
+            [run_head(run), run_steps(run), run.run_id]).rowcount == 1
         if marked:
             self._db.execute("DELETE FROM run_steps WHERE run_id = ?", [run.run_id])
         return marked
@@ -331,26 +333,29 @@ class HistoryStore:
                 [run.run_id, started, seq, run.outcome.value, run.actor, started, seq])
 
     def _load(self, run_id: str) -> Run:
-        row = self._db.execute("SELECT doc, outcome, interrupted FROM runs WHERE run_id = ?", [run_id]).fetchone()
+        row = self._db.execute("SELECT doc, steps_doc FROM runs WHERE run_id = ?", [run_id]).fetchone()
         if row is None:
             raise _not_found(run_id)
-        return load_run(row[0], self._step_docs(run_id) if _going_on(row[1], row[2]) else ())
+        return load_run(row[0], row[1], self._step_docs(run_id) if row[1] is None else ())
 
     def _step_docs(self, run_id: str) -> builtins.list[str]:
         rows = self._db.execute("SELECT doc FROM run_steps WHERE run_id = ? ORDER BY position", [run_id]).fetchall()
         return [row[0] for row in rows]
 
     def _runs(self, rows: Iterable[Any]) -> builtins.list[Run]:
-        return [load_run(doc, self._step_docs(run_id) if _going_on(outcome, interrupted) else ())
-                for run_id, doc, outcome, interrupted in rows]
+        return [load_run(doc, steps_doc, self._step_docs(run_id) if steps_doc is None else ())
+                for run_id, doc, steps_doc in rows]
+
+    def _heads(self, rows: Iterable[Any]) -> builtins.list[Run]:
+        return [load_run(doc) for _, doc, _ in rows]
 
 
 class _ProbeDone(Exception):
     """Rolls the write probe back."""
 
 
-def _going_on(outcome: str | None, interrupted: int) -> bool:
-    return outcome is None and not interrupted
+def _steps(wanted: bool) -> str:
+    return "r.steps_doc" if wanted else "NULL"
 
 
 def _not_found(run_id: str) -> NotFound:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from bot.model import Run, iso, utcnow
 from bot.store.db import SQL_TYPES, Db, Dialect
-from bot.store.records import run_columns, run_document
+from bot.store.records import decode_doc, encode_doc, run_columns, run_head, run_steps
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +93,8 @@ def _lean_runs(db: Db) -> None:
     for row in rows:
         run = Run.from_dict(json.loads(row[-1]))
         values = dict(zip(_COLUMNS, row[:-1], strict=True)) | run_columns(run)
-        seq = db.execute(insert, [*(values[c] for c in _COLUMNS), run_document(run, with_steps=True)]).fetchone()[0]
+        # the whole document for now: version 5 moves the steps apart
+        seq = db.execute(insert, [*(values[c] for c in _COLUMNS), encode_doc(run.to_dict())]).fetchone()[0]
         latest[run.actor] = (run.run_id, values["started_at"], seq)
         if run.outcome is not None:
             finished[run.actor] = (run.run_id, values["started_at"], seq, run.outcome.value)
@@ -114,11 +115,24 @@ _V4 = _sql(
 )
 
 
+def _steps_apart(db: Db) -> None:
+    """Version 5: `runs.steps_doc` holds the steps of a run that ended; `runs.doc` the rest."""
+    db.execute("ALTER TABLE runs ADD COLUMN steps_doc {blob}".format(**SQL_TYPES[db.dialect]))
+    for run_id, doc, ended in db.execute(
+            "SELECT run_id, doc, outcome IS NOT NULL OR interrupted = 1 FROM runs").fetchall():
+        document = decode_doc(doc)
+        if ended or document["steps"]:  # a run going on keeps its steps in run_steps until it ends
+            run = Run.from_dict(document)
+            db.execute("UPDATE runs SET doc = ?, steps_doc = ? WHERE run_id = ?",
+                       [run_head(run), run_steps(run), run_id])
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and steps", _V1),
     Migration(2, "refusals", _V2),
     Migration(3, "lean runs: one compressed document, owners and leases, latest run per actor", _lean_runs),
     Migration(4, "shared Slack write pace per channel", _V4),
+    Migration(5, "steps apart from the rest of the run document", _steps_apart),
 )
 
 
