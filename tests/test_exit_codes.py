@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -273,8 +272,10 @@ def test_a_signal_exits_130_naming_the_run(signum: int, sim: SimulatorServer, tm
     run_id = first.split("(run ")[1].rstrip(")\n")
     assert code == ExitCode.INTERRUPTED, err
     assert one_line(err) == f"confluence-check: interrupted (run {run_id})"
-    with sqlite3.connect(tmp_path / "h.db") as db:
-        assert db.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone() == (1,)
+    shown = subprocess.run(cli_command("show", run_id, "--json"), env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    stored = json.loads(shown.stdout)
+    assert stored["interrupted"] is True and stored["steps"]  # saved as interrupted, with what had finished
 
 
 def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
