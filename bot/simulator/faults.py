@@ -14,8 +14,9 @@ from email.utils import format_datetime
 from aiohttp import web
 
 from bot.simulator import bodies
+from bot.simulator.fault_model import FaultKind, Faults, RetryAfterForm, RouteFault
 from bot.simulator.routes import admin_shapes as shapes
-from bot.simulator.state import FaultKind, Faults, RetryAfterForm, RouteFault, utcnow
+from bot.simulator.state import utcnow
 
 # A 2xx JSON answer cut off mid-object: what a truncated upstream reply looks like.
 MALFORMED_JSON_BODY = '{"results":[{"id":"'

@@ -13,8 +13,8 @@ from aiohttp.typedefs import Handler
 
 from bot.simulator import bodies, faults
 from bot.simulator.credentials import auth_kind
+from bot.simulator.fault_model import ErrorFault, FaultKind, RateLimitFault, RouteFault
 from bot.simulator.runtime import ROLE, RUNTIME, LoggedRequest
-from bot.simulator.state import ErrorFault, FaultKind, RateLimitFault, RouteFault
 
 _EDGE_ROLES = ("site", "api")
 _FAULT = web.RequestKey("fault", FaultKind)

@@ -10,7 +10,8 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from bot.simulator.state import FaultKind, World
+from bot.simulator.fault_model import FaultKind
+from bot.simulator.state import World
 
 ListenerRole = Literal["site", "api", "status"]
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from bot.model import CauseCode, Confidence, Outcome, outcome_of
-from bot.simulator.state import FaultKind, World, parse_time
+from bot.simulator.fault_model import FaultKind
+from bot.simulator.state import World, parse_time
 
 SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
 INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str,
