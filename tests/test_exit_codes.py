@@ -299,3 +299,48 @@ def test_every_option_and_argument_has_help() -> None:
             if isinstance(action, argparse._HelpAction):
                 continue
             assert action.help, f"{name} {action.option_strings or action.dest} has no help text"
+
+
+def _terminal_on_stdin() -> None:
+    """In the child: a new session whose controlling terminal is stdin (the pty), as in a shell."""
+    import fcntl
+    import termios
+
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_a_token_typed_at_a_terminal_is_prompted_for_and_not_echoed(sim: SimulatorServer, tmp_path: Path) -> None:
+    """`--actor-token-stdin` with a terminal on stdin: a prompt says what to type, and the typed
+    token never appears on the terminal (echo off), in the output or in the history."""
+    import pty
+    import select
+    import time
+
+    token = "TYPED-AT-A-TERMINAL-c0ffee42"
+    env = env_with(**sim.env(), DATABASE_PATH=str(tmp_path / "h.db"))
+    primary, secondary = pty.openpty()
+    with subprocess.Popen(cli_command("check", sim.resolve_input()["actor"], "--actor-token-stdin"), env=env,
+                          cwd=tmp_path, stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          preexec_fn=_terminal_on_stdin) as proc:
+        os.close(secondary)
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"not shown" not in seen and time.monotonic() < deadline:
+            if select.select([primary], [], [], 0.5)[0]:
+                seen += os.read(primary, 1024)
+        os.write(primary, token.encode() + b"\n")
+        out, err = proc.communicate(timeout=120)
+        while select.select([primary], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(primary, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(primary)
+    assert b"actor's API token" in seen  # the prompt, on the terminal
+    assert token.encode() not in seen + out + err
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("h.db"))
+    assert token.encode() not in stored and proc.returncode in (0, 1, 2)
