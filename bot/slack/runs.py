@@ -26,6 +26,7 @@ from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.slack.private import Place
 from bot.slack.services import Services
 from bot.slack.thread import CannotPost, RunThread
+from bot.store import Via
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +59,17 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
     if place.thread_ts:
         origin["slack_thread_ts"] = place.thread_ts
     draft = draft_run(services, request, previous_run_id, probes)
+    # On record from the first moment, queued or not (saved off the loop, in order): a stop or a
+    # crash before its turn leaves an interrupted run whose thread is told, never nothing.
+    services.history.submit(lambda store: store.save(draft, origin={"via": Via.SLACK.value, **origin}))
     ticket = services.run_queue.enter()
-    started = False
 
     def remember_thread(ts: str) -> None:
         origin["slack_thread_ts"] = ts
-        if started:  # a run waiting its turn is saved when it starts, with the thread in its origin
-            # queued behind the run's first save, off the event loop
-            services.history.submit(lambda store: store.set_origin(draft.run_id, slack_thread_ts=ts))
+        services.history.submit(lambda store: store.set_origin(draft.run_id, slack_thread_ts=ts))
 
     async def start() -> RunHandle:
-        nonlocal started
         await services.run_queue.wait(ticket)
-        started = True
         handle = services.checker.start(request, via="slack", origin=origin, previous_run_id=previous_run_id,
                                         run_id=draft.run_id, probes=probes)
         # the place frees when the run ends, not when its Slack writes are done (those only wait

@@ -208,3 +208,41 @@ def _runs(database: Database) -> list[Run]:
         return store.list(limit=100)
     finally:
         store.close()
+
+
+async def test_a_run_waiting_its_turn_is_on_record_and_a_crash_leaves_it_interrupted(
+        fake_slack: FakeSlack, simulator: StartSimulator, tmp_path: Path) -> None:
+    """Over MAX_CONCURRENT_RUNS a run waits its turn; it is in the history from the start, so a
+    crash then (SIGKILL) still leaves both runs interrupted and both threads told at the next start."""
+    sim = await simulator("no_confluence_access")
+    sim.state.faults.latency_ms = 400
+    database = Database("sqlite", tmp_path / "h.db", None)
+    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake_slack.base_url, "MAX_CONCURRENT_RUNS": "1", **database.env}
+    bot = Replica("solo", env, tmp_path / "solo.log")
+    try:
+        async with aiohttp.ClientSession() as session:
+            await bot.start(session)
+            await bot.command(session, fake_slack, ON_A)
+            await bot.command(session, fake_slack, ON_B)
+            await until(lambda: len(_runs(database)) == 2 and any(r.steps for r in _runs(database)))
+            queued = [r for r in _runs(database) if not r.steps]
+            assert len(queued) == 1 and queued[0].verdict is None  # on record while it waits
+            await until(lambda: all(_thread_known(database, r.run_id) for r in _runs(database)))
+            await bot.stop(signal.SIGKILL)
+            await bot.start(session)
+            parents = [thread(fake_slack, channel).parent_ts for channel in (ON_A, ON_B)]
+            await fake_slack.wait_for(
+                lambda f: {c.params.get("thread_ts") for c in f.calls_to("chat.postMessage")
+                           if "interrupted" in text_of(c)} >= set(parents), timeout=30)
+    finally:
+        await bot.stop()
+    assert all(r.interrupted and r.verdict is None for r in _runs(database))
+
+
+def _thread_known(database: Database, run_id: str) -> bool:
+    store = database.open()
+    try:
+        return bool(store.origin(run_id)["slack_thread_ts"])
+    finally:
+        store.close()
