@@ -545,3 +545,25 @@ def test_the_store_holds_no_secret_even_when_the_request_carried_one(database: D
 
 def test_save_takes_only_a_run_and_origin_ids() -> None:
     assert list(inspect.signature(HistoryStore.save).parameters) == ["self", "run", "origin"]
+
+
+def test_a_postgres_connection_the_server_dropped_is_made_again(postgres_url: str) -> None:
+    """A restart or failover of the server between two calls costs nothing (never inside a write)."""
+    import psycopg
+
+    from bot.store import PostgresDb
+
+    store = HistoryStore(PostgresDb.connect(postgres_url, idle_check_s=0))  # every write checks first
+    try:
+        store.save(sample_run("r_1"))
+        [[pid]] = store.db.execute("SELECT pg_backend_pid()").fetchall()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        assert store.get("r_1").to_dict() == sample_run("r_1").to_dict()  # a read, on a new connection
+        [[other]] = store.db.execute("SELECT pg_backend_pid()").fetchall()
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [other])
+        store.save(sample_run("r_2"))  # a write transaction checks the connection first
+        assert ids(store.list()) == ["r_2", "r_1"]
+    finally:
+        store.close()

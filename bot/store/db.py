@@ -32,6 +32,7 @@ from bot.errors import ConfigError
 
 BUSY_TIMEOUT_S = 10.0  # how long a writer waits for another process's write transaction
 _PG_CONNECT_TIMEOUT_S = 10
+_PG_IDLE_CHECK_S = 5.0  # a connection unused this long is checked before a transaction
 _PG_MIGRATION_LOCK = 0x636F6E66  # any constant: one advisory lock id for schema changes
 
 
@@ -181,20 +182,28 @@ def _sqlite_problem(path: Path, exc: sqlite3.Error) -> str:
 
 
 class PostgresDb(Db):
-    """PostgreSQL through psycopg 3, autocommit outside explicit transactions."""
+    """PostgreSQL through psycopg 3, autocommit outside explicit transactions.
+
+    A long-running bot outlives server restarts and failovers: a connection the server dropped
+    is made again, between transactions (never inside one: its work would be half lost).
+    """
 
     dialect = Dialect.POSTGRES
 
-    def __init__(self, conn: Any, where: str) -> None:
+    def __init__(self, conn: Any, where: str, url: str | None = None, *,
+                 idle_check_s: float = _PG_IDLE_CHECK_S) -> None:
         import psycopg
 
         self.errors = (psycopg.Error,)
         self.conn = conn
         self.where = where
+        self._url = url
+        self._idle_check_s = idle_check_s
         self._depth = 0
+        self._used = time.monotonic()
 
     @classmethod
-    def connect(cls, url: str) -> PostgresDb:
+    def connect(cls, url: str, *, idle_check_s: float = _PG_IDLE_CHECK_S) -> PostgresDb:
         """Connect to `url` (DATABASE_URL). :raises ConfigError: naming the URL without its password."""
         where = f"DATABASE_URL {without_password(url)}"
         try:
@@ -205,22 +214,43 @@ class PostgresDb(Db):
             conn = psycopg.connect(url, autocommit=True, connect_timeout=_PG_CONNECT_TIMEOUT_S)
         except psycopg.Error as exc:
             raise ConfigError(f"{where}: cannot connect: {_first_line(exc, url)}") from None
-        return cls(conn, where)
+        return cls(conn, where, url, idle_check_s=idle_check_s)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.conn.execute(sql.replace("?", "%s"), tuple(params))
+        import psycopg
+
+        query, values = sql.replace("?", "%s"), tuple(params)
+        if self._depth:
+            return self.conn.execute(query, values)
+        try:
+            return self._live().execute(query, values)
+        except psycopg.OperationalError:
+            if not self.conn.closed or self._url is None:
+                raise
+            return self._live().execute(query, values)  # the server dropped it: once more, anew
+        finally:
+            self._used = time.monotonic()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if self._depth:
             yield
             return
+        if time.monotonic() - self._used >= self._idle_check_s:
+            self.execute("SELECT 1")  # after a quiet spell, find out (and mend) a dropped connection first
         self._depth = 1
         try:
             with self.conn.transaction():
                 yield
         finally:
             self._depth = 0
+
+    def _live(self) -> Any:
+        if self.conn.closed and self._url is not None:
+            import psycopg
+
+            self.conn = psycopg.connect(self._url, autocommit=True, connect_timeout=_PG_CONNECT_TIMEOUT_S)
+        return self.conn
 
     def lock_schema(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", [_PG_MIGRATION_LOCK])
