@@ -344,3 +344,23 @@ def test_a_token_typed_at_a_terminal_is_prompted_for_and_not_echoed(sim: Simulat
     assert token.encode() not in seen + out + err
     stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("h.db"))
     assert token.encode() not in stored and proc.returncode in (0, 1, 2)
+
+
+def test_a_bad_log_level_exits_64_naming_it(monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    code, _, err = run_main(["history"], capsys)
+    assert code == ExitCode.USAGE and "LOG_LEVEL" in one_line(err)
+
+
+
+def test_log_level_sets_what_reaches_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "h.db"))
+    monkeypatch.setattr("bot.commands.format_history", lambda runs: logging.getLogger("bot.test").info("hello") or "")
+    for level, shown in (("WARNING", False), ("INFO", True)):
+        monkeypatch.setenv("LOG_LEVEL", level)
+        _, _, err = run_main(["history"], capsys)
+        assert ("INFO bot.test: hello" in err) is shown
