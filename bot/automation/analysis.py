@@ -239,6 +239,21 @@ class UrlCheck:
 GATEWAY_PATH = re.compile(r"^/ex/confluence/[^/]+")
 
 
+# v1 routes absent from Atlassian's v1 specification since 2025-08 (deprecated 2024): 410 GoneException
+# through the gateway, still 200 with Basic on the site (openapi/README.md; FACTS §1.15). → their v2 form.
+_REMOVED_V1 = (
+    (re.compile(r"^/wiki/rest/api/content/\d+/?$"), "GET /wiki/api/v2/pages/{id}"),
+    (re.compile(r"^/wiki/rest/api/space/?$"), "GET /wiki/api/v2/spaces"),
+    (re.compile(r"^/wiki/rest/api/space/[^/]+/?$"), "GET /wiki/api/v2/spaces?keys={key}"),
+)
+
+
+def removed_route(url: str) -> str | None:
+    """The v2 replacement when the URL is a removed v1 route, else None."""
+    path = GATEWAY_PATH.sub("", urlsplit(url).path)
+    return next((v2 for pattern, v2 in _REMOVED_V1 if pattern.match(path)), None)
+
+
 def missing_wiki(url: str) -> str | None:
     """The path the URL meant when it lacks `/wiki` (`/rest/…` or `/api/v2/…` on the site or gateway:
     404, FACTS §1.17), else None."""
@@ -272,12 +287,12 @@ def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = N
         return UrlCheck(target, shown, (f"the request goes to {parts.hostname}, not to this Confluence site or its "
                                         "API gateway: nothing is sent there",), smart)
     notes: list[str] = []
-    wiki_path = GATEWAY_PATH.sub("", path) if target is Target.GATEWAY else path
     if (meant := missing_wiki(url)) is not None:
         notes.append(f"the path lacks /wiki: Confluence routes start with /wiki (did you mean {meant}?)")
-    if wiki_path.startswith("/wiki/rest/api/"):
-        notes.append("a REST v1 route: several v1 routes are removed (410 GoneException), the replay shows whether "
-                     "this one still answers")
+    if (v2 := removed_route(url)) is not None:
+        where = ("through the gateway it answers 410 GoneException" if target is Target.GATEWAY else
+                 "the site still answers it with Basic auth, the gateway answers 410 GoneException")
+        notes.append(f"a REST v1 route removed from Atlassian's specification: {where}; its v2 form is {v2}")
     base = urlunsplit((parts.scheme, parts.netloc, GATEWAY_PATH.match(path).group(0)
                        if target is Target.GATEWAY else "", "", ""))
     if smart:

@@ -19,7 +19,14 @@ from urllib.parse import urlsplit
 
 from bot.atlassian import Auth, Reply, Role
 from bot.atlassian.signatures import classify
-from bot.automation.analysis import AuthorizationCheck, HeaderFault, Target, check_authorization, missing_wiki
+from bot.automation.analysis import (
+    AuthorizationCheck,
+    HeaderFault,
+    Target,
+    check_authorization,
+    missing_wiki,
+    removed_route,
+)
 from bot.automation.load import read_rule, refusal
 from bot.automation.rule import RuleShapeError, parse_rule
 from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS, Unknown
@@ -102,9 +109,20 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
 
 
 def _path_findings(ctx: ProbeContext, reply: Reply | None) -> list[Finding]:
-    """A Confluence URL without /wiki answers 404 whatever the credential (FACTS §1.17)."""
+    """A Confluence URL without /wiki answers 404 whatever the credential (FACTS §1.17); a removed v1
+    route answers 410 through the gateway (FACTS §1.15, openapi/README.md)."""
     failing = ctx.request.failing
-    meant = missing_wiki(failing.url) if failing is not None else None
+    origin = ctx.request.rule
+    if failing is None or origin is None:
+        return []
+    v2 = removed_route(failing.url)
+    if v2 is not None and (origin.target == Target.GATEWAY.value or (reply is not None and reply.status == 410)):
+        gone = reply is not None and reply.status == 410
+        return [ctx.finding(CauseCode.ENDPOINT_GONE, Confidence.CONFIRMED if gone else Confidence.LIKELY,
+                            f"The rule calls a REST v1 route Atlassian removed ({urlsplit(failing.url).path}); "
+                            + ("the request as sent answered 410. " if gone else "through the gateway it answers "
+                               "410 GoneException. ") + f"Its v2 form is {v2}.", path=urlsplit(failing.url).path)]
+    meant = missing_wiki(failing.url)
     if meant is None:
         return []
     confirmed = reply is not None and reply.status == 404

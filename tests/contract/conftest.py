@@ -45,8 +45,11 @@ def _run(scenario_name: str, workdir: Path) -> ScenarioTraffic:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             main(args)  # the verdicts are test_scenarios.py's business; here only the traffic counts
         reported = [given["endpoint"]] if given.get("endpoint") else []
-        reported += [f"{method} {url.replace('{site}', sim.site_url)}"
-                     for method, url in _web_requests(scenario.world.automation_rules)]
+        places = {"{site}": sim.site_url, "{gateway}": sim.gateway_url, "{api}": sim.api_url}  # as the simulator fills
+        for method, url in _web_requests(scenario.world.automation_rules):
+            for placeholder, value in places.items():
+                url = url.replace(placeholder, value)
+            reported.append(f"{method} {url}")
         return ScenarioTraffic(scenario_name, reported, sim.site_url, sim.api_url, list(sim.requests))
 
 
