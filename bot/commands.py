@@ -24,7 +24,7 @@ from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
 from bot.cli import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
 from bot.config import Settings
-from bot.errors import ConfluenceCheckError, UsageError
+from bot.errors import ConfigError, ConfluenceCheckError, UsageError
 from bot.model import Run, StepResult
 from bot.preflight import check_reachable
 from bot.probes import ProbeSpec
@@ -43,6 +43,8 @@ from bot.request import ActorSecret, CheckRequest, parse_actor, parse_endpoint
 from bot.store import AsyncHistory, HistoryStore
 
 if TYPE_CHECKING:
+    from bot.automation import RuleRef
+    from bot.automation.load import RulePlan, RuleUnreadable
     from bot.simulator import Scenario, SimulatorServer
 
 MAX_BODY_CHARS = 20_000
@@ -212,12 +214,12 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
              transport: httpx.AsyncBaseTransport | None = None) -> list[Run]:
     """The runs of `confluence-check rule` (streamed to `out` unless --json). Raises UsageError/ConfigError."""
     from bot.automation import parse_rule_reference
-    from bot.automation.load import RuleUnreadable, load_rule
+    from bot.automation.load import RuleUnreadable
     from bot.probes.rule import rule_probes, unreadable_probes
 
     settings.require("ATLASSIAN_SITE_URL")
     ref = parse_rule_reference(options.rule)
-    plan = asyncio.run(load_rule(ref, settings, transport=transport))
+    plan = asyncio.run(_preflight_then_load(ref, settings, transport))
     if isinstance(plan, RuleUnreadable):
         work = [(plan.request, unreadable_probes())]
     else:
@@ -239,6 +241,18 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
     finally:
         history.close()
     return runs
+
+
+async def _preflight_then_load(ref: RuleRef, settings: Settings,
+                               transport: httpx.AsyncBaseTransport | None) -> RulePlan | RuleUnreadable:
+    """As for `check`: an unreachable configured host is a configuration error (exit 64), not a diagnosis."""
+    from bot.automation.load import INSPECTOR_NEEDED, load_rule
+
+    if not settings.has_inspector:
+        raise ConfigError(INSPECTOR_NEEDED)
+    if transport is None:
+        await check_reachable(settings)
+    return await load_rule(ref, settings, transport=transport)
 
 
 def worst_exit(runs: list[Run]) -> ExitCode:

@@ -7,6 +7,7 @@ import copy
 import io
 import json
 import logging
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -149,3 +150,16 @@ def test_the_support_bundle_names_the_rule_and_its_request(tmp_path: Path, monke
     assert code == 1 and "- Automation rule: Sync release notes" in bundle
     assert "- Header as sent: `Authorization: Bearer <API token, 37 chars>`" in bundle
     assert not [s for s in _header_values(scenario) if s in bundle]
+
+
+def test_an_unreachable_configured_host_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    for key, value in {"ATLASSIAN_SITE_URL": f"http://127.0.0.1:{port}", "ATLASSIAN_API_URL": f"http://127.0.0.1:{port}",
+                       "ATLASSIAN_EMAIL": "inspector@acme.com", "ATLASSIAN_API_TOKEN": "ATATT-unused",
+                       "DATABASE_PATH": str(tmp_path / "h.db")}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["rule", "019d4e2a-7c1b-7e55-9a0f-3b2c1d0e0001"]) == 64
+    assert "ATLASSIAN_SITE_URL" in capsys.readouterr().err
