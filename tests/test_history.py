@@ -8,13 +8,13 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.config import Secret
+from bot.config import Secret, Settings
 from bot.errors import ConfigError, NotFound
 from bot.history import MIGRATIONS, Change, HistoryStore, Migration, Via, migrate
 from bot.model import CauseCode, Outcome, Run, StepResult, StepStatus, iso, utcnow
@@ -451,10 +451,12 @@ def test_an_unreachable_database_url_is_a_config_error_without_its_password() ->
 _UNPRIVILEGED = 65534  # nobody: root ignores file modes, so the read-only cases run as another user
 
 
-def _open_as_nobody(path: Path) -> tuple[int, str]:
-    """Open the history at `path` in a forked child that gave up root; its exit code and message."""
+def _open_as_nobody(path: Path, work: Callable[[Path], str] | None = None) -> tuple[int, str]:
+    """Open the history at `path` (or do `work(path)`) in a forked child that gave up root; its exit
+    code and message."""
     import warnings
 
+    datetime.strptime("2026", "%Y")  # its module loads lazily, from where `nobody` may not read
     read, write = os.pipe()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the child only opens a file
@@ -465,7 +467,10 @@ def _open_as_nobody(path: Path) -> tuple[int, str]:
             if os.geteuid() == 0:
                 os.setgid(_UNPRIVILEGED)
                 os.setuid(_UNPRIVILEGED)
-            HistoryStore.open(path).close()
+            if work is None:
+                HistoryStore.open(path).close()
+            else:
+                message = work(path)
             code = 0
         except ConfigError as exc:
             code, message = 64, str(exc)
@@ -497,6 +502,24 @@ def test_a_read_only_database_is_a_config_error(shared_dir: Path) -> None:
     path.chmod(0o444)
     assert _open_as_nobody(path) == (64, f"DATABASE_PATH {path} is read-only; make it writable or point "
                                          "DATABASE_PATH at another file")
+
+
+def _read_history(path: Path) -> str:
+    store = HistoryStore.for_settings(Settings.from_mapping({"DATABASE_PATH": str(path)}), write=False)
+    try:
+        return ",".join(ids(store.list()))
+    finally:
+        store.close()
+
+
+def test_a_read_only_history_can_still_be_read(shared_dir: Path) -> None:
+    path = shared_dir / "h.db"
+    store = HistoryStore.open(path)
+    store.save(sample_run("r_1"))
+    store.close()
+    for file in shared_dir.iterdir():
+        file.chmod(0o444)
+    assert _open_as_nobody(path, _read_history) == (0, "r_1")
 
 
 def test_an_unwritable_folder_is_a_config_error(shared_dir: Path) -> None:

@@ -105,10 +105,24 @@ class SqliteDb(Db):
             _use_wal(conn, busy_timeout_s)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             db.execute("PRAGMA synchronous = NORMAL")  # WAL + NORMAL: durable across process crashes
+            db.execute("SELECT count(*) FROM sqlite_master").fetchall()  # opens it for real (-wal, -shm)
         except sqlite3.Error as exc:
             db.close()
+            if Path(path).is_file() and not os.access(path, os.W_OK):
+                return cls._read_only(Path(path), where)
             raise ConfigError(_sqlite_problem(Path(path), exc)) from None
         return db
+
+    @classmethod
+    def _read_only(cls, path: Path, where: str) -> SqliteDb:
+        """A history file we may not write, opened for reading only (`history`, `show`); nobody
+        can be writing it either, so it is read as it stands, without WAL locking files."""
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        except sqlite3.Error as exc:
+            raise ConfigError(_sqlite_problem(path, exc)) from None
+        return cls(Database(conn), where)
 
     @classmethod
     def memory(cls) -> SqliteDb:
