@@ -86,3 +86,17 @@ async def test_an_unknown_rule_is_answered_privately_with_what_to_paste(make_bot
     said = "\n".join(json.dumps(c.params) for c in fake_slack.calls)
     assert "019d4e2a-7c1b-7e55-9a0f-3b2c1d0effff" in said and "404" in said
     assert "#/rule/" in said  # the refusal of a URL without a rule says what to paste
+
+
+async def test_a_refused_inspector_is_the_bots_configuration_in_the_thread(make_bot: MakeBot,
+                                                                          fake_slack: FakeSlack) -> None:
+    bot = await make_bot("rule_inspector_not_admin")
+    rule = bot.sim.resolve_input()["rule"]
+    await bot.command(f"rule {rule}")
+    await bot.settle()
+    [run] = bot.history.list()
+    assert run.verdict is not None and run.verdict.cause is CauseCode.INSPECTOR_MISCONFIGURED
+    t = thread(fake_slack)
+    assert rule in text_of(t.parent) and "not readable" in text_of(t.parent)
+    verdict = text_of(t.verdict)
+    assert "site admin or a Confluence admin" in verdict and escape(run.verdict.title) in verdict
