@@ -13,7 +13,8 @@ were taken), all over HTTP on loopback, with Slack's real pace (one write per se
 channel). Times are taken from the fake's arrival stamps (`time.monotonic`), measured from each
 command's ack:
 
-- ack: from sending the signed request to its HTTP 200;
+- ack: from sending the signed request to its HTTP 200 (and, for the bot in this process, in Bolt:
+  from the parsed request entering `AsyncApp.async_dispatch` to its ack);
 - parent: the thread's parent appears; first reply: the first message in the thread;
 - verdict: the first message that shows the run's verdict (the parent at a glance or the reply);
 - writes per run: chat.postMessage + chat.update in the run's channel, over the runs there.
@@ -66,6 +67,7 @@ _USER = re.compile(r"U0BENCH\d{4}")
 class Figures:
     label: str
     acks: list[float]
+    dispatched: list[float]  # inside Bolt (this process only)
     parents: list[float]
     first_replies: list[float]
     verdicts: list[float]
@@ -129,6 +131,21 @@ class Target:
     urls: list[str]
     bot: SlackBot | None = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    dispatch_s: list[float] = field(default_factory=list)  # in this process: inside Bolt, request to ack
+
+    def __post_init__(self) -> None:
+        if self.bot is None:
+            return
+        dispatch = self.bot.app.async_dispatch
+
+        async def timed(request: Any) -> Any:
+            started = time.monotonic()
+            try:
+                return await dispatch(request)
+            finally:
+                self.dispatch_s.append(time.monotonic() - started)
+
+        self.bot.app.async_dispatch = timed  # type: ignore[method-assign]
 
     async def settle(self, runs: int, before: int) -> None:
         if self.bot is not None:
@@ -179,6 +196,7 @@ async def send(target: Target, session: aiohttp.ClientSession, channel: str, n: 
 async def burst(target: Target, label: str, channels: list[str]) -> Figures:
     """Send one command per entry of `channels` (repeats = same channel) all at once."""
     before = len(target.fake.calls)
+    target.dispatch_s.clear()
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
         sent = await asyncio.gather(*(send(target, session, ch, n) for n, ch in enumerate(channels)))
@@ -186,6 +204,7 @@ async def burst(target: Target, label: str, channels: list[str]) -> Figures:
     wall = time.monotonic() - started
     calls = target.fake.calls[before:]
     acks = [a for a, _ in sent]
+    dispatched = list(target.dispatch_s)
     parents: list[float] = []
     replies: list[float] = []
     verdicts: list[float] = []
@@ -211,7 +230,7 @@ async def burst(target: Target, label: str, channels: list[str]) -> Figures:
                 verdicts.append(min(shown) - ack)
             writes.append(len(thread))
     total_writes = sum(1 for c in calls if c.method in ("chat.postMessage", "chat.update"))
-    return Figures(label, acks, parents, replies, verdicts, total_writes / max(1, len(channels)),
+    return Figures(label, acks, dispatched, parents, replies, verdicts, total_writes / max(1, len(channels)),
                    max(writes, default=0), wall, target.rss_mb(), _busiest_second(calls, channels))
 
 
@@ -229,7 +248,8 @@ def report(f: Figures) -> None:
     def p(values: list[float], q: float) -> str:
         return f"{ms(values, q):7.0f}" if values else "      -"
 
-    print(f"{f.label:<24} ack p50 {p(f.acks, .5)} p99 {p(f.acks, .99)} ms | parent p50 {p(f.parents, .5)} | "
+    inside = (f" (in Bolt {ms(f.dispatched, .5):.1f}/{ms(f.dispatched, .99):.1f})" if f.dispatched else "")
+    print(f"{f.label:<24} ack p50 {p(f.acks, .5)} p99 {p(f.acks, .99)}{inside} ms | parent p50 {p(f.parents, .5)} | "
           f"first reply p50 {p(f.first_replies, .5)} | verdict p50 {p(f.verdicts, .5)} max "
           f"{p(f.verdicts, 1)} ms | writes/run {f.writes_per_run:.2f} (max {f.max_writes}; "
           f"busiest 1 s in a channel: {f.busiest}) | {len(f.verdicts)}/{len(f.acks)} verdicts | "
