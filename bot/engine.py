@@ -132,7 +132,7 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
         run.not_checked = _not_checked(run.steps)
         run.verdict, run.findings = causes.decide(
             findings, facts,
-            ok_confidence=_ok_confidence(results),
+            ok_confidence=_ok_confidence(results, request),
             unexplained=_unexplained(request, findings),
             blocking=_blocking(run.steps),
             not_checked=run.not_checked,
@@ -241,9 +241,10 @@ def _blocking(steps: list[StepResult]) -> list[str]:
     return [f"{s.title}: {s.summary}" for s in steps if s.blocks_ok]
 
 
-def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:
-    """How sure an `ok` may be: confirmed only when the actor's credential was replayed and no
-    step's answer was lost to a fault (a lost answer is missing evidence, DESIGN.md)."""
+def _ok_confidence(results: dict[str, StepResult], request: CheckRequest) -> Confidence | None:
+    """How sure an `ok` may be: confirmed only when the actor's credential was replayed, no step's
+    answer was lost to a fault (a lost answer is missing evidence, DESIGN.md), and the request the
+    caller really sends could be replayed as it is (not a stand-in for a write or a smart-value URL)."""
     def ok(pid: str) -> bool:
         r = results.get(pid)
         return r is not None and r.status is StepStatus.PASS
@@ -251,7 +252,7 @@ def _ok_confidence(results: dict[str, StepResult]) -> Confidence | None:
     endpoint = results.get("replay.endpoint")
     lost = any(r.status is StepStatus.ERROR for r in results.values())
     if ok("replay.credential") and (endpoint is None or endpoint.status in (StepStatus.PASS, StepStatus.SKIP)):
-        return Confidence.LIKELY if lost else Confidence.CONFIRMED
+        return Confidence.LIKELY if lost or not request.replayed_exactly else Confidence.CONFIRMED
     if ok("identity.account_status") and (ok("product.role") or ok("product.access_by_email")):
         return Confidence.LIKELY
     return None

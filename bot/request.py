@@ -200,6 +200,14 @@ class CheckRequest:
             **({"rule": self.rule.describe()} if self.rule else {}),
         }
 
+    @property
+    def replayed_exactly(self) -> bool:
+        """False when the request a rule sends can only be stood in for: a write (never sent) or a URL
+        with smart values (replaced by a side-effect-free call), so "no problem" is at most likely."""
+        if self.rule is None:
+            return True
+        return self.rule.method in READ_ONLY and not any("{{" in note for note in self.rule.notes)
+
     def secrets(self) -> list[str]:
         """Every secret value this input holds in memory: the actor's token and the request's header
         values (a rule's headers are secrets like the token, AUTOMATION.md §5)."""
