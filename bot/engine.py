@@ -99,7 +99,7 @@ def start(
         site=settings.site_url or "",
         started_at=utcnow(),
         planned=[(s.id, s.title) for s in specs],
-        request=_described(request, settings),
+        request=describe_request(request, settings),
     )
     handle = RunHandle(run)
     handle._task = asyncio.create_task(
@@ -107,7 +107,7 @@ def start(
     return handle
 
 
-def _described(request: CheckRequest, settings: Settings) -> dict[str, Any]:
+def describe_request(request: CheckRequest, settings: Settings) -> dict[str, Any]:
     """The run's input as stored from its first save on: a pasted body is redacted too."""
     redact = Redactor([*settings.secrets(), *request.secrets()])
     described = request.describe()

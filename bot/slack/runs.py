@@ -22,8 +22,9 @@ from bot.errors import UsageError
 from bot.model import Run, utcnow
 from bot.probes import REGISTRY, ProbeSpec
 from bot.probes.rule import rule_probes, unreadable_probes
+from bot.render import blocks
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
-from bot.slack.private import Place
+from bot.slack.private import Place, tell_privately
 from bot.slack.services import Services
 from bot.slack.thread import CannotPost, RunThread
 from bot.store import Via
@@ -32,9 +33,9 @@ log = logging.getLogger(__name__)
 
 
 async def run_rule_in_thread(services: Services, rule: str, place: Place, *, previous_run_id: str | None = None,
-                             action: int | None = None) -> list[Run]:
+                             action: int | None = None, run_id: str | None = None) -> list[Run]:
     """Read the rule (in the background, after the ack), then run each Send web request action — or
-    only `action` (a Re-run) — each in its own thread unless `place.thread_ts`.
+    only `action` (a Re-run) — each in its own thread unless `place.thread_ts`; the first as `run_id`.
     :raises UsageError: (or ConfigError) for a rule that cannot be named or has no web request."""
     plan = await load_rule(parse_rule_reference(rule), services.settings, transport=services.checker.transport)
     if isinstance(plan, RuleUnreadable):
@@ -44,13 +45,16 @@ async def run_rule_in_thread(services: Services, rule: str, place: Place, *, pre
                 if action is None or (r.rule is not None and r.rule.action_index == action)]
         if not work:
             raise UsageError(f"rule '{plan.rule.name}' has no Send web request #{action} any more")
-    return [await run_in_thread(services, request, place, previous_run_id=previous_run_id, probes=probes)
-            for request, probes in work]
+    return [await run_in_thread(services, request, place, previous_run_id=previous_run_id, probes=probes,
+                                run_id=run_id if i == 0 else None)
+            for i, (request, probes) in enumerate(work)]
 
 
 async def run_in_thread(services: Services, request: CheckRequest, place: Place, *,
-                        previous_run_id: str | None = None, probes: list[ProbeSpec] | None = None) -> Run:
-    """Run `request` and unfold it in Slack at `place` (a new thread unless `place.thread_ts`).
+                        previous_run_id: str | None = None, probes: list[ProbeSpec] | None = None,
+                        run_id: str | None = None) -> Run:
+    """Run `request` and unfold it in Slack at `place` (a new thread unless `place.thread_ts`), as
+    `run_id` when given (the id an acked command was given, see `bot.slack.accepted`).
 
     The run waits its turn in `services.run_queue` (MAX_CONCURRENT_RUNS); meanwhile its parent is
     already posted, saying how many runs are ahead.
@@ -58,10 +62,11 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
     origin = {"slack_channel": place.channel, "slack_user": place.user}
     if place.thread_ts:
         origin["slack_thread_ts"] = place.thread_ts
-    draft = draft_run(services, request, previous_run_id, probes)
+    draft = draft_run(services, request, previous_run_id, probes, run_id=run_id)
     # On record from the first moment, queued or not (saved off the loop, in order): a stop or a
     # crash before its turn leaves an interrupted run whose thread is told, never nothing.
     services.history.submit(lambda store: store.save(draft, origin={"via": Via.SLACK.value, **origin}))
+    services.accepted.settled(run_id)  # queued first: a stop's saves come after it
     ticket = services.run_queue.enter()
 
     def remember_thread(ts: str) -> None:
@@ -90,9 +95,9 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
 
 
 def draft_run(services: Services, request: CheckRequest, previous_run_id: str | None,
-              probes: list[ProbeSpec] | None = None) -> Run:
+              probes: list[ProbeSpec] | None = None, *, run_id: str | None = None) -> Run:
     """The run as it will start (id, actor, site, plan, the rule it reads), to show while it waits its turn."""
-    return Run(run_id=new_run_id(), actor=request.actor, site=services.settings.site_url or "",
+    return Run(run_id=run_id or new_run_id(), actor=request.actor, site=services.settings.site_url or "",
                started_at=utcnow(), planned=[(spec.id, spec.title) for spec in probes or REGISTRY.values()],
                previous_run_id=previous_run_id,
                request={"rule": request.rule.describe()} if request.rule else {})
@@ -148,12 +153,19 @@ async def announce_interrupted(services: Services) -> list[Run]:
             continue  # another process is telling it
         origin = await services.history.origin(run.run_id)
         channel, thread_ts = origin.get("slack_channel"), origin.get("slack_thread_ts")
+        user = origin.get("slack_user") or ""
         if channel and thread_ts:
-            place = Place(channel=channel, user=origin.get("slack_user") or "", thread_ts=thread_ts)
+            place = Place(channel=channel, user=user, thread_ts=thread_ts)
             try:
                 await RunThread(services.client, services.outbox, place).tell_interrupted(run)
             except (SlackApiError, CannotPost) as exc:  # the run is marked; only the notice is lost
                 log.warning("could not tell thread %s/%s that run %s was interrupted: %s",
                             channel, thread_ts, run.run_id, exc)
+        elif channel and user:
+            # stopped before its thread was posted (an acked command not yet started, say): its user
+            # is told privately. The command's response_url is not kept (it is a credential for the
+            # channel), so this is chat.postEphemeral: it reaches nobody where the bot is no member.
+            await tell_privately(services.client, Place(channel=channel, user=user),
+                                 blocks.interrupted_message(run))
         told.append(run)
     return told

@@ -29,6 +29,7 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.preflight import check_reachable
+from bot.slack.accepted import AcceptedCommands
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S, ChannelPacer
@@ -106,8 +107,10 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     history = AsyncHistory.open(settings)  # marks the runs of gone processes interrupted, off the loop
     tasks = BackgroundTasks()
+    accepted = AcceptedCommands()
     client = build_client(settings)
     checker: Checker | None = None
+    services: Services | None = None
     sweeper: asyncio.Task[None] | None = None
     try:
         await history.ready()
@@ -120,12 +123,13 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         # Replicas on one PostgreSQL share each channel's pace through it; one process keeps it in memory.
         pacer = ChannelPacer(source=SharedSlots(history, interval=DEFAULT_INTERVAL_S, burst=DEFAULT_BURST)
                              if settings.database_url is not None else None)
-        services = Services(settings, checker, history, client, identity, pacer, tasks)
+        services = Services(settings, checker, history, client, identity, pacer, tasks, accepted)
         interrupted = await announce_interrupted(services)
         if interrupted:
             log.info("told %d thread(s) that their run was interrupted", len(interrupted))
         sweeper = asyncio.create_task(_sweep_forever(services), name="interrupted-run sweep")
-        app = create_app(settings, checker, history, client=client, identity=identity, pacer=pacer, tasks=tasks)
+        app = create_app(settings, checker, history, client=client, identity=identity, pacer=pacer, tasks=tasks,
+                         accepted=accepted)
         if chosen is Mode.SOCKET:
             await _serve_socket_mode(app, settings)
         else:
@@ -135,12 +139,17 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
     finally:
         # A stop (Ctrl-C, or SIGTERM: the CLI turns it into Ctrl-C) saves every run in flight as
         # interrupted, with its finished steps, before the process ends; the next start of any
-        # replica tells their threads.
+        # replica tells their threads. A command acked but not yet on record (its background work
+        # had not begun) is saved as interrupted too; its user is told at the next start.
         if sweeper is not None:
             sweeper.cancel()
         await tasks.cancel_all()
         if checker is not None:
             await checker.interrupt_all()
+        if services is not None:
+            cut = await accepted.save_interrupted(services)
+            if cut:
+                log.info("saved %d acked command(s) not yet started as interrupted", len(cut))
         await close_client(client)
         await history.aclose()
 

@@ -14,6 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
 from bot.config import Settings
+from bot.slack.accepted import AcceptedCommands
 from bot.slack.identity import BotIdentity
 from bot.slack.outbox import Outbox
 from bot.slack.pacer import ChannelPacer
@@ -34,6 +35,8 @@ class Services:
     tasks: BackgroundTasks
     outbox: Outbox = field(init=False)  # every write in a run's thread, at `pacer`'s pace
     run_queue: RunQueue = field(init=False)  # MAX_CONCURRENT_RUNS runs at once, the others wait
+    # commands acked and not yet on record; shared with `serve`, which saves them when it stops
+    accepted: AcceptedCommands = field(default_factory=AcceptedCommands)
 
     def __post_init__(self) -> None:
         def spawn(work: Any, name: str) -> None:

@@ -309,7 +309,8 @@ class HistoryStore:
         """Inside a transaction: fold the run's steps into its document and flag it interrupted."""
         marked = self._db.execute(
             "UPDATE runs SET interrupted = 1, lease_until = NULL, doc = ?, steps_doc = ?,"
-            " notice_pending = CASE WHEN slack_thread_ts IS NULL THEN 0 ELSE 1 END"
+            # a Slack run is announced: in its thread, or privately to its user when it had none yet
+            " notice_pending = CASE WHEN slack_channel IS NULL THEN 0 ELSE 1 END"
             " WHERE run_id = ? AND outcome IS NULL AND interrupted = 0",
             [run_head(run), run_steps(run), run.run_id]).rowcount == 1
         if marked:

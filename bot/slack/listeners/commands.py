@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 
 from bot.render import blocks
+from bot.slack.accepted import Accepted
 from bot.slack.listeners._shared import refused, report_to
 from bot.slack.private import Place, tell_privately
 from bot.slack.runs import run_in_thread, run_rule_in_thread, thread_links
@@ -18,16 +20,31 @@ HISTORY_LIMIT = 10
 
 
 async def handle_check_command(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
-    """Ack at once (FACTS §1.3); everything else runs in the background."""
+    """Ack at once (FACTS §1.3); everything else runs in the background. From the ack until its run
+    is on record the command is tracked in memory only (no history I/O before an ack, issue 8)."""
     await ack()
     place = Place(channel=body.get("channel_id", ""), user=body.get("user_id", ""),
                   response_url=body.get("response_url"))
-    services.tasks.spawn(_answer(services, place, body.get("text") or ""), name=f"command in {place.channel}",
+    accepted = services.accepted.accept(place, body.get("text") or "")
+    services.tasks.spawn(_tracked(services, accepted), name=f"command in {place.channel}",
                          on_error=report_to(services, place, with_usage=True))
 
 
-async def _answer(services: Services, place: Place, text: str) -> None:
-    """Check access, parse (UsageError → private usage), then answer or run the check."""
+async def _tracked(services: Services, accepted: Accepted) -> None:
+    """`_answer`, then the command is settled whatever happened — except a stop (cancellation):
+    then it stays pending, and `serve` saves it as interrupted unless its run is already on record."""
+    try:
+        await _answer(services, accepted.place, accepted.text, run_id=accepted.run_id)
+    except asyncio.CancelledError:
+        raise
+    except BaseException:
+        services.accepted.settled(accepted.run_id)
+        raise
+    services.accepted.settled(accepted.run_id)
+
+
+async def _answer(services: Services, place: Place, text: str, *, run_id: str | None = None) -> None:
+    """Check access, parse (UsageError → private usage), then answer or run the check (as `run_id`)."""
     if await refused(services, place, text):
         return
     command = parse_command(text, services.guard)
@@ -39,6 +56,6 @@ async def _answer(services: Services, place: Place, text: str) -> None:
         await tell_privately(services.client, place,
                              blocks.history_message(command.actor, runs, await thread_links(services, runs)))
     elif isinstance(command, RuleCommand):
-        await run_rule_in_thread(services, command.rule, place)
+        await run_rule_in_thread(services, command.rule, place, run_id=run_id)
     else:
-        await run_in_thread(services, command.request, place)
+        await run_in_thread(services, command.request, place, run_id=run_id)

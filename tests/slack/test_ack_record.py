@@ -1,0 +1,72 @@
+"""A command stopped right after its ack (issue 7): on record as interrupted, its user told.
+
+A real `serve --http` process; SIGTERM follows the 200 ack at once, before the command's
+background work (held back ACK_GRACE_S after an ack) can have saved its run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.conftest import Database
+from tests.fakes import slack_requests as req
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_bot import SIGNING_SECRET
+from tests.slack.helpers import text_of
+from tests.slack.test_replicas import ON_A, Replica, StartSimulator
+
+CANARY = "ATATT3xFfGF0ackCanary7Q2w9e8r7t6y"
+TEXT = f"sam.lee@acme.com GET /wiki/rest/api/space status:403 body: rejected, token {CANARY}"
+
+
+async def test_a_command_stopped_right_after_its_ack_is_saved_interrupted_and_its_user_told(
+        fake_slack: FakeSlack, simulator: StartSimulator, tmp_path: Path) -> None:
+    sim: Any = await simulator("no_confluence_access")
+    sim.state.faults.latency_ms = 2000  # even a run that did begin cannot reach a verdict before the stop
+    database = Database("sqlite", tmp_path / "h.db", None)
+    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+           "SLACK_API_URL": fake_slack.base_url, **database.env}
+    bot = Replica("solo", env, tmp_path / "solo.log")
+    try:
+        async with aiohttp.ClientSession() as session:
+            await bot.start(session)
+            assert bot.process is not None
+            body = req.slash_command(TEXT, response_url=fake_slack.response_url("cut"), channel=ON_A)
+            async with session.post(f"{bot.url}/slack/events", data=body.encode(),
+                                    headers=req.signed_headers(body, SIGNING_SECRET)) as response:
+                assert response.status == 200
+                bot.process.send_signal(signal.SIGTERM)  # the moment the ack is in
+            await bot.stop()
+            assert bot.process.returncode == 130
+
+            store = database.open()  # read before any restart: the stopping process saved it itself
+            try:
+                [run] = store.list(limit=10)
+                origin = store.origin(run.run_id)
+            finally:
+                store.close()
+            assert run.interrupted and run.verdict is None
+            assert run.actor == "sam.lee@acme.com" and run.request.get("status") == 403
+            assert (origin["via"], origin["slack_channel"], origin["slack_user"]) == ("slack", ON_A, req.USER)
+            assert CANARY not in json.dumps(run.to_dict()) and CANARY not in bot.log.read_text()
+            assert "rejected, token" in json.dumps(run.to_dict())  # the text is kept, its secret masked
+
+            await bot.start(session)
+            if origin["slack_thread_ts"] is None:  # the usual case: stopped before its thread was posted
+                told = await fake_slack.wait_for(
+                    lambda f: [c for c in f.calls_to("chat.postEphemeral")
+                               if c.params.get("user") == req.USER and run.run_id in text_of(c)], timeout=30)
+            else:  # a loaded machine let it begin: its thread is told, as for any run cut short
+                told = await fake_slack.wait_for(
+                    lambda f: [c for c in f.calls_to("chat.postMessage")
+                               if c.params.get("thread_ts") == origin["slack_thread_ts"]
+                               and "interrupted" in text_of(c)], timeout=30)
+            assert "interrupted" in text_of(told[0]) and told[0].channel == ON_A
+    finally:
+        await bot.stop()
