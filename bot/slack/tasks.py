@@ -77,6 +77,7 @@ class BackgroundTasks:
                 await quiet(grace)
             await work
         except asyncio.CancelledError:
+            work.close()  # cancelled in its grace (a stop): never started, closed so it is not left unawaited
             raise
         except Exception as exc:
             if on_error is None:

@@ -6,18 +6,22 @@ background work (held back ACK_GRACE_S after an ack) can have saved its run.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 
+from bot.slack.serve import serve
+from bot.store import HistoryStore
 from tests.conftest import Database
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_bot import SIGNING_SECRET
+from tests.fakes.slack_bot import SIGNING_SECRET, bot_settings
 from tests.slack.helpers import text_of
 from tests.slack.test_replicas import ON_A, Replica, StartSimulator
 
@@ -70,3 +74,42 @@ async def test_a_command_stopped_right_after_its_ack_is_saved_interrupted_and_it
             assert "interrupted" in text_of(told[0]) and told[0].channel == ON_A
     finally:
         await bot.stop()
+
+
+async def test_in_socket_mode_a_stop_saves_acked_runs_only_for_commands_that_would_start_one(
+        fake_slack: FakeSlack, simulator: StartSimulator, tmp_path: Path) -> None:
+    """Socket Mode, stopped (cancelled, as Ctrl-C does) right after four acks: the check from an
+    allowed channel is saved as interrupted; `help`, a usage error and a refused channel start no
+    run, so nothing of theirs is saved; the next start tells the check's user privately."""
+    sim: Any = await simulator("no_confluence_access")
+    db = tmp_path / "h.db"
+    settings = bot_settings(fake_slack, sim, db, SLACK_APP_TOKEN=fake_slack.app_token, SLACK_SIGNING_SECRET="",
+                            ALLOWED_SLACK_CHANNELS=f"{req.CHANNEL},{ON_A}")
+    server = asyncio.create_task(serve(settings))
+    try:
+        await fake_slack.wait_for(lambda f: f.socket_connected)
+        for text, channel in [("help", req.CHANNEL), ("sam.lee@acme.com bogus-word", req.CHANNEL),
+                              ("sam.lee@acme.com status:403", "C0NOTALLOWED"), (TEXT, ON_A)]:
+            body = req.slash_command(text, response_url=fake_slack.response_url(), channel=channel)
+            await fake_slack.send_envelope("slash_commands", dict(parse_qsl(body)))
+        await fake_slack.wait_for(lambda f: len(f.socket_acks) == 4)
+    finally:
+        server.cancel()
+        await asyncio.gather(server, return_exceptions=True)
+    store = HistoryStore.open(db)
+    try:
+        [run] = store.list(limit=10)
+        origin = store.origin(run.run_id)
+    finally:
+        store.close()
+    assert run.interrupted and run.actor == "sam.lee@acme.com" and origin["slack_channel"] == ON_A
+    assert CANARY not in json.dumps(run.to_dict())
+
+    server = asyncio.create_task(serve(settings))
+    try:
+        [told] = await fake_slack.wait_for(lambda f: [c for c in f.calls_to("chat.postEphemeral")
+                                                      if run.run_id in text_of(c)], timeout=30)
+    finally:
+        server.cancel()
+        await asyncio.gather(server, return_exceptions=True)
+    assert told.channel == ON_A and told.params.get("user") == req.USER
