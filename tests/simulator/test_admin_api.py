@@ -127,3 +127,17 @@ async def test_api_tokens_and_profile(serve, http: httpx.AsyncClient, creds) -> 
     assert (unmanaged.status_code, unmanaged.json()) == (403, {"key": "forbidden.targetUnverified"})
     ghost = await http.get(f"{sim.api_url}/users/557058:nobody/manage/profile", headers=auth)
     assert (ghost.status_code, ghost.json()) == (404, {"key": "accountNotFound"})
+
+
+async def test_the_directory_does_not_list_service_accounts(serve, http: httpx.AsyncClient, creds) -> None:
+    """openapi/README.md: directory users are `accountType: atlassian` only; service accounts live in the
+    API-access API, so neither the search nor the lookup by id shows them."""
+    sim = await serve()
+    base = f"{sim.api_url}/admin/v2/orgs/{sim.state.org.id}/directories/-/users"
+    auth = creds.bearer(creds.org_key)
+    found = await http.post(f"{base}/search", json={"emails": [creds.email("service")]}, headers=auth)
+    assert found.json()["data"] == []
+    everyone = (await http.post(f"{base}/search", json={"limit": 100}, headers=auth)).json()["data"]
+    assert {u["accountType"] for u in everyone} == {"atlassian"} and len(everyone) == len(sim.state.users) - 1
+    by_id = await http.get(f"{base}/{creds.account('service')}", headers=auth)
+    assert by_id.status_code == 404

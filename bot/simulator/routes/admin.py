@@ -184,6 +184,7 @@ def _matches(world: World, user: User, body: dict[str, Any]) -> bool:
     term = str(body.get("searchTerm") or "").casefold()
     roles = set(world.confluence_roles(user)) | set(user.platform_roles)
     checks = [
+        in_directory(user),
         not body.get("accountIds") or user.account_id in body["accountIds"],
         not emails or user.email.casefold() in emails,
         not term or term in user.name.casefold() or term in user.email.casefold(),
@@ -201,9 +202,16 @@ def _matches(world: World, user: User, body: dict[str, Any]) -> bool:
     return all(checks)
 
 
+def in_directory(user: User) -> bool:
+    """The admin directory documents `accountType: atlassian` only (openapi/README.md): service
+    accounts live in the separate API-access API, so directory search and lookup do not show them
+    [I from the spec's enum]."""
+    return user.account_type != "app"
+
+
 async def get_user(ctx: AdminContext) -> web.Response:
     user = ctx.world.user_by_id(ctx.params["account"])
-    if user is None:
+    if user is None or not in_directory(user):
         return _user_not_found(ctx)
     data = shapes.directory_user(ctx.world, user, {"platformRoles"}, ctx.api_url)
     return bodies.json_response({"data": data})
