@@ -163,7 +163,13 @@ async def identity_account_status(ctx: ProbeContext) -> StepResult:
 
 @probe("identity.account_type", title="Kind of account", build=(ACTOR,), judge=(SITE,))
 async def identity_account_type(ctx: ProbeContext) -> StepResult:
-    identity = await ctx.require(ACTOR)
+    identity = await ctx.fact(ACTOR)
+    if isinstance(identity, Unknown) and looks_like_service_account(ctx.request.actor):
+        # The address alone says what kind of account this is (FACTS §1.7): the admin directory does
+        # not list service accounts (openapi/README.md), so a directory miss must not hide it.
+        return await _service_account(ctx)
+    if isinstance(identity, Unknown):
+        identity = await ctx.require(ACTOR)  # ends the probe as `skip`, with the reason
     managed = {Claim.MANAGED: ", managed by the organization",
                Claim.UNMANAGED: ", external (not managed)"}.get(identity.claim, "")
     if identity.account_type is AccountType.APP or looks_like_service_account(identity.email or ""):
