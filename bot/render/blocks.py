@@ -11,12 +11,11 @@ new `block_id` per edit. Text people typed or Atlassian returned is escaped (`bo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from bot.model import Outcome, Run, StepResult, StepStatus
-from bot.render.glyphs import NEEDS_DETAIL, Slot, slots
+from bot.model import Outcome, Run, StepStatus
 from bot.slack.escape import clip, code_safe, escape
 from bot.slack.ids import COMMAND, ActionId, BlockId, CallbackId, RunRef, block_id
 
@@ -98,18 +97,6 @@ def _rule_head(rule: Mapping[str, Any]) -> str:
             f"{escape(str(rule['state']).lower())}){link}\n"
             f"Send web request #{rule['action']} of {rule['actions']}: `{escape(str(rule['method']))} "
             f"{escape(str(rule['url']))}` · {escape(str(rule['header']))}")
-
-
-def steps_message(run: Run, *, rev: int = 0) -> Message:
-    """The step list: every planned step, pending or with its glyph and summary, in declared order."""
-    items = slots(run)
-    done = sum(1 for slot in items if slot.step is not None)
-    counts = _status_counts(run.steps)
-    head = f"*Steps* · {done} of {len(items)} finished" + (f" · {counts}" if counts else "")
-    lines = _fit_lines(items)
-    blocks = [_section(head, block_id(BlockId.STEPS, "head", rev))]
-    blocks += [_section(chunk, block_id(BlockId.STEPS, n, rev)) for n, chunk in enumerate(_chunks(lines))]
-    return _message(f"Steps: {done} of {len(items)} finished" + (f" ({counts})" if counts else ""), blocks)
 
 
 def verdict_message(run: Run, *, buttons: bool = True) -> Message:
@@ -315,35 +302,6 @@ def _glance_text(run: Run, queued: int | None = None) -> str:
     if run.interrupted:
         return "interrupted"
     return f"queued ({queued} ahead)" if queued is not None else "running"
-
-
-def _status_counts(steps: Iterable[StepResult]) -> str:
-    counts: dict[StepStatus, int] = {}
-    for step in steps:
-        counts[step.status] = counts.get(step.status, 0) + 1
-    shown = (StepStatus.FAIL, StepStatus.WARN, StepStatus.ERROR)
-    return ", ".join(f"{counts[s]} {s.value}" for s in shown if counts.get(s))
-
-
-def _slot_line(slot: Slot, limit: int) -> str:
-    if slot.step is None:
-        return f"{PENDING_GLYPH} {escape(slot.title)}"
-    step = slot.step
-    line = f"{SLACK_GLYPHS[step.status]} *{escape(step.title)}*"
-    if limit and step.summary:
-        line += f": {clip(escape(step.summary), limit)}"
-    if limit and step.fix and step.status in NEEDS_DETAIL:
-        line += f"\n        ↳ _fix:_ {clip(escape(step.fix), limit)}"
-    return line
-
-
-def _fit_lines(items: Sequence[Slot]) -> list[str]:
-    """Step lines, summaries shortened (then dropped) until the message fits MESSAGE_BUDGET."""
-    for limit in (300, 120, 40, 0):
-        lines = [_slot_line(slot, limit) for slot in items]
-        if sum(len(line) + 1 for line in lines) <= MESSAGE_BUDGET:
-            return lines
-    return lines
 
 
 def _evidence_text(run: Run) -> str:

@@ -1,4 +1,4 @@
-"""The only code that writes a run's Slack thread: parent, verdict, parent edit, step list.
+"""The only code that writes a run's Slack thread: parent, live step list that becomes the verdict, parent edit.
 
 A run costs at most four writes in its channel, each through the channel's `Outbox` (one write
 per second per channel, FACTS §2.1/§2.2, the most important write first):
@@ -6,10 +6,14 @@ per second per channel, FACTS §2.1/§2.2, the most important write first):
 1. the parent (actor, site, run id; "queued (n ahead)" while the run waits its turn). It is built
    when its slot comes: a run that finished meanwhile gets a parent that already shows the
    verdict at a glance, which then needs no edit;
-2. the verdict reply with its buttons, as soon as the run ends (`Priority.VERDICT`, or `DETAIL`
-   when the parent already shows the verdict);
-3. the parent edited to show the verdict at a glance (only when it was posted before the end);
-4. the step list, posted once, complete.
+2. once the first step has finished, one thread reply with the step list (`Priority.STEPS`). It
+   is built when its slot comes, so it shows every step finished by then (the rest pending): the
+   states in between are never sent;
+3. when the run ends, that reply edited into the final message: the verdict with its buttons,
+   then the complete step list (`Priority.VERDICT`, or `DETAIL` when the parent already shows
+   the verdict). A run that ends before the reply's slot came posts the final message at once
+   instead, which needs no edit;
+4. the parent edited to show the verdict at a glance (only when it was posted before the end).
 
 So in a busy channel verdicts overtake step lists and parents of runs still going, and no write
 is spent on a state that a later write replaces. Where Slack says `not_in_channel` or
@@ -29,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import RunHandle
 from bot.model import Run
-from bot.render import blocks
+from bot.render import blocks, steps
 from bot.render.blocks import Message
 from bot.slack.failures import new_error_id
 from bot.slack.outbox import Outbox, Priority, PriorityOf
@@ -63,6 +67,8 @@ class RunThread:
         self._rev = 0
         self._run: Run | None = None
         self._parent_has_verdict = False
+        self._reply: asyncio.Future[str] | None = None  # the step-list reply's post
+        self._reply_is_final = False  # that post already held the verdict
 
     async def follow(self, start: Callable[[], Awaitable[RunHandle]], draft: Run, *,
                      queued: Callable[[], int | None] = NOT_QUEUED) -> Run:
@@ -88,6 +94,7 @@ class RunThread:
             parent_ts = self._place.thread_ts or await parent  # type: ignore[misc]
         except CannotPost as exc:
             return await self._follow_privately(handle, exc.error)
+        watcher = asyncio.ensure_future(self._watch_steps(handle, parent_ts))
         try:
             run = await handle.wait()
         except Exception:
@@ -95,6 +102,8 @@ class RunThread:
             log.exception("run %s failed (error id %s)", handle.run.run_id, error_id)
             await self._post(Priority.VERDICT, lambda: blocks.failed_message(error_id), parent_ts)
             return handle.run
+        finally:
+            watcher.cancel()
         await self._finish(run, parent_ts)
         return run
 
@@ -125,19 +134,56 @@ class RunThread:
 
         return send
 
+    def _verdict_rank(self) -> Priority:
+        return Priority.DETAIL if self._parent_has_verdict else Priority.VERDICT
+
+    async def _watch_steps(self, handle: RunHandle, parent_ts: str) -> None:
+        """Ask for the step-list reply when the first step finishes (one write, built at its slot)."""
+        async for _ in handle:
+            self._step_reply(parent_ts)
+            return
+
+    def _step_reply(self, parent_ts: str) -> asyncio.Future[str]:
+        """The thread reply holding the step list (or, once the run ended, the final message): submitted once."""
+        if self._reply is None:
+            async def send() -> str:
+                run = self._run
+                assert run is not None
+                final = run.finished
+                message = self._final_message(run) if final else steps.steps_message(run, rev=self._next_rev())
+                ts = await self._call("chat_postMessage", message, thread_ts=parent_ts)
+                self._reply_is_final = final
+                return ts
+
+            self._reply = self._submit(Priority.STEPS, send, rank=lambda: (
+                self._verdict_rank() if self._finished() else Priority.STEPS))
+            # read its error even when the run fails and nobody waits for it
+            self._reply.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return self._reply
+
+    def _final_message(self, run: Run) -> Message:
+        return steps.final_message(run, rev=self._next_rev())
+
     async def _finish(self, run: Run, parent_ts: str) -> None:
-        """Verdict, then the parent at a glance (unless it shows it already), then the step list."""
-        verdict_rank = Priority.DETAIL if self._parent_has_verdict else Priority.VERDICT
-        writes = [self._post(verdict_rank, lambda: blocks.verdict_message(run), parent_ts)]
+        """The step-list reply turned into the verdict, and the parent at a glance (unless it shows it already)."""
+        writes = [self._final_reply(run, parent_ts)]
         if not self._parent_has_verdict:
             writes.append(self._edit(Priority.PARENT_EDIT, parent_ts, lambda: blocks.parent_message(
                 run, user=self._place.user, rev=self._next_rev())))
-        writes.append(self._post(Priority.STEPS, lambda: blocks.steps_message(run, rev=self._next_rev()),
-                                 parent_ts, optional=True))
         results = await asyncio.gather(*writes, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+    async def _final_reply(self, run: Run, parent_ts: str) -> None:
+        try:
+            ts = await self._step_reply(parent_ts)
+        except SlackApiError as exc:  # the live list never got posted: post the final message afresh
+            log.warning("could not post the step list in %s: %s", self._place.channel, exc)
+            self._reply = None
+            ts = await self._step_reply(parent_ts)
+        if not self._reply_is_final:
+            await self._edit(self._verdict_rank(), ts, lambda: self._final_message(run))
 
     async def _follow_privately(self, handle: RunHandle, error: str) -> Run:
         log.info("cannot post in %s (%s); run %s goes on privately", self._place.channel, error,
@@ -160,18 +206,11 @@ class RunThread:
         return self._outbox.submit(self._place.channel, send, priority=rank or priority,
                                    key=(run_id, key) if key else None)
 
-    async def _post(self, priority: Priority, build: Callable[[], Message], thread_ts: str,
-                    *, optional: bool = False) -> str | None:
+    async def _post(self, priority: Priority, build: Callable[[], Message], thread_ts: str) -> str:
         async def send() -> str:
             return await self._call("chat_postMessage", build(), thread_ts=thread_ts)
 
-        try:
-            return await self._submit(priority, send)
-        except (SlackApiError, CannotPost) as exc:
-            if not optional:
-                raise
-            log.warning("could not post the step list in %s: %s", self._place.channel, exc)
-            return None
+        return await self._submit(priority, send)
 
     async def _edit(self, priority: Priority, ts: str, build: Callable[[], Message]) -> None:
         async def send() -> None:

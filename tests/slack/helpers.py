@@ -52,7 +52,12 @@ class Thread:
 
     @property
     def verdict(self) -> Call:
-        return next(c for c in self.replies if buttons_of(c))
+        """The write that made the reply holding the verdict what it is: the reply's post, or the
+        newest edit of it (the live step list is edited into the verdict when the run ends)."""
+        reply_ts = {ts_of(c) for c in self.replies}
+        shown = [c for c in [*self.replies, *self.edits] if buttons_of(c)
+                 and (c.method == "chat.postMessage" or c.params.get("ts") in reply_ts)]
+        return max(shown, key=lambda c: c.at)
 
     @property
     def steps(self) -> Call:

@@ -52,25 +52,55 @@ async def test_a_check_unfolds_in_one_thread_and_ends_in_the_verdict(
     assert f"<@{USER}>" in text_of(parent_edit)
 
 
-async def test_a_run_writes_four_times_verdict_first_and_the_step_list_once_complete(
+async def test_a_slow_run_shows_its_steps_live_then_turns_that_reply_into_the_verdict(
         make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     bot = await make_bot("no_confluence_access", pace=0.05)
-    bot.sim.state.faults.latency_ms = 100
+    bot.sim.state.faults.latency_ms = 100  # every Atlassian request is slow: the steps finish one by one
     await bot.command(command_text(bot.sim.resolve_input()))
     await bot.settle()
 
     [run] = bot.history.list()
     t = thread(fake_slack)
     writes = fake_slack.writes(CHANNEL)
-    # parent, verdict reply, parent edit (verdict at a glance), step list: nothing else, in this order
-    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update", "chat.postMessage"]
-    assert writes[0] is t.parent and writes[1] is t.verdict
-    [steps] = [r for r in t.replies if text_of(r).startswith("Steps:")]
+    # parent, the live step list, that reply edited into the verdict, the parent at a glance
+    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update", "chat.update"]
+    parent, live, final, glance = writes
+    assert parent is t.parent and live.params["thread_ts"] == t.parent_ts
     planned = len(run.planned)
-    assert f"Steps: {planned} of {planned} finished" in text_of(steps)
-    assert ":hourglass_flowing_sand:" not in text_of(steps)
-    assert not [e for e in t.edits if e.params["ts"] == steps.response["ts"]], "the step list is posted once, complete"
-    assert escape(run.verdict.title) in text_of(writes[2]) and writes[2].params["ts"] == t.parent_ts
+    finished_then = int(text_of(live).split("Steps: ", 1)[1].split(" of ", 1)[0])
+    assert 0 < finished_then < planned, "the first steps show before the run ends, the rest pending"
+    assert ":hourglass_flowing_sand:" in text_of(live)
+    assert not buttons_of(live) and escape(run.verdict.title) not in text_of(live)
+
+    assert final is t.verdict and final.params["ts"] == live.response["ts"]  # the same reply, edited
+    shown = text_of(final)
+    assert escape(run.verdict.title) in shown and run.verdict.confidence.value in shown
+    assert all(escape(line) in shown for line in run.verdict.fix)
+    assert set(buttons_of(final)) == {a.value for a in ActionId if a is not ActionId.TOKEN_INPUT}
+    assert f"{planned} of {planned} finished" in shown and ":hourglass_flowing_sand:" not in shown
+    assert all(escape(step.title) in shown for step in run.steps)
+    assert glance.params["ts"] == t.parent_ts and escape(run.verdict.title) in text_of(glance)
+    assert len(t.replies) == 1
+
+
+async def test_a_run_that_ends_before_its_step_list_slot_posts_the_final_message_once(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    pace = 0.25
+    pacer = ChannelPacer(pace)
+    bot = await make_bot("no_confluence_access", pacer=pacer)
+    await bot.command(command_text(bot.sim.resolve_input()))
+    await fake_slack.wait_for(lambda f: f.writes(CHANNEL))  # the parent is out, showing "Running…"
+    await pacer.defer(CHANNEL, 3.0)  # then the channel is busy for 3 s: the run ends while its list waits
+    await bot.settle()
+
+    [run] = bot.history.list()
+    writes = fake_slack.writes(CHANNEL)
+    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update"]
+    final = writes[1]
+    assert final is thread(fake_slack).verdict and escape(run.verdict.title) in text_of(final)
+    planned = len(run.planned)
+    assert f"{planned} of {planned} finished" in text_of(final)
+    assert escape(run.verdict.title) in text_of(writes[2])  # the parent at a glance, after the verdict
 
 
 async def test_busy_channel_keeps_its_pace_and_shows_verdicts_before_step_lists(
@@ -91,12 +121,16 @@ async def test_busy_channel_keeps_its_pace_and_shows_verdicts_before_step_lists(
     # least (k - burst) intervals (less half an interval: arrival stamps jitter on a loaded machine)
     for i, j in itertools.combinations(range(len(stamps)), 2):
         assert j - i + 1 <= DEFAULT_BURST + (stamps[j] - stamps[i]) / pace + 0.5, (i, j, stamps)
-    # every parent came after its run ended, so it shows the verdict and is never edited
-    assert len(writes) == 3 * len(runs) and not fake_slack.calls_to("chat.update")
-    step_lists = [n for n, w in enumerate(writes) if text_of(w).startswith("Steps:")]
-    assert len(step_lists) == len(runs)
-    for run in runs:  # every verdict shows (in its parent or its reply) before any step list
-        assert _verdict_shown_at(writes, run) < min(step_lists), [text_of(w)[:50] for w in writes]
+    # every parent came after its run ended, so it shows the verdict and is never edited; the one
+    # reply per run is the final message (verdict, then the complete step list), posted once
+    assert len(writes) == 2 * len(runs) and not fake_slack.calls_to("chat.update")
+    replies = [n for n, w in enumerate(writes) if w.params.get("thread_ts")]
+    assert len(replies) == len(runs)
+    for run in runs:  # every verdict shows (in its parent) before any reply
+        assert _verdict_shown_at(writes, run) < min(replies), [text_of(w)[:50] for w in writes]
+        planned = len(run.planned)
+        [reply] = [writes[n] for n in replies if run.run_id in text_of(writes[n])]
+        assert escape(run.verdict.title) in text_of(reply) and f"{planned} of {planned} finished" in text_of(reply)
 
 
 def _verdict_shown_at(writes: list[Call], run: Run) -> int:

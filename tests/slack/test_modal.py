@@ -66,7 +66,7 @@ async def test_the_token_form_replays_the_run_as_the_actor_and_the_token_leaks_n
     assert replay.verdict is not None and replay.verdict.cause is CauseCode.SCOPED_TOKEN_SITE_URL
     assert any(r.auth_kind == "basic" and r.role == "site" for r in bot.sim.requests)
     t = thread(fake_slack)
-    assert [r for r in t.replies if replay.run_id in text_of(r) and buttons_of(r)]
+    assert replay.run_id in text_of(t.verdict) and buttons_of(t.verdict)
     assert all(r.params["thread_ts"] == t.parent_ts for r in t.replies)
 
     assert canary not in fake_slack.all_text(), "token in a Slack call"

@@ -19,7 +19,7 @@ from bot.model import (
     StepStatus,
     utcnow,
 )
-from bot.render import blocks
+from bot.render import blocks, steps
 from bot.render.markdown import format_markdown
 from bot.slack.escape import clip, escape, unescape
 from bot.slack.ids import RunRef, parse_ref
@@ -66,9 +66,10 @@ def messages(run: Run) -> Iterator[tuple[str, dict[str, Any]]]:
     runs = [run] * 40
     links = {run.run_id: "https://fake.slack.com/archives/C1/p1"}
     yield "parent", blocks.parent_message(run, user="U0ALICE001", rev=3)
-    yield "steps", blocks.steps_message(run, rev=7)
+    yield "steps", steps.steps_message(run, rev=7)
     if run.finished:
         yield "verdict", blocks.verdict_message(run)
+        yield "final", steps.final_message(run, rev=8)
         yield "private verdict", blocks.private_verdict_message(run)
         yield "share", blocks.share_message(run, "https://fake.slack.com/archives/C1/p1", format_markdown(run))
     yield "interrupted", blocks.interrupted_message(run)
@@ -135,6 +136,27 @@ def test_long_evidence_is_cut_with_a_marker_and_the_buttons_survive() -> None:
     assert message["blocks"][-1]["type"] == "actions" and len(message["blocks"][-1]["elements"]) == 4
 
 
+def test_the_final_message_keeps_the_verdict_whole_and_trims_only_the_step_list() -> None:
+    run = sample_run(**HUGE, **fresh())
+    verdict = blocks.verdict_message(run)["blocks"]
+    final = steps.final_message(run, rev=1)["blocks"]
+    assert final[:len(verdict)] == verdict  # the verdict reply as it is, buttons included
+    listed = "\n".join(texts_in(final[len(verdict):]))
+    assert f"{len(run.planned)} of {len(run.planned)} finished" in listed
+    assert "s" * 300 not in listed  # summaries shortened to make room for the verdict
+
+
+def test_a_long_final_step_list_collapses_its_passing_steps_first() -> None:
+    many = [StepResult(id=f"layer.p{i}", title=f"Probe number {i} " + "t" * 120,
+                       status=StepStatus.FAIL if i == 7 else StepStatus.PASS, summary="s" * 200) for i in range(120)]
+    run = sample_run(**HUGE | {"steps": many}, **fresh())
+    final = steps.final_message(run)["blocks"]
+    listed = "\n".join(texts_in(final))
+    assert ":x: *Probe number 7 " in listed  # the failing step stays, by name
+    assert f"{blocks.SLACK_GLYPHS[StepStatus.PASS]} 119 steps passed" in listed
+    assert len(final) <= 50 and all(len(t) <= 3000 for t in texts_in(final))
+
+
 def test_views_stay_inside_their_limits() -> None:
     run = sample_run(**HUGE, **fresh())
     home = blocks.home_view([run] * 30, [run] * 30, {})
@@ -154,7 +176,7 @@ def test_views_stay_inside_their_limits() -> None:
 
 def test_every_edit_of_a_message_gets_new_block_ids() -> None:
     run = sample_run(**HUGE_RUNNING, **fresh())
-    for build in (blocks.steps_message, blocks.parent_message):
+    for build in (steps.steps_message, blocks.parent_message):
         first = {b["block_id"] for b in build(run, rev=1)["blocks"]}
         second = {b["block_id"] for b in build(run, rev=2)["blocks"]}
         assert not first & second
@@ -168,7 +190,7 @@ def test_each_step_status_has_its_own_slack_glyph() -> None:
     run = sample_run(**HUGE_RUNNING | {"steps": few, "done": len(few) // 2}, **fresh())
     run.steps = [StepResult(id=pid, title=t, status=s, summary="ok") for (pid, t), s in zip(run.planned, STATUSES,
                                                                                             strict=False)]
-    shown = "\n".join(texts_in(blocks.steps_message(run)["blocks"]))
+    shown = "\n".join(texts_in(steps.steps_message(run)["blocks"]))
     assert all(glyph in shown for glyph in glyphs)
 
 
