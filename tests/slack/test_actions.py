@@ -41,7 +41,7 @@ async def test_rerun_posts_a_new_run_in_the_same_thread_linked_to_the_first(
     t2 = thread(fake_slack)
     assert len([c for c in fake_slack.calls_to("chat.postMessage") if not c.params.get("thread_ts")]) == 1
     assert all(r.params["thread_ts"] == t.parent_ts for r in t2.replies)
-    assert [r for r in t2.replies if second.run_id in text_of(r) and buttons_of(r)]
+    assert second.run_id in text_of(t2.verdict) and buttons_of(t2.verdict)  # the re-run's reply, now its verdict
     assert bot.history.origin(second.run_id)["slack_thread_ts"] == t.parent_ts
     last_parent_edit = [e for e in t2.edits if e.params["ts"] == t.parent_ts][-1]
     assert second.run_id in text_of(last_parent_edit) and first.run_id in text_of(last_parent_edit)
