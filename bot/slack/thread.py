@@ -6,9 +6,9 @@ per second per channel, FACTS §2.1/§2.2, the most important write first):
 1. the parent (actor, site, run id; "queued (n ahead)" while the run waits its turn). It is built
    when its slot comes: a run that finished meanwhile gets a parent that already shows the
    verdict at a glance, which then needs no edit;
-2. once the first step has finished, one thread reply with the step list (`Priority.STEPS`). It
-   is built when its slot comes, so it shows every step finished by then (the rest pending): the
-   states in between are never sent;
+2. half a second after the first step has finished (if the run is still going), one thread reply
+   with the step list (`Priority.STEPS`). It is built when its slot comes, so it shows every step
+   finished by then (the rest pending): the states in between are never sent;
 3. when the run ends, that reply edited into the final message: the verdict with its buttons,
    then the complete step list (`Priority.VERDICT`, or `DETAIL` when the parent already shows
    the verdict). A run that ends before the reply's slot came posts the final message at once
@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 PARENT_FIRST_S = 0.3
+# A run that ends this soon after its first step shows its verdict straight away instead of a
+# step list first: the list would take the channel's second burst slot and push the verdict to
+# the next second (1 write/s). Slower runs still show their first steps within about a second.
+LIVE_LIST_AFTER_S = 0.5
 NOT_QUEUED: Callable[[], int | None] = lambda: None  # noqa: E731
 
 
@@ -138,8 +142,10 @@ class RunThread:
         return Priority.DETAIL if self._parent_has_verdict else Priority.VERDICT
 
     async def _watch_steps(self, handle: RunHandle, parent_ts: str) -> None:
-        """Ask for the step-list reply when the first step finishes (one write, built at its slot)."""
+        """Ask for the step-list reply a moment after the first step finishes (one write, built at its
+        slot), unless the run ends first (then `follow` cancels this and posts the final message)."""
         async for _ in handle:
+            await asyncio.sleep(LIVE_LIST_AFTER_S)
             self._step_reply(parent_ts)
             return
 

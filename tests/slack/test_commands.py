@@ -55,7 +55,9 @@ async def test_a_check_unfolds_in_one_thread_and_ends_in_the_verdict(
 async def test_a_slow_run_shows_its_steps_live_then_turns_that_reply_into_the_verdict(
         make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     bot = await make_bot("no_confluence_access", pace=0.05)
-    bot.sim.state.faults.latency_ms = 100  # every Atlassian request is slow: the steps finish one by one
+    # every Atlassian request is slow: the steps finish one by one, and the run outlasts the
+    # half second a run is given to end before its step list is shown
+    bot.sim.state.faults.latency_ms = 400
     await bot.command(command_text(bot.sim.resolve_input()))
     await bot.settle()
 
@@ -81,6 +83,22 @@ async def test_a_slow_run_shows_its_steps_live_then_turns_that_reply_into_the_ve
     assert all(escape(step.title) in shown for step in run.steps)
     assert glance.params["ts"] == t.parent_ts and escape(run.verdict.title) in text_of(glance)
     assert len(t.replies) == 1
+
+
+async def test_a_quick_run_posts_its_verdict_at_once_without_a_step_list_first(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access", pace=0.05)  # no injected latency: the run ends quickly
+    await bot.command(command_text(bot.sim.resolve_input()))
+    await bot.settle()
+
+    [run] = bot.history.list()
+    writes = fake_slack.writes(CHANNEL)
+    # the run ended within half a second of its first step: parent, the final message, the parent edit
+    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update"]
+    final = writes[1]
+    assert final is thread(fake_slack).verdict and escape(run.verdict.title) in text_of(final)
+    planned = len(run.planned)
+    assert f"{planned} of {planned} finished" in text_of(final)
 
 
 async def test_a_run_that_ends_before_its_step_list_slot_posts_the_final_message_once(
