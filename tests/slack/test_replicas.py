@@ -116,9 +116,12 @@ def stored(url: str, channel: str | None = None, *, with_thread: bool = False) -
 
 
 def verdicts(fake: FakeSlack, channel: str) -> list[Call]:
-    return [c for c in fake.calls_to("chat.postMessage")
-            if c.channel == channel and c.params.get("thread_ts") and "Re-run" in text_of(c)
-            and "interrupted" not in text_of(c)]
+    """Verdicts shown in a thread of `channel`: posted as a reply, or a reply (the live step list)
+    edited into the verdict."""
+    replies = [c for c in fake.calls_to("chat.postMessage") if c.channel == channel and c.params.get("thread_ts")]
+    reply_ts = {(c.response or {}).get("ts") for c in replies}
+    edits = [c for c in fake.calls_to("chat.update") if c.channel == channel and c.params.get("ts") in reply_ts]
+    return [c for c in [*replies, *edits] if "Re-run" in text_of(c) and "interrupted" not in text_of(c)]
 
 
 def assert_paced(writes: list[Call]) -> None:
