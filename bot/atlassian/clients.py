@@ -330,10 +330,10 @@ class Atlassian:
         if auth is Auth.INSPECTOR:
             if not (self.settings.email and self.settings.api_token):
                 raise ValueError("inspector credentials are not configured")
-            return {"Authorization": _basic(self.settings.email, self.settings.api_token.reveal())}
+            return {"Authorization": basic_authorization(self.settings.email, self.settings.api_token.reveal())}
         if not (self._actor_token and as_email):
             raise ValueError("the actor's email and token are not known")
-        return {"Authorization": _basic(as_email, self._actor_token.reveal())}
+        return {"Authorization": basic_authorization(as_email, self._actor_token.reveal())}
 
     def _display(self, url: str, params: Mapping[str, Any] | None) -> str:
         u = httpx.URL(url)
@@ -363,7 +363,8 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _basic(email: str, token: str) -> str:
+def basic_authorization(email: str, token: str) -> str:
+    """`Basic ` + base64(email:token), on one line (FACTS §1.3)."""
     return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
 
 

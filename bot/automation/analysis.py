@@ -209,9 +209,6 @@ def check_write(method: str, headers: Mapping[str, str], content_type: str | Non
                       "multipart write would get 403 'XSRF check failed'")
 
 
-def basic_value(email: str, token: str) -> str:
-    """What the header should be: `Basic ` + base64(email:token) on one line (FACTS §1.3)."""
-    return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
 
 
 # -- URL ----------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import base64
 
 import pytest
 
+from bot.atlassian.clients import basic_authorization
 from bot.automation.analysis import (
     HeaderFault,
     SecretKind,
     Target,
-    basic_value,
     check_authorization,
     check_url,
     check_write,
@@ -62,8 +62,8 @@ def test_a_good_header_is_shown_by_email_and_kind_and_its_token_recovered() -> N
     check = check_authorization([("Authorization", f"Basic {GOOD}")])
     assert check.shown == f"Authorization: Basic <{EMAIL} : API token, {len(TOKEN)} chars>"
     assert check.token is not None and check.token.reveal() == TOKEN and check.kind is SecretKind.API_TOKEN
-    assert basic_value(EMAIL, TOKEN) == f"Basic {GOOD}"
-    org_key = check_authorization({"Authorization": basic_value(EMAIL, "ATCTT3xFfGN0-org-key")})
+    assert basic_authorization(EMAIL, TOKEN) == f"Basic {GOOD}"
+    org_key = check_authorization({"Authorization": basic_authorization(EMAIL, "ATCTT3xFfGN0-org-key")})
     assert org_key.kind is SecretKind.ORG_API_KEY
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_bot import SIGNING_SECRET, bot_settings
 from tests.slack.helpers import text_of
-from tests.slack.test_replicas import ON_A, Replica, StartSimulator
+from tests.slack.test_replicas import ON_A, Replica, StartSimulator, serve_env
 
 CANARY = "ATATT3xFfGF0ackCanary7Q2w9e8r7t6y"
 TEXT = f"sam.lee@acme.com GET /wiki/rest/api/space status:403 body: rejected, token {CANARY}"
@@ -34,8 +33,7 @@ async def test_a_command_stopped_right_after_its_ack_is_saved_interrupted_and_it
     sim: Any = await simulator("no_confluence_access")
     sim.state.faults.latency_ms = 2000  # even a run that did begin cannot reach a verdict before the stop
     database = Database("sqlite", tmp_path / "h.db", None)
-    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake_slack.base_url, **database.env}
+    env = serve_env(sim, fake_slack, **database.env)
     bot = Replica("solo", env, tmp_path / "solo.log")
     try:
         async with aiohttp.ClientSession() as session:

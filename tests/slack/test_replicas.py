@@ -80,13 +80,17 @@ class Replica:
                 await self.process.wait()
 
 
+def serve_env(sim: Any, fake_slack: FakeSlack, **settings: str) -> dict[str, str]:
+    """The environment of a `serve --http` process on the simulator and the fake Slack."""
+    return {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.base_url, **settings}
+
+
 @pytest.fixture
 async def replicas(fake_slack: FakeSlack, simulator: StartSimulator, postgres_url: str,
                    tmp_path: Path) -> AsyncIterator[tuple[Replica, Replica, Any]]:
     sim = await simulator("no_confluence_access")
-    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake_slack.base_url, "DATABASE_URL": postgres_url,
-           "DATABASE_PATH": str(tmp_path / "never-used.db")}
+    env = serve_env(sim, fake_slack, DATABASE_URL=postgres_url, DATABASE_PATH=str(tmp_path / "never-used.db"))
     pair = Replica("a", env, tmp_path / "a.log"), Replica("b", env, tmp_path / "b.log")
     try:
         yield pair[0], pair[1], sim
@@ -184,8 +188,7 @@ async def test_sigterm_saves_the_runs_in_flight_and_the_next_start_tells_their_t
     process itself (with its finished steps) before it exits; the next start says so in the thread."""
     sim = await simulator("no_confluence_access")
     sim.state.faults.latency_ms = 400
-    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake_slack.base_url, **database.env}
+    env = serve_env(sim, fake_slack, **database.env)
     bot = Replica("solo", env, tmp_path / "solo.log")
     try:
         async with aiohttp.ClientSession() as session:
@@ -220,8 +223,7 @@ async def test_a_run_waiting_its_turn_is_on_record_and_a_crash_leaves_it_interru
     sim = await simulator("no_confluence_access")
     sim.state.faults.latency_ms = 400
     database = Database("sqlite", tmp_path / "h.db", None)
-    env = {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-           "SLACK_API_URL": fake_slack.base_url, "MAX_CONCURRENT_RUNS": "1", **database.env}
+    env = serve_env(sim, fake_slack, MAX_CONCURRENT_RUNS="1", **database.env)
     bot = Replica("solo", env, tmp_path / "solo.log")
     try:
         async with aiohttp.ClientSession() as session:
