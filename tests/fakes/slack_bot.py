@@ -8,6 +8,7 @@ through the real HTTP server, `http_url`).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,12 @@ def bot_settings(fake: FakeSlack, sim: SimulatorServer, db_path: Path, **extra: 
         "DATABASE_PATH": str(db_path),
         **extra,
     })
+
+
+def serve_env(sim: Any, fake_slack: FakeSlack, **settings: str) -> dict[str, str]:
+    """The environment of a `serve --http` process on the simulator and the fake Slack."""
+    return {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.base_url, **settings}
 
 
 def start_bot(fake: FakeSlack, sim: SimulatorServer, db_path: Path, *, pace: float = 0.05,

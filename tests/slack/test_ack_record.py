@@ -20,9 +20,9 @@ from bot.store import HistoryStore
 from tests.conftest import Database
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
-from tests.fakes.slack_bot import SIGNING_SECRET, bot_settings
+from tests.fakes.slack_bot import SIGNING_SECRET, bot_settings, serve_env
 from tests.slack.helpers import text_of
-from tests.slack.test_replicas import ON_A, Replica, StartSimulator, serve_env
+from tests.slack.test_replicas import ON_A, Replica, StartSimulator
 
 CANARY = "ATATT3xFfGF0ackCanary7Q2w9e8r7t6y"
 TEXT = f"sam.lee@acme.com GET /wiki/rest/api/space status:403 body: rejected, token {CANARY}"

@@ -6,7 +6,6 @@ over HTTP, the fake Slack Web API and the simulator on loopback."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -23,7 +22,7 @@ from bot.store import HistoryStore
 from tests.conftest import Database
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import Call, FakeSlack
-from tests.fakes.slack_bot import SIGNING_SECRET
+from tests.fakes.slack_bot import SIGNING_SECRET, serve_env
 from tests.slack.helpers import text_of, thread
 
 StartSimulator = Callable[..., Awaitable[Any]]
@@ -78,12 +77,6 @@ class Replica:
             self.process.send_signal(how)
             async with asyncio.timeout(30):
                 await self.process.wait()
-
-
-def serve_env(sim: Any, fake_slack: FakeSlack, **settings: str) -> dict[str, str]:
-    """The environment of a `serve --http` process on the simulator and the fake Slack."""
-    return {**os.environ, **sim.env(), "SLACK_BOT_TOKEN": fake_slack.token, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.base_url, **settings}
 
 
 @pytest.fixture
