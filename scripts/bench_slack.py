@@ -1,27 +1,55 @@
-"""Measure the Slack side under load: acks, first messages, verdicts, writes per run, peak RSS.
+"""Measure the Slack side under load, the bot as deployed: acks, first messages, verdicts, writes per run, peak RSS.
 
     python scripts/bench_slack.py [--sizes 1,10,50,200] [--one-channel 50] [--latency-ms 100]
-                                  [--scenario no_confluence_access]
+                                  [--scenario no_confluence_access] [--max-runs N]
+                                  [--database-url URL | --in-process [--profile FILE]]
+                                  [--sim-in-process] [--fresh-connections]
 
-For each size N, N signed `/confluence-check` commands are sent at once over HTTP mode, each in its
-own channel; then N at once in one channel (`--one-channel`). Everything runs locally: the real
-Bolt AsyncApp behind the real aiohttp server (signed requests) and the fake Slack Web API
-(tests/fakes/slack_api.py) in this process, the Atlassian simulator (answering after
-`--latency-ms`) in a process of its own, as a remote Atlassian costs the bot no CPU
-(`--sim-in-process` keeps it in this process and event loop, as the first figures of issue 8
-were taken), all over HTTP on loopback, with Slack's real pace (one write per second per
-channel). Times are taken from the fake's arrival stamps (`time.monotonic`), measured from each
-command's ack:
+For each size N, N signed `/confluence-check` slash commands are sent at once over HTTP mode, each
+in its own channel; then `--one-channel` commands at once in one channel. Who runs where (on one
+machine, all over HTTP on loopback):
 
-- ack: from sending the signed request to its HTTP 200 (and, for the bot in this process, in Bolt:
-  from the parsed request entering `AsyncApp.async_dispatch` to its ack);
-- parent: the thread's parent appears; first reply: the first message in the thread;
-- verdict: the first message that shows the run's verdict (the parent at a glance or the reply);
-- writes per run: chat.postMessage + chat.update in the run's channel, over the runs there.
+- the bot: by default one `confluence-check serve --http` process (`python -m bot serve --http`)
+  with its SQLite history in a temporary folder (DATABASE_PATH), as deployed; with
+  `--database-url`, two such processes on that PostgreSQL (DATABASE_URL), as two replicas behind a
+  balancer (commands alternate between them); with `--in-process`, the real Bolt AsyncApp behind
+  the real aiohttp server in this benchmark's process and event loop (needed by `--profile`, which
+  profiles this process; the fake Slack then shares the bot's event loop and CPU, which a
+  deployed bot never pays);
+- the fake Slack Web API (tests/fakes/slack_api.py), keeping Slack's real pace of one write per
+  second per channel: in this process;
+- the Atlassian simulator, answering after `--latency-ms`: in a process of its own (a remote
+  Atlassian costs the bot no CPU); `--sim-in-process` keeps it in this process (and, with
+  `--in-process`, in the bot's event loop, as the first figures of issue 8 were taken);
+- the load client (Slack's senders of the signed requests): a process of its own, so it shares no
+  event loop with the fake Slack or the bot. Before each burst it opens one keep-alive connection
+  per command and makes one GET /health on each (so the bot has accepted them all, as Slack's
+  connections would be open already), then writes every pre-built signed request (bytes, over raw
+  asyncio streams) at once. Ack latency thus measures the bot, not TCP set-up;
+  `--fresh-connections` opens a new connection per request inside the timed part instead.
 
-Peak RSS is this whole process (the bot with the fake Slack; with the simulator too when in
-process): an upper bound for the bot.
-Prints figures; asserts nothing.
+Every time is `time.monotonic()` (CLOCK_MONOTONIC, one clock for every process on Linux): the load
+client stamps each request when written and when its answer is read; the fake Slack stamps each
+call on arrival. Per burst:
+
+- ack p50/p99: from writing a command's request to reading its whole HTTP answer (200 expected;
+  any other is counted, not timed). With `--in-process` also "in Bolt": from the parsed request
+  entering `AsyncApp.async_dispatch` to its ack;
+- parent p50: from a command's ack to its thread's parent arriving at the fake Slack;
+- first reply p50: from the ack to the first message in the thread;
+- verdict p50 / max: from the ack to the first message showing the run's verdict (the parent at a
+  glance or the thread reply, posted or edited);
+- writes/run: chat.postMessage + chat.update in the burst's channels over the commands (max: the
+  most one thread took); busiest 1 s: the most writes any one channel got within one second
+  (Slack's limit is one per second, short bursts tolerated);
+- wall: from the first request written to the last Slack write of the burst, once every run's
+  thread is complete (parent and reply both show the verdict, or the reply says the run failed);
+- peak RSS: the largest VmHWM of the serve processes (whole lifetime so far, so it never falls);
+  with `--in-process` this whole process (bot and fake Slack; the simulator too when in
+  process): an upper bound for the bot.
+
+A warm-up command per bot process comes first (its auth.test and first connections). The machine
+is usually shared: run it more than once and compare medians. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -32,7 +60,6 @@ import bisect
 import contextlib
 import cProfile
 import multiprocessing
-import os
 import re
 import resource
 import signal
@@ -46,7 +73,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -57,17 +85,20 @@ from bot.simulator import SimulatorServer, load_scenario
 from bot.slack.serve import http_server
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import Call, FakeSlack
-from tests.fakes.slack_bot import SIGNING_SECRET, SlackBot, start_bot
+from tests.fakes.slack_bot import SIGNING_SECRET, SlackBot, serve_env, start_bot
 
 ROOT = Path(__file__).resolve().parents[1]
+SETTLE_S = 600
 _USER = re.compile(r"U0BENCH\d{4}")
+_WRITES = ("chat.postMessage", "chat.update")
 
 
 @dataclass
 class Figures:
     label: str
     acks: list[float]
-    dispatched: list[float]  # inside Bolt (this process only)
+    refused: int  # answers other than 200 (or none at all)
+    dispatched: list[float]  # inside Bolt (bot in this process only)
     parents: list[float]
     first_replies: list[float]
     verdicts: list[float]
@@ -112,6 +143,111 @@ def _serve_simulator(scenario: str, latency_ms: int, pipe: Any, stop: Any) -> No
     asyncio.run(serve())
 
 
+# --- the load client: Slack's senders, in a process of their own ---------------------------------
+
+
+class Sent(NamedTuple):
+    """One request as the load client saw it (`time.monotonic()`); status 0: no answer."""
+
+    sent_at: float
+    acked_at: float
+    status: int
+
+
+class LoadClient:
+    """A spawned process that sends bursts of pre-built HTTP requests and times their answers.
+
+    Connections: pre-opened keep-alive connections, one per request, each used once for GET /health
+    before the burst (Slack keeps its connections open, and ack latency should measure the bot, not
+    TCP set-up or the server accepting connections); with `fresh`, a new connection per request,
+    opened inside the timed part.
+    """
+
+    def __init__(self, fresh: bool) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._pipe, child = ctx.Pipe()
+        self._process = ctx.Process(target=_load_client, args=(child, fresh), daemon=True)
+        self._process.start()
+
+    async def burst(self, requests: list[tuple[str, bytes]]) -> list[Sent]:
+        """Send every (URL, whole HTTP request) at once; their times, in order."""
+        self._pipe.send(requests)
+        return await asyncio.to_thread(self._pipe.recv)
+
+    def close(self) -> None:
+        self._pipe.send(None)
+        self._process.join(10)
+
+
+def http_request(url: str, body: str, headers: dict[str, str]) -> bytes:
+    """A whole HTTP/1.1 POST (keep-alive) as bytes, built before the burst so sending costs nothing."""
+    parts = urlsplit(url)
+    data = body.encode()
+    head = [f"POST {parts.path} HTTP/1.1", f"Host: {parts.netloc}", f"Content-Length: {len(data)}",
+            *(f"{name}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + data
+
+
+def _load_client(pipe: Any, fresh: bool) -> None:
+    while (requests := pipe.recv()) is not None:
+        pipe.send(asyncio.run(_send_all(requests, fresh)))
+
+
+async def _send_all(requests: list[tuple[str, bytes]], fresh: bool) -> list[Sent]:
+    async def connect(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        parts = urlsplit(url)
+        return await asyncio.open_connection(parts.hostname, parts.port)
+
+    async def ready(url: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await connect(url)
+        writer.write(f"GET /health HTTP/1.1\r\nHost: {urlsplit(url).netloc}\r\n\r\n".encode())
+        await _answer(reader)
+        return reader, writer
+
+    opened = [None] * len(requests) if fresh else await asyncio.gather(*(ready(url) for url, _ in requests))
+    writers: list[asyncio.StreamWriter] = []
+
+    async def one(url: str, data: bytes, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None) -> Sent:
+        sent_at = time.monotonic()
+        status = 0
+        try:
+            reader, writer = conn or await connect(url)
+            writers.append(writer)
+            writer.write(data)
+            status = await _answer(reader)
+        except (OSError, ValueError, asyncio.IncompleteReadError):
+            pass
+        return Sent(sent_at, time.monotonic(), status)
+
+    # the tasks start in order within one turn of the loop: every request is written before any answer is read
+    sent = await asyncio.gather(*(one(url, data, conn) for (url, data), conn in zip(requests, opened, strict=True)))
+    for writer in writers:
+        writer.close()
+    return sent
+
+
+async def _answer(reader: asyncio.StreamReader) -> int:
+    """Read one whole HTTP/1.1 answer; its status."""
+    status = int((await reader.readline()).split()[1])
+    length, chunked = 0, False
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+        elif name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        await reader.readexactly(length)
+        return status
+    while size := int((await reader.readline()).split(b";")[0], 16):
+        await reader.readexactly(size + 2)
+    await reader.readline()
+    return status
+
+
+# --- the bot under test ------------------------------------------------------------------------
+
+
 def check_text(sim: Any) -> str:
     given = sim.resolve_input()
     return f"{given['actor']} {given['endpoint']} status:{given['status']}"
@@ -148,22 +284,23 @@ class Target:
         self.bot.app.async_dispatch = timed  # type: ignore[method-assign]
 
     async def settle(self, runs: int, before: int) -> None:
-        if self.bot is not None:
-            await self.bot.settle(timeout=600)
-            return
-        # other processes: every run ends with its step list (the least urgent write)
-        async with asyncio.timeout(600):
-            while sum(_is_steps(c) for c in self.fake.calls[before:]) < runs:
-                await asyncio.sleep(0.2)
+        """Wait until every run of the burst has written its thread (or `SETTLE_S` passed: say so)."""
+        try:
+            if self.bot is not None:
+                await self.bot.settle(timeout=SETTLE_S)
+                return
+            # other processes: a run's last writes make both its parent and its reply show the verdict
+            async with asyncio.timeout(SETTLE_S):
+                while sum(t.complete for t in threads(self.fake.calls[before:])) < runs:
+                    await asyncio.sleep(0.2)
+        except TimeoutError:
+            done = sum(t.complete for t in threads(self.fake.calls[before:]))
+            print(f"(only {done} of {runs} runs wrote their whole thread within {SETTLE_S} s)", flush=True)
 
     def rss_mb(self) -> float:
         if self.bot is not None:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return max(_peak_rss_kb(p.pid) for p in self.processes) / 1024
-
-
-def _is_steps(call: Call) -> bool:
-    return call.method == "chat.postMessage" and str(call.params.get("text", "")).startswith("Steps:")
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -174,6 +311,7 @@ def _peak_rss_kb(pid: int) -> int:
 
 
 _VERDICT = re.compile("|".join(f"{re.escape(label)}: " for label in OUTCOME_LABELS.values()))
+_FAILED = "Something went wrong on my side"
 
 
 def _shows_verdict(call: Call) -> bool:
@@ -181,65 +319,95 @@ def _shows_verdict(call: Call) -> bool:
     return bool(_VERDICT.search(str(call.params.get("text", ""))))
 
 
-async def send(target: Target, session: aiohttp.ClientSession, channel: str, n: int) -> tuple[float, float]:
-    body = req.slash_command(target.text, response_url=target.fake.response_url(f"b{n}"), channel=channel,
-                             user=f"U0BENCH{n:04d}")
-    headers = req.signed_headers(body, SIGNING_SECRET)
-    started = time.monotonic()
-    async with session.post(target.urls[n % len(target.urls)], data=body.encode(), headers=headers) as response:
-        await response.read()
-        assert response.status == 200, response.status
-    acked = time.monotonic()
-    return acked - started, acked
+@dataclass
+class Thread:
+    """One run's thread in the fake Slack: its parent and every write to it or its replies, in order."""
+
+    parent: Call
+    writes: list[Call]
+    parent_done: bool = False  # the parent (posted or edited) shows the verdict
+    reply_done: bool = False  # a reply (posted or edited) shows the verdict
+    failed: bool = False  # a reply says the run failed (then the parent is left as it was)
+
+    @property
+    def complete(self) -> bool:
+        """The run's last write arrived: both the parent and the reply show the verdict (or it failed)."""
+        return self.failed or (self.parent_done and self.reply_done)
 
 
-async def burst(target: Target, label: str, channels: list[str]) -> Figures:
+def threads(calls: Sequence[Call]) -> list[Thread]:
+    """The threads started among `calls` (arrival order), in one pass."""
+    found: dict[tuple[Any, str], Thread] = {}  # (channel, parent ts)
+    of_ts: dict[tuple[Any, str], Thread] = {}  # (channel, parent or reply ts) -> its thread
+    for call in calls:
+        if call.method not in _WRITES:
+            continue
+        channel, ts = call.channel, str(call.response.get("ts") or "")
+        if call.method == "chat.postMessage" and not call.params.get("thread_ts"):
+            if call.response.get("ok"):
+                found[channel, ts] = of_ts[channel, ts] = Thread(call, [call], parent_done=_shows_verdict(call))
+            continue
+        edited = str(call.params.get("ts") or "")
+        thread = of_ts.get((channel, str(call.params.get("thread_ts") or edited)))
+        if thread is None:
+            continue
+        thread.writes.append(call)
+        if call.method == "chat.postMessage" and ts:
+            of_ts[channel, ts] = thread
+        if call.method == "chat.update" and edited == thread.parent.response["ts"]:
+            thread.parent_done = thread.parent_done or _shows_verdict(call)
+        else:
+            thread.reply_done = thread.reply_done or _shows_verdict(call)
+            thread.failed = thread.failed or _FAILED in str(call.params.get("text", ""))
+    return list(found.values())
+
+
+async def burst(target: Target, client: LoadClient, label: str, channels: list[str]) -> Figures:
     """Send one command per entry of `channels` (repeats = same channel) all at once."""
     before = len(target.fake.calls)
     target.dispatch_s.clear()
-    started = time.monotonic()
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        sent = await asyncio.gather(*(send(target, session, ch, n) for n, ch in enumerate(channels)))
+    requests = []
+    for n, channel in enumerate(channels):
+        body = req.slash_command(target.text, response_url=target.fake.response_url(f"b{n}"), channel=channel,
+                                 user=f"U0BENCH{n:04d}")
+        url = target.urls[n % len(target.urls)]
+        requests.append((url, http_request(url, body, req.signed_headers(body, SIGNING_SECRET))))
+    sent = await client.burst(requests)
     await target.settle(len(channels), before)
-    wall = time.monotonic() - started
     calls = target.fake.calls[before:]
-    acks = [a for a, _ in sent]
-    dispatched = list(target.dispatch_s)
+    ack_of = {f"U0BENCH{n:04d}": s.acked_at for n, s in enumerate(sent)}
     parents: list[float] = []
     replies: list[float] = []
     verdicts: list[float] = []
-    writes: list[int] = []  # per thread: parent, replies and edits of either
-    ack_of = {f"U0BENCH{n:04d}": at for n, (_, at) in enumerate(sent)}
-    for channel in sorted(set(channels)):
-        mine = [c for c in calls if c.channel == channel and c.method in ("chat.postMessage", "chat.update")]
-        tops = [c for c in mine if c.method == "chat.postMessage" and not c.params.get("thread_ts")
-                and c.response.get("ok")]
-        for parent in tops:
-            ts = parent.response["ts"]
-            user = _USER.search(parent.raw)
-            ack = ack_of[user.group(0)] if user else max(ack_of.values())
-            replies_ts = {c.response.get("ts") for c in mine if c.params.get("thread_ts") == ts} | {ts}
-            thread = [c for c in mine if c is parent or c.params.get("thread_ts") == ts
-                      or (c.method == "chat.update" and c.params.get("ts") in replies_ts)]
-            parents.append(parent.at - ack)
-            firsts = [c.at for c in thread if c.params.get("thread_ts") == ts]
-            if firsts:
-                replies.append(min(firsts) - ack)
-            shown = [c.at for c in thread if _shows_verdict(c)]
-            if shown:
-                verdicts.append(min(shown) - ack)
-            writes.append(len(thread))
-    total_writes = sum(1 for c in calls if c.method in ("chat.postMessage", "chat.update"))
-    return Figures(label, acks, dispatched, parents, replies, verdicts, total_writes / max(1, len(channels)),
-                   max(writes, default=0), wall, target.rss_mb(), _busiest_second(calls, channels))
+    started = threads(calls)
+    for thread in started:
+        user = _USER.search(thread.parent.raw)
+        ack = ack_of[user.group(0)] if user else max(ack_of.values())
+        parents.append(thread.parent.at - ack)
+        firsts = [c.at for c in thread.writes if c.params.get("thread_ts")]
+        if firsts:
+            replies.append(min(firsts) - ack)
+        shown = [c.at for c in thread.writes if _shows_verdict(c)]
+        if shown:
+            verdicts.append(min(shown) - ack)
+    mine = set(channels)
+    writes = [c for c in calls if c.method in _WRITES and c.channel in mine]
+    start = min(s.sent_at for s in sent)
+    end = max([c.at for c in writes] + [s.acked_at for s in sent])
+    return Figures(label, [s.acked_at - s.sent_at for s in sent if s.status == 200],
+                   sum(s.status != 200 for s in sent), list(target.dispatch_s), parents, replies, verdicts,
+                   len(writes) / max(1, len(channels)), max((len(t.writes) for t in started), default=0),
+                   end - start, target.rss_mb(), _busiest_second(writes))
 
 
-def _busiest_second(calls: list[Call], channels: list[str]) -> int:
+def _busiest_second(writes: list[Call]) -> int:
     """The most writes any one channel got within one second."""
+    by_channel: dict[Any, list[float]] = {}
+    for call in writes:
+        by_channel.setdefault(call.channel, []).append(call.at)
     most = 0
-    for channel in set(channels):
-        stamps = sorted(c.at for c in calls if c.channel == channel and c.method in ("chat.postMessage",
-                                                                                   "chat.update"))
+    for stamps in by_channel.values():
+        stamps.sort()
         most = max([most, *(bisect.bisect_right(stamps, t + 1.0 - 1e-3) - n for n, t in enumerate(stamps))])
     return most
 
@@ -249,24 +417,33 @@ def report(f: Figures) -> None:
         return f"{ms(values, q):7.0f}" if values else "      -"
 
     inside = (f" (in Bolt {ms(f.dispatched, .5):.1f}/{ms(f.dispatched, .99):.1f})" if f.dispatched else "")
-    print(f"{f.label:<24} ack p50 {p(f.acks, .5)} p99 {p(f.acks, .99)}{inside} ms | parent p50 {p(f.parents, .5)} | "
-          f"first reply p50 {p(f.first_replies, .5)} | verdict p50 {p(f.verdicts, .5)} max "
+    refused = f", {f.refused} not acked" if f.refused else ""
+    print(f"{f.label:<24} ack p50 {p(f.acks, .5)} p99 {p(f.acks, .99)}{inside} ms{refused} | parent p50 "
+          f"{p(f.parents, .5)} | first reply p50 {p(f.first_replies, .5)} | verdict p50 {p(f.verdicts, .5)} max "
           f"{p(f.verdicts, 1)} ms | writes/run {f.writes_per_run:.2f} (max {f.max_writes}; "
-          f"busiest 1 s in a channel: {f.busiest}) | {len(f.verdicts)}/{len(f.acks)} verdicts | "
+          f"busiest 1 s in a channel: {f.busiest}) | {len(f.verdicts)}/{len(f.acks) + f.refused} verdicts | "
           f"wall {f.wall_s:.1f} s | peak RSS {f.rss_mb:.0f} MiB", flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     remote = None if args.sim_in_process else RemoteSimulator(args.scenario, args.latency_ms)
+    client = LoadClient(args.fresh_connections)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             async with FakeSlack() as fake, SimulatorServer(load_scenario(args.scenario)) as local:
+                local.state.faults.latency_ms = args.latency_ms
                 sim: Any = remote or local
                 extra = {"MAX_CONCURRENT_RUNS": str(args.max_runs)} if args.max_runs else {}
-                if args.database_url:
-                    async with serving_processes(fake, sim, args.database_url, Path(tmp), extra) as target:
-                        await measure(target, args, sizes, "2 serve --http processes on PostgreSQL")
+                if not args.in_process:
+                    if args.database_url:
+                        count, store = 2, {"DATABASE_URL": args.database_url}
+                        where = "2 `serve --http` processes on PostgreSQL (commands alternate)"
+                    else:
+                        count, store = 1, {"DATABASE_PATH": str(Path(tmp) / "bench.db")}
+                        where = "1 `serve --http` process, SQLite history"
+                    async with serving_processes(fake, sim, Path(tmp), count, {**store, **extra}) as target:
+                        await measure(target, client, args, sizes, where)
                     return
                 bot = start_bot(fake, sim, Path(tmp) / "bench.db", pace=1.0, **extra)
                 profiler = cProfile.Profile() if args.profile else None
@@ -275,27 +452,30 @@ async def main(args: argparse.Namespace) -> None:
                         target = Target(fake, check_text(sim), [url], bot=bot)
                         if profiler:
                             profiler.enable()
-                        await measure(target, args, sizes, "this process")
+                        await measure(target, client, args, sizes,
+                                      "in this process (--in-process), sharing its event loop with the fake Slack")
                 finally:
                     if profiler:
                         profiler.disable()
                         profiler.dump_stats(args.profile)
                     await bot.close()
     finally:
+        client.close()
         if remote is not None:
             remote.close()
 
 
 @asynccontextmanager
-async def serving_processes(fake: FakeSlack, sim: Any, database_url: str, tmp: Path,
-                            extra: dict[str, str]) -> AsyncIterator[Target]:
-    """Two `confluence-check serve --http` processes on one PostgreSQL, as two replicas behind a balancer."""
-    ports = [_free_port(), _free_port()]
+async def serving_processes(fake: FakeSlack, sim: Any, tmp: Path, count: int,
+                            settings: dict[str, str]) -> AsyncIterator[Target]:
+    """`count` `confluence-check serve --http` processes with `settings` (their history: DATABASE_PATH
+    for one, DATABASE_URL for replicas behind a balancer), on the fake Slack and the simulator."""
+    ports = [_free_port() for _ in range(count)]
     processes = []
     for n, port in enumerate(ports):
-        env = {**os.environ, **sim.env(), **extra, "SLACK_BOT_TOKEN": fake.token,
-               "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": fake.base_url,
-               "DATABASE_URL": database_url, "PORT": str(port), "LOG_LEVEL": "WARNING"}
+        env = serve_env(sim, fake, **settings, PORT=str(port), LOG_LEVEL="WARNING")
+        if "DATABASE_URL" not in settings:
+            env.pop("DATABASE_URL", None)  # it would win over DATABASE_PATH
         log = (tmp / f"serve{n}.log").open("wb")
         processes.append(subprocess.Popen([sys.executable, "-m", "bot", "serve", "--http"], env=env,
                                           stdout=log, stderr=subprocess.STDOUT, cwd=ROOT))
@@ -332,37 +512,47 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def measure(target: Target, args: argparse.Namespace, sizes: list[int], where: str) -> None:
-    # one command first, so each process has done its auth.test and first connections
-    await burst(target, "warm-up", [f"C0WARM{n:04d}" for n in range(len(target.urls))])
+async def measure(target: Target, client: LoadClient, args: argparse.Namespace, sizes: list[int],
+                  where: str) -> None:
+    # one command per bot process first: its auth.test and first connections
+    await burst(target, client, "warm-up", [f"C0WARM{n:04d}" for n in range(len(target.urls))])
     sim_where = "in this process" if args.sim_in_process else "in its own process"
-    if args.sim_in_process and target.bot is not None:
-        target.bot.sim.state.faults.latency_ms = args.latency_ms
-    print(f"bot: {where}; scenario {args.scenario}, Atlassian latency {args.latency_ms} ms (simulator "
-          f"{sim_where}), MAX_CONCURRENT_RUNS {args.max_runs or 'default'}, Slack pace 1 write/s/channel; "
-          "times from each command's ack", flush=True)
+    connections = "a new connection per request" if args.fresh_connections else "pre-opened connections"
+    print(f"bot: {where}; fake Slack in this process, 1 write/s/channel; Atlassian simulator {sim_where}, "
+          f"latency {args.latency_ms} ms, scenario {args.scenario}; load client in its own process, {connections}; "
+          f"MAX_CONCURRENT_RUNS {args.max_runs or 'default'}; times from each command's ack", flush=True)
     alone: Figures | None = None
     for size in sizes:
-        figures = await burst(target, f"{size} over {size} channels", [f"C0B{size:03d}X{n:04d}" for n in range(size)])
+        figures = await burst(target, client, f"{size} over {size} channels",
+                              [f"C0B{size:03d}X{n:04d}" for n in range(size)])
         report(figures)
         alone = alone or (figures if size == 1 else None)
         if size == 50 and alone and alone.verdicts and figures.verdicts:
             ratio = statistics.median(figures.verdicts) / statistics.median(alone.verdicts)
             print(f"{'':<24} verdict p50 at 50 / one run alone: {ratio:.2f}x", flush=True)
     if args.one_channel:
-        report(await burst(target, f"{args.one_channel} in one channel", ["C0BONECHAN"] * args.one_channel))
+        report(await burst(target, client, f"{args.one_channel} in one channel", ["C0BONECHAN"] * args.one_channel))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,10,50,200", help="concurrent commands, each over its own channels")
     parser.add_argument("--one-channel", type=int, default=50, help="commands at once in one channel (0: skip)")
-    parser.add_argument("--latency-ms", type=int, default=100)
+    parser.add_argument("--latency-ms", type=int, default=100, help="the simulated Atlassian's answer delay")
     parser.add_argument("--scenario", default="no_confluence_access")
     parser.add_argument("--max-runs", type=int, default=0, help="MAX_CONCURRENT_RUNS (default: the setting's)")
-    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of this process's measured part to FILE")
-    parser.add_argument("--database-url", metavar="URL",
-                        help="instead of the bot in this process: two `serve --http` processes on this PostgreSQL")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url", metavar="URL",
+                       help="two `serve --http` processes on this PostgreSQL instead of one on SQLite")
+    where.add_argument("--in-process", action="store_true",
+                       help="the bot in this process and event loop, with the fake Slack (for --profile)")
+    parser.add_argument("--profile", metavar="FILE",
+                        help="with --in-process: write a cProfile of this process's measured part to FILE")
     parser.add_argument("--sim-in-process", action="store_true",
-                        help="run the Atlassian simulator in this process and event loop (as issue 8 measured)")
-    asyncio.run(main(parser.parse_args()))
+                        help="run the Atlassian simulator in this process (as issue 8 first measured)")
+    parser.add_argument("--fresh-connections", action="store_true",
+                        help="a new TCP connection per command, opened in the timed part (default: pre-opened)")
+    parsed = parser.parse_args()
+    if parsed.profile and not parsed.in_process:
+        parser.error("--profile profiles this process: it needs --in-process")
+    asyncio.run(main(parsed))
