@@ -1,5 +1,5 @@
-"""HTTP to Atlassian: pooled httpx.AsyncClients (one per host, reused across runs), credentials
-per request, evidence per call.
+"""HTTP to Atlassian: pooled httpx.AsyncClients (one per host, reused across runs, sending over
+aiohttp's connection pool: `bot.atlassian.transport`), credentials per request, evidence per call.
 
 - Credentials only go to the site and API hosts (the status client never carries one) and
   only to URLs the host guard accepts; redirects are not followed, so nothing leaks along one.
@@ -39,6 +39,7 @@ import httpx
 
 from bot.atlassian.hosts import HostGuard, origin
 from bot.atlassian.redact import Redactor
+from bot.atlassian.transport import AiohttpTransport
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 from bot.model import Evidence
@@ -145,7 +146,8 @@ class ClientPool:
         client = self._clients.get(key)
         if client is None or client.is_closed:
             client = self._clients[key] = httpx.AsyncClient(
-                verify=_ssl_context(), follow_redirects=False, transport=self._transport,
+                verify=_ssl_context(), follow_redirects=False,
+                transport=self._transport or AiohttpTransport(ssl_context=_ssl_context()),
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 cookies=http.cookiejar.CookieJar(policy=_NoCookies()))  # used as is, not copied
         self._clients.move_to_end(key)

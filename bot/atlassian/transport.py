@@ -1,0 +1,135 @@
+"""An httpx transport that sends over aiohttp's connection pool.
+
+Why not httpx's own (httpcore): httpcore's pool walks every connection it holds on each request and
+asks every idle one whether its socket is readable (through anyio, a `getpeername` and a `poll` per
+connection). With the dozens of connections a busy bot keeps to one host, that walk was most of a
+run's CPU: in a cProfile of 250 runs, 7.5 s of 17 s went to `httpcore`'s pool for 21,600 requests
+(`scripts/bench_slack.py --in-process --profile`). aiohttp keeps idle connections per host in a
+queue and parses HTTP in C; the bot already depends on it (Bolt's server, slack_sdk).
+
+Everything above the wire stays httpx: requests, responses, redirects (not followed), timeouts per
+request, decoding. This transport only moves bytes, and says what went wrong in httpx's own
+exception types, so the retry policy (`clients._retryable_transport`) judges both transports alike:
+a reset or a server that hung up is worth another try; a refused connection or a bad URL is not.
+
+Nothing from the environment is added to a request: no cookie jar, no `.netrc` credentials
+(aiohttp's `trust_env` would add them to requests meant to be anonymous). Proxies are taken from the
+standard variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), as httpx does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import urllib.request
+from collections.abc import AsyncIterator
+
+import aiohttp
+import httpx
+from multidict import CIMultiDict
+from yarl import URL
+
+# As httpx's defaults: at most this many connections at once (for one host: a transport serves one)
+MAX_CONNECTIONS = 100
+KEEPALIVE_S = 5.0
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Sends httpx requests through one aiohttp session, opened on first use in the running loop."""
+
+    def __init__(self, *, ssl_context: ssl.SSLContext | bool = True, limit: int = MAX_CONNECTIONS) -> None:
+        self._ssl = ssl_context
+        self._limit = limit
+        self._session: aiohttp.ClientSession | None = None
+        # read once: walking the environment on every request cost ~0.25 ms each
+        self._proxies = urllib.request.getproxies()
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=self._ssl, limit=self._limit, keepalive_timeout=KEEPALIVE_S)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                auto_decompress=False,  # httpx decodes, as with its own transport
+                trust_env=False,  # see the module docstring: proxies are read below, nothing else
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._open()
+        headers = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
+        body = request.content if isinstance(request.stream, httpx.ByteStream) else await request.aread()
+        try:
+            async with session.request(
+                request.method, URL(str(request.url), encoded=True), headers=headers, data=body or None,
+                allow_redirects=False, timeout=_timeout(request), proxy=_proxy_for(request.url, self._proxies),
+            ) as response:
+                content = await response.read()
+                raw_headers = [(k, v) for k, v in response.raw_headers]
+                reason = (response.reason or "").encode("latin-1", "replace")
+                status = response.status
+        except Exception as exc:
+            raise _as_httpx(exc, request) from None
+        return httpx.Response(status, headers=raw_headers, stream=_Body(content), request=request,
+                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
+
+    async def aclose(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    """The body, already read off the wire (the connection is back in the pool)."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._content
+
+
+def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
+    """httpx's per-request timeouts: connect (waiting for a pooled slot counts, as httpx's `pool`),
+    and read, per chunk of the answer."""
+    given: dict[str, float | None] = request.extensions.get("timeout", {})
+    connect, pool, read = given.get("connect"), given.get("pool"), given.get("read")
+    return aiohttp.ClientTimeout(total=None, connect=_sum(connect, pool), sock_connect=connect, sock_read=read)
+
+
+def _sum(*parts: float | None) -> float | None:
+    return None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
+
+
+def _proxy_for(url: httpx.URL, proxies: dict[str, str]) -> str | None:
+    """The proxy the standard environment variables (read into `proxies`) name for this URL, if any."""
+    if not proxies or urllib.request.proxy_bypass(url.host):
+        return None
+    return proxies.get(url.scheme) or proxies.get("all")
+
+
+def _as_httpx(exc: BaseException, request: httpx.Request) -> Exception:
+    """The httpx exception httpcore would have raised for the same failure (type name only: the
+    message may carry a URL, and the caller reports the type)."""
+    kind: type[httpx.TransportError]
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        kind = httpx.ConnectTimeout
+    elif isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
+        kind = httpx.ReadTimeout
+    elif isinstance(exc, aiohttp.ClientProxyConnectionError):
+        kind = httpx.ProxyError
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        kind = httpx.ConnectError
+    elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        kind = httpx.RemoteProtocolError  # hung up before a whole answer, or an answer that is not HTTP
+    elif isinstance(exc, aiohttp.InvalidURL):
+        kind = httpx.UnsupportedProtocol
+    elif isinstance(exc, aiohttp.ClientOSError | ConnectionError):
+        kind = httpx.ReadError  # a reset or a broken pipe on an open connection
+    elif isinstance(exc, ValueError | aiohttp.ClientError):
+        kind = httpx.LocalProtocolError  # a header value HTTP cannot carry (a line break, say)
+    else:
+        return exc if isinstance(exc, Exception) else RuntimeError(type(exc).__name__)
+    return kind(type(exc).__name__, request=request)
+
