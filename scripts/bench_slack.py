@@ -16,8 +16,9 @@ machine, all over HTTP on loopback):
   the real aiohttp server in this benchmark's process and event loop (needed by `--profile`, which
   profiles this process; the fake Slack then shares the bot's event loop and CPU, which a
   deployed bot never pays);
-- the fake Slack Web API (tests/fakes/slack_api.py), keeping Slack's real pace of one write per
-  second per channel: in this process;
+- the fake Slack Web API (tests/fakes/slack_api.py), recording and answering every call at once: in
+  this process. The bot keeps Slack's pace itself (its pacer at one write per second per channel,
+  as `serve` builds it), as in production;
 - the Atlassian simulator, answering after `--latency-ms`: in a process of its own (a remote
   Atlassian costs the bot no CPU); `--sim-in-process` keeps it in this process (and, with
   `--in-process`, in the bot's event loop, as the first figures of issue 8 were taken);
@@ -518,7 +519,7 @@ async def measure(target: Target, client: LoadClient, args: argparse.Namespace, 
     await burst(target, client, "warm-up", [f"C0WARM{n:04d}" for n in range(len(target.urls))])
     sim_where = "in this process" if args.sim_in_process else "in its own process"
     connections = "a new connection per request" if args.fresh_connections else "pre-opened connections"
-    print(f"bot: {where}; fake Slack in this process, 1 write/s/channel; Atlassian simulator {sim_where}, "
+    print(f"bot: {where}, pacing 1 write/s/channel; fake Slack in this process; Atlassian simulator {sim_where}, "
           f"latency {args.latency_ms} ms, scenario {args.scenario}; load client in its own process, {connections}; "
           f"MAX_CONCURRENT_RUNS {args.max_runs or 'default'}; times from each command's ack", flush=True)
     alone: Figures | None = None
