@@ -61,6 +61,7 @@ import bisect
 import contextlib
 import cProfile
 import multiprocessing
+import os
 import re
 import resource
 import signal
@@ -108,6 +109,7 @@ class Figures:
     wall_s: float
     rss_mb: float
     busiest: int
+    cpu_per_run_s: float  # the bot's CPU over the burst (settling included), per command
 
 
 class RemoteSimulator:
@@ -298,10 +300,23 @@ class Target:
             done = sum(t.complete for t in threads(self.fake.calls[before:]))
             print(f"(only {done} of {runs} runs wrote their whole thread within {SETTLE_S} s)", flush=True)
 
+    def cpu_s(self) -> float:
+        """CPU seconds used so far by the bot: the serve processes (or, in process, this whole process)."""
+        if self.bot is not None:
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            return usage.ru_utime + usage.ru_stime
+        ticks = os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_ticks(p.pid) for p in self.processes) / ticks
+
     def rss_mb(self) -> float:
         if self.bot is not None:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return max(_peak_rss_kb(p.pid) for p in self.processes) / 1024
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -373,8 +388,10 @@ async def burst(target: Target, client: LoadClient, label: str, channels: list[s
                                  user=f"U0BENCH{n:04d}")
         url = target.urls[n % len(target.urls)]
         requests.append((url, http_request(url, body, req.signed_headers(body, SIGNING_SECRET))))
+    cpu_before = target.cpu_s()
     sent = await client.burst(requests)
     await target.settle(len(channels), before)
+    cpu = target.cpu_s() - cpu_before
     calls = target.fake.calls[before:]
     ack_of = {f"U0BENCH{n:04d}": s.acked_at for n, s in enumerate(sent)}
     parents: list[float] = []
@@ -398,7 +415,7 @@ async def burst(target: Target, client: LoadClient, label: str, channels: list[s
     return Figures(label, [s.acked_at - s.sent_at for s in sent if s.status == 200],
                    sum(s.status != 200 for s in sent), list(target.dispatch_s), parents, replies, verdicts,
                    len(writes) / max(1, len(channels)), max((len(t.writes) for t in started), default=0),
-                   end - start, target.rss_mb(), _busiest_second(writes))
+                   end - start, target.rss_mb(), _busiest_second(writes), cpu / max(1, len(channels)))
 
 
 def _busiest_second(writes: list[Call]) -> int:
@@ -423,7 +440,8 @@ def report(f: Figures) -> None:
           f"{p(f.parents, .5)} | first reply p50 {p(f.first_replies, .5)} | verdict p50 {p(f.verdicts, .5)} max "
           f"{p(f.verdicts, 1)} ms | writes/run {f.writes_per_run:.2f} (max {f.max_writes}; "
           f"busiest 1 s in a channel: {f.busiest}) | {len(f.verdicts)}/{len(f.acks) + f.refused} verdicts | "
-          f"wall {f.wall_s:.1f} s | peak RSS {f.rss_mb:.0f} MiB", flush=True)
+          f"wall {f.wall_s:.1f} s | bot CPU {1000 * f.cpu_per_run_s:.1f} ms/run | peak RSS {f.rss_mb:.0f} MiB",
+          flush=True)
 
 
 async def main(args: argparse.Namespace) -> None:

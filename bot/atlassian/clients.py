@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import http.cookiejar
 import json as jsonlib
 import random
 import re
@@ -45,6 +44,8 @@ from bot.errors import HostNotAllowed
 from bot.model import Evidence
 
 USER_AGENT = "confluence-confluence-check-int/0.1.0"  # the form Atlassian recommends (FACTS §1.17)
+# On every request (httpx adds Host, and Content-Type/Length for a JSON body); answers are decoded by httpx
+_HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
 REQUEST_TIMEOUT_S = 10.0
 RUN_DEADLINE_S = 30.0
 MAX_ATTEMPTS = 4  # the first try and three retries
@@ -107,61 +108,53 @@ class Deadline:
         return self._end - time.monotonic()
 
 
-class _NoCookies(http.cookiejar.DefaultCookiePolicy):
-    """Pooled clients serve every run and every credential: a cookie one answer sets (a session for
-    the bot's login, say) must never ride along on another identity's request."""
-
-    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-    def return_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
-        return False
-
-
 class ClientPool:
-    """One `httpx.AsyncClient` per origin (site, API, status page) for the process, reused across
-    runs so connections and TLS sessions are too. A client holds no credential and keeps no cookie:
-    each request carries its own Authorization header, so concurrent runs cannot mix identities.
+    """One transport per origin (site, API, status page) for the process, reused across runs so
+    connections and TLS sessions are too. Requests are built here and handed to the transport
+    without an `httpx.AsyncClient` around it: nothing is kept between requests (no cookie jar: a
+    session cookie one answer sets, for the bot's login say, can never ride along on another
+    identity's request), and each request carries its own Authorization header, so concurrent runs
+    cannot mix identities.
 
-    Pools live per event loop (an httpx client belongs to the loop that opened its connections) and
-    are closed when the loop shuts down its async generators (as `asyncio.run` does). Idle clients
-    beyond `MAX_IDLE` origins are closed, so a process that talks to many test servers stays small."""
+    Pools live per event loop (a transport belongs to the loop that opened its connections) and
+    are closed when the loop shuts down its async generators (as `asyncio.run` does). Idle
+    transports beyond `MAX_IDLE` origins are closed, so a process that talks to many test servers
+    stays small. A transport given from outside (tests) serves every origin and is never closed here."""
 
     MAX_IDLE = 16
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
-        self._transport = transport
-        self._clients: OrderedDict[str, httpx.AsyncClient] = OrderedDict()
+        self._given = transport
+        self._transports: OrderedDict[str, httpx.AsyncBaseTransport] = OrderedDict()
         self._busy: dict[str, int] = {}
         self._closer: AsyncGenerator[None, None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
     def __len__(self) -> int:
-        return len(self._clients)
+        return len(self._transports)
 
     @asynccontextmanager
-    async def client(self, url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async def transport(self, url: str) -> AsyncIterator[httpx.AsyncBaseTransport]:
+        if self._given is not None:
+            yield self._given
+            return
         scheme, host, port = origin(url)
         key = f"{scheme}://{host}:{port}"
-        client = self._clients.get(key)
-        if client is None or client.is_closed:
-            client = self._clients[key] = httpx.AsyncClient(
-                verify=_ssl_context(), follow_redirects=False,
-                transport=self._transport or AiohttpTransport(ssl_context=_ssl_context()),
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-                cookies=http.cookiejar.CookieJar(policy=_NoCookies()))  # used as is, not copied
-        self._clients.move_to_end(key)
+        transport = self._transports.get(key)
+        if transport is None:
+            transport = self._transports[key] = AiohttpTransport(ssl_context=_ssl_context())
+        self._transports.move_to_end(key)
         self._busy[key] = self._busy.get(key, 0) + 1
         try:
-            yield client
+            yield transport
         finally:
             self._busy[key] -= 1
             self._trim()
 
     def _trim(self) -> None:
-        idle = [k for k in self._clients if not self._busy.get(k)]
-        for key in idle[:max(0, len(self._clients) - self.MAX_IDLE)]:  # oldest first
-            task = asyncio.get_running_loop().create_task(self._clients.pop(key).aclose())
+        idle = [k for k in self._transports if not self._busy.get(k)]
+        for key in idle[:max(0, len(self._transports) - self.MAX_IDLE)]:  # oldest first
+            task = asyncio.get_running_loop().create_task(self._transports.pop(key).aclose())
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
 
@@ -178,8 +171,8 @@ class ClientPool:
             await self.aclose()
 
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), OrderedDict()
-        await asyncio.gather(*(c.aclose() for c in clients), *self._closing, return_exceptions=True)
+        transports, self._transports = list(self._transports.values()), OrderedDict()
+        await asyncio.gather(*(t.aclose() for t in transports), *self._closing, return_exceptions=True)
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, ClientPool]] = weakref.WeakKeyDictionary()
@@ -261,15 +254,18 @@ class Atlassian:
             # the base64 form of this email:token pair is masked too, should anything echo it
             self._paired.add(as_email)
             self.redact = self.redact.basic_pair(as_email, self._actor_token.reveal())
-        request_line = f"{method} {self._display(url, params)}"
-        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(httpx.URL(url).path))
+        all_headers = httpx.Headers(_HEADERS)
+        all_headers.update(send_headers)  # case-insensitively: a rule's own `accept` replaces ours
+        request = httpx.Request(method, url, params=params, json=json, headers=all_headers)
+        request_line = f"{method} {self.redact(str(request.url))}"
+        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(request.url.path))
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
         faults: list[str] = []  # what each failed attempt met, for the evidence note
         while True:
             started = time.monotonic()
             try:
-                response = await self._send(role, method, url, params, json, send_headers)
+                response = await self._send(request)
             except (httpx.TransportError, TimeoutError) as exc:
                 kind = "timed out" if isinstance(exc, httpx.TimeoutException | TimeoutError) else "failed"
                 if _retryable_transport(exc) and await self._backoff(len(faults), None):
@@ -298,13 +294,19 @@ class Atlassian:
         await asyncio.sleep(delay)
         return True
 
-    async def _send(self, role: Role, method: str, url: str, params: Any, json: Any,
-                    headers: Mapping[str, str]) -> httpx.Response:
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """One attempt: the request through its origin's transport, the answer read whole."""
         timeout = min(self._timeout_s, self.deadline.remaining())
         if timeout <= 0:
             raise TimeoutError("run deadline exceeded")
-        async with self._pool.client(url) as client:
-            return await client.request(method, url, params=params, json=json, headers=headers, timeout=timeout)
+        request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+        async with self._pool.transport(str(request.url)) as transport:
+            response = await transport.handle_async_request(request)
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+        return response
 
     def _absolute(self, role: Role, target: str) -> str:
         base = {Role.SITE: self.settings.site_url, Role.API: self.settings.api_url,
@@ -336,12 +338,6 @@ class Atlassian:
         if not (self._actor_token and as_email):
             raise ValueError("the actor's email and token are not known")
         return {"Authorization": basic_authorization(as_email, self._actor_token.reveal())}
-
-    def _display(self, url: str, params: Mapping[str, Any] | None) -> str:
-        u = httpx.URL(url)
-        if params:
-            u = u.copy_merge_params(params)
-        return self.redact(str(u)) or ""
 
     def _evidence(self, request_line: str, status: int | None, auth: Auth, body: str | None,
                   started: float, note: str | None) -> Evidence:

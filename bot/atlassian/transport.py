@@ -75,6 +75,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(status, headers=raw_headers, stream=_Body(content), request=request,
                               extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
 
+    @property
+    def closed(self) -> bool:
+        return self._session is None or self._session.closed
+
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()

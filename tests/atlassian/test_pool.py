@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
+
 from bot import engine
-from bot.atlassian.clients import pool_for
+from bot.atlassian.clients import Atlassian, Auth, Role, pool_for
 from bot.config import Settings
 from bot.model import Run
 from bot.request import ActorSecret, CheckRequest
@@ -28,10 +30,10 @@ async def test_runs_reuse_one_client_per_host(simulator) -> None:
     settings = Settings.from_mapping(sim.env())
     await replay_as(sim, settings, "automation@acme.com")
     pool = pool_for(None)
-    first = {id(c) for c in pool._clients.values()}
+    first = {id(t) for t in pool._transports.values()}
     assert len(first) == 3  # site, API, status page
     await replay_as(sim, settings, "priya.n@acme.com")
-    assert {id(c) for c in pool._clients.values()} == first
+    assert {id(t) for t in pool._transports.values()} == first
 
 
 async def test_concurrent_runs_with_different_actor_tokens_never_cross(simulator) -> None:
@@ -51,24 +53,22 @@ def test_the_pool_closes_with_its_event_loop() -> None:
         async with SimulatorServer(load_scenario("ok")) as sim:
             settings = Settings.from_mapping(sim.env())
             await replay_as(sim, settings, "automation@acme.com")
-            return list(pool_for(None)._clients.values())
+            return list(pool_for(None)._transports.values())
 
-    clients = asyncio.run(main())
-    assert clients and all(c.is_closed for c in clients)  # type: ignore[attr-defined]
+    transports = asyncio.run(main())
+    assert transports and all(t.closed for t in transports)  # type: ignore[attr-defined]
 
 
 async def test_no_cookie_set_by_one_answer_rides_along_on_another_request() -> None:
-    import httpx
-
     seen: list[str | None] = []
 
     def server(request: httpx.Request) -> httpx.Response:
         seen.append(request.headers.get("cookie"))
         return httpx.Response(200, json={}, headers={"Set-Cookie": "cloud.session.token=bot-session; Path=/"})
 
-    transport = httpx.MockTransport(server)
-    pool = pool_for(transport)
-    for _ in range(2):
-        async with pool.client("https://acme.atlassian.net/wiki") as client:
-            await client.get("https://acme.atlassian.net/wiki/rest/api/user/current")
+    settings = Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net",
+                                      "ATLASSIAN_EMAIL": "bot@acme.com", "ATLASSIAN_API_TOKEN": "tok-123456"})
+    async with Atlassian(settings, transport=httpx.MockTransport(server)) as http:
+        await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.INSPECTOR)
+        await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.NONE)
     assert seen == [None, None]

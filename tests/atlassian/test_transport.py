@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gzip
-import http.cookiejar
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.atlassian.clients import _NoCookies, _retryable_transport
+from bot.atlassian.clients import _retryable_transport
 from bot.atlassian.transport import AiohttpTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -65,12 +64,37 @@ async def web_server(routes: web.RouteTableDef) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+class Direct:
+    """Requests handed straight to the transport, as `clients.Atlassian` sends them (no httpx client)."""
+
+    def __init__(self, timeout: float, headers: dict[str, str]) -> None:
+        self.transport = AiohttpTransport()
+        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._headers = headers
+
+    async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        headers = httpx.Headers(self._headers)
+        headers.update(kwargs.pop("headers", {}))  # type: ignore[arg-type]
+        request = httpx.Request(method, url, headers=headers, extensions={"timeout": self._timeout},
+                                **kwargs)  # type: ignore[arg-type]
+        response = await self.transport.handle_async_request(request)
+        await response.aread()
+        return response
+
+    async def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: object) -> httpx.Response:
+        return await self.request("POST", url, **kwargs)
+
+
 @asynccontextmanager
-async def client(*, timeout: float = 5.0, **kwargs: object) -> AsyncIterator[httpx.AsyncClient]:
-    """A bare httpx client on the transport (what the pool adds on top is tested in test_pool.py)."""
-    async with httpx.AsyncClient(transport=AiohttpTransport(), follow_redirects=False, timeout=timeout,
-                                 cookies=http.cookiejar.CookieJar(policy=_NoCookies()), **kwargs) as c:  # type: ignore[arg-type]
-        yield c
+async def client(*, timeout: float = 5.0, headers: dict[str, str] | None = None) -> AsyncIterator[Direct]:
+    direct = Direct(timeout, headers or {})
+    try:
+        yield direct
+    finally:
+        await direct.transport.aclose()
 
 
 async def test_an_answer_comes_back_as_httpx_gives_it() -> None:
