@@ -280,8 +280,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
         return commands.simulate(args.scenario, args.port, out=sys.stdout)
     if args.command == "serve":
         from bot.slack.serve import serve
+        import uvloop
 
-        asyncio.run(serve(settings, mode=args.mode))
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(settings, mode=args.mode))
         return ExitCode.OK
     raise UsageError(f"unknown command {args.command!r}")
 

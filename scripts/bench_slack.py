@@ -110,6 +110,8 @@ class Figures:
     rss_mb: float
     busiest: int
     cpu_per_run_s: float  # the bot's CPU over the burst (settling included), per command
+    loop_cpu_per_run_s: float  # of which its event loop's thread
+    kernel_cpu_per_run_s: float  # of which in the kernel (all threads)
 
 
 class RemoteSimulator:
@@ -300,13 +302,19 @@ class Target:
             done = sum(t.complete for t in threads(self.fake.calls[before:]))
             print(f"(only {done} of {runs} runs wrote their whole thread within {SETTLE_S} s)", flush=True)
 
-    def cpu_s(self) -> float:
-        """CPU seconds used so far by the bot: the serve processes (or, in process, this whole process)."""
+    def cpu_s(self) -> tuple[float, float, float]:
+        """CPU seconds used so far by the bot: (all, its event loop's thread, in the kernel), from the
+        serve processes (or, in process, this whole process: then the loop's share is not told apart)."""
         if self.bot is not None:
             usage = resource.getrusage(resource.RUSAGE_SELF)
-            return usage.ru_utime + usage.ru_stime
+            return usage.ru_utime + usage.ru_stime, usage.ru_utime + usage.ru_stime, usage.ru_stime
         ticks = os.sysconf("SC_CLK_TCK")
-        return sum(_cpu_ticks(p.pid) for p in self.processes) / ticks
+        total, loop, kernel = 0, 0, 0
+        for process in self.processes:
+            user, system = _cpu_ticks(f"/proc/{process.pid}/stat")
+            total, kernel = total + user + system, kernel + system
+            loop += sum(_cpu_ticks(f"/proc/{process.pid}/task/{process.pid}/stat"))  # the main thread runs the loop
+        return total / ticks, loop / ticks, kernel / ticks
 
     def rss_mb(self) -> float:
         if self.bot is not None:
@@ -314,9 +322,9 @@ class Target:
         return max(_peak_rss_kb(p.pid) for p in self.processes) / 1024
 
 
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+def _cpu_ticks(stat: str) -> tuple[int, int]:
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
 
 
 def _peak_rss_kb(pid: int) -> int:
@@ -391,7 +399,7 @@ async def burst(target: Target, client: LoadClient, label: str, channels: list[s
     cpu_before = target.cpu_s()
     sent = await client.burst(requests)
     await target.settle(len(channels), before)
-    cpu = target.cpu_s() - cpu_before
+    cpu = [after - was for after, was in zip(target.cpu_s(), cpu_before, strict=True)]
     calls = target.fake.calls[before:]
     ack_of = {f"U0BENCH{n:04d}": s.acked_at for n, s in enumerate(sent)}
     parents: list[float] = []
@@ -415,7 +423,8 @@ async def burst(target: Target, client: LoadClient, label: str, channels: list[s
     return Figures(label, [s.acked_at - s.sent_at for s in sent if s.status == 200],
                    sum(s.status != 200 for s in sent), list(target.dispatch_s), parents, replies, verdicts,
                    len(writes) / max(1, len(channels)), max((len(t.writes) for t in started), default=0),
-                   end - start, target.rss_mb(), _busiest_second(writes), cpu / max(1, len(channels)))
+                   end - start, target.rss_mb(), _busiest_second(writes),
+                   *(part / max(1, len(channels)) for part in cpu))
 
 
 def _busiest_second(writes: list[Call]) -> int:
@@ -440,7 +449,9 @@ def report(f: Figures) -> None:
           f"{p(f.parents, .5)} | first reply p50 {p(f.first_replies, .5)} | verdict p50 {p(f.verdicts, .5)} max "
           f"{p(f.verdicts, 1)} ms | writes/run {f.writes_per_run:.2f} (max {f.max_writes}; "
           f"busiest 1 s in a channel: {f.busiest}) | {len(f.verdicts)}/{len(f.acks) + f.refused} verdicts | "
-          f"wall {f.wall_s:.1f} s | bot CPU {1000 * f.cpu_per_run_s:.1f} ms/run | peak RSS {f.rss_mb:.0f} MiB",
+          f"wall {f.wall_s:.1f} s | bot CPU {1000 * f.cpu_per_run_s:.1f} ms/run (loop thread "
+          f"{1000 * f.loop_cpu_per_run_s:.1f}, kernel {1000 * f.kernel_cpu_per_run_s:.1f}) | "
+          f"peak RSS {f.rss_mb:.0f} MiB",
           flush=True)
 
 
