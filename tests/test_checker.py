@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -137,3 +138,35 @@ async def test_a_failed_save_ends_the_stream_and_is_reported(simulator: StartSim
         blocker.close()
         await history.aclose()
     assert "locked" in str(caught.value) and caught.value.run is handle.run and handle.run.verdict is not None
+
+
+async def test_steps_that_finish_while_the_history_thread_is_busy_are_written_together(
+        simulator: StartSimulator, history: AsyncHistory) -> None:
+    """A busy history thread (a Home tab query, another run's save) gets one write for the steps that
+    finished meanwhile, not one each; none is lost, and those finished later are written as they come."""
+    sim = await simulator("no_confluence_access")
+    checker = Checker(Settings.from_mapping(sim.env()), history)
+    batches: list[int] = []
+    store = await history.call(lambda s: s)
+    real = store.save_steps
+
+    def counted(run_id: str, steps: Any) -> None:
+        steps = list(steps)
+        batches.append(len(steps))
+        real(run_id, steps)
+
+    store.save_steps = counted  # type: ignore[method-assign]
+    release = threading.Event()
+    history.submit(lambda _: release.wait(10))  # the history thread is held
+    handle = checker.start(CheckRequest(sim.resolve_input()["actor"], observed_status=403))
+    seen = []
+    async with asyncio.timeout(30):
+        async for step in handle:
+            seen.append(step.id)
+            if len(seen) == 3:
+                release.set()
+        run = await handle.wait()
+    stored_run = await stored(history, run.run_id)
+    assert stored_run.to_dict() == run.to_dict()
+    assert batches and batches[0] >= 3, batches  # the three that finished while the thread was held
+    assert sum(batches) == len(run.steps) and len(batches) < len(run.steps), batches

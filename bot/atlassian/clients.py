@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json as jsonlib
 import random
 import re
@@ -26,7 +27,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -126,6 +127,8 @@ class ClientPool:
     def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
         self._given = transport
         self._transports: OrderedDict[str, httpx.AsyncBaseTransport] = OrderedDict()
+        # shared reads in flight (see `Atlassian.call`): (method, URL, credential digest, body) -> exchange
+        self.in_flight: dict[tuple[str, str, bytes, bytes], asyncio.Future[Reply]] = {}
         self._busy: dict[str, int] = {}
         self._closer: AsyncGenerator[None, None] | None = None
         self._closing: set[asyncio.Task[None]] = set()
@@ -243,10 +246,20 @@ class Atlassian:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         as_email: str | None = None,
+        shared: bool = False,
     ) -> Reply:
         """Send one request (retrying 429/503 when safe). Raises RequestFailed without a response,
         HostNotAllowed for a URL outside the configured hosts. `Auth.ACTOR` pairs the run's actor
-        token (fixed for the run) with `as_email` in Basic email:token."""
+        token (fixed for the run) with `as_email` in Basic email:token.
+
+        `shared`: a read that is the same for every run (the site's tenant, the status page, the
+        bot's own login, the org's list and policies): while one run's exchange for exactly this
+        request (same URL, body and credential) is in flight, other runs wait for its answer
+        instead of sending it again. Nothing is kept once it is answered, so an answer is never
+        older than the run that gets it; each run gets its own copy of the evidence, masked with
+        its own secrets. Never for a request carrying the actor's credential."""
+        if shared and auth not in (Auth.NONE, Auth.INSPECTOR, Auth.ORG_KEY):
+            raise ValueError("only a request carrying no actor credential may be shared between runs")
         method = method.upper()
         url = self._absolute(role, target)
         send_headers = {**(headers or {}), **self._auth_headers(role, auth, as_email)}
@@ -261,6 +274,33 @@ class Atlassian:
         idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(request.url.path))
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
+        if not shared:
+            return await self._exchange(request, request_line, auth, url)
+        key = (method, str(request.url), hashlib.sha256(request.headers.get("authorization", "").encode()).digest(),
+               request.content)
+        exchange = self._pool.in_flight.get(key)
+        if exchange is None:
+            exchange = self._pool.in_flight[key] = asyncio.ensure_future(
+                self._exchange(request, request_line, auth, url))
+            exchange.add_done_callback(lambda done: self._pool.in_flight.pop(key, None)
+                                       if self._pool.in_flight.get(key) is done else None)
+            exchange.add_done_callback(lambda done: done.cancelled() or done.exception())  # read, even unawaited
+        started = time.monotonic()
+        try:  # shielded: a run that stops never stops the exchange others wait for
+            reply = await asyncio.wait_for(asyncio.shield(exchange), timeout=max(0.0, self.deadline.remaining()))
+        except TimeoutError:
+            evidence = self._evidence(request_line, None, auth, None, started, "request timed out: run deadline")
+            raise RequestFailed(f"{request_line} timed out: run deadline", evidence) from None
+        except RequestFailed as exc:
+            raise RequestFailed(self.redact(str(exc)) or "", self._own(exc.evidence)) from None
+        return replace(reply, evidence=self._own(reply.evidence))
+
+    def _own(self, evidence: Evidence) -> Evidence:
+        """Evidence another run's exchange produced, masked with this run's secrets too."""
+        return replace(evidence, request=self.redact(evidence.request) or "", excerpt=self.redact(evidence.excerpt))
+
+    async def _exchange(self, request: httpx.Request, request_line: str, auth: Auth, url: str) -> Reply:
+        """The request's attempts (retried when safe) up to an answer; RequestFailed without one."""
         faults: list[str] = []  # what each failed attempt met, for the evidence note
         while True:
             started = time.monotonic()

@@ -21,7 +21,7 @@ _REFUSALS = (401, 403)
        judge=(SITE,), provides=(INSPECTOR,))
 async def inspector_site_login(ctx: ProbeContext) -> StepResult:
     # §2.3: 200 with type "known" proves the identity; 403 envelope / 200 anonymous / 401 do not
-    reply = await ctx.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.INSPECTOR)
+    reply = await ctx.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.INSPECTOR, shared=True)
     body = reply.json() if reply.status == 200 else None
     if isinstance(body, dict) and body.get("type") == "known" and body.get("accountId"):
         ctx.provide(INSPECTOR, InspectorLogin(str(body["accountId"])))
@@ -50,7 +50,7 @@ async def inspector_site_login(ctx: ProbeContext) -> StepResult:
 async def inspector_org_key(ctx: ProbeContext) -> StepResult:
     # §2.6: GET /admin/v1/orgs lists the orgs the key can administer (links.next pages it)
     listing = await read_list(ctx, Role.API, "/admin/v1/orgs", auth=Auth.ORG_KEY, paging=Paging.LINKS_NEXT_CURSOR,
-                              items_key="data")
+                              items_key="data", shared=True)
     if listing.failed is not None:
         reply = listing.failed
         if reply.status not in _REFUSALS:

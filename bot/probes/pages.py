@@ -40,14 +40,15 @@ class Listing:
 
 async def read_list(ctx: ProbeContext, role: Role, path: str, *, auth: Auth, paging: Paging,
                     items_key: str, params: Mapping[str, Any] | None = None,
-                    budget: int | None = None) -> Listing:
+                    budget: int | None = None, shared: bool = False) -> Listing:
     """Every page of a list, up to `budget` pages. A page that is not a 200 JSON object ends the
-    read with `failed` set; a request that gets no answer raises (the engine makes it an error)."""
+    read with `failed` set; a request that gets no answer raises (the engine makes it an error).
+    `shared`: a list that is the same for every run (see `Atlassian.call`)."""
     out = Listing()
     target, query = path, dict(params or {})
     budget = budget or PAGE_BUDGET
     while out.pages < budget:
-        reply = await ctx.call(role, "GET", target, auth=auth, params=query or None)
+        reply = await ctx.call(role, "GET", target, auth=auth, params=query or None, shared=shared)
         body = reply.json()
         if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get(items_key, []), list):
             out.failed = reply

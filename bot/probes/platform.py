@@ -14,7 +14,7 @@ _OPEN = {"investigating", "identified", "monitoring"}
 @probe("platform.status", title="Atlassian status page")
 async def platform_status(ctx: ProbeContext) -> StepResult:
     # No credential ever goes to the status host (DESIGN.md Security): Auth.NONE.
-    reply = await ctx.call(Role.STATUS, "GET", "/api/v2/summary.json")
+    reply = await ctx.call(Role.STATUS, "GET", "/api/v2/summary.json", shared=True)
     body = reply.json()
     if reply.status != 200 or not isinstance(body, dict):
         return ctx.unreadable("the status page", reply)

@@ -18,7 +18,8 @@ async def policy_ip_allowlist(ctx: ProbeContext) -> StepResult:
     org = (await ctx.require(ORG)).org_id
     # §2.6 policies, paged by links.next
     listing = await read_list(ctx, Role.API, f"/admin/v1/orgs/{org}/policies", auth=Auth.ORG_KEY,
-                              paging=Paging.LINKS_NEXT_CURSOR, items_key="data", params={"type": "ip-allowlist"})
+                              paging=Paging.LINKS_NEXT_CURSOR, items_key="data", params={"type": "ip-allowlist"},
+                              shared=True)
     if listing.failed is not None:
         return ctx.unreadable("the organization's policies", listing.failed)
     enabled = [p for p in listing.items if _attr(p, "status") == "enabled" and _attr(p, "type") == "ip-allowlist"]

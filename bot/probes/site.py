@@ -12,8 +12,8 @@ from bot.probes.registry import ProbeContext, probe
 
 @probe("site.tenant", title="Site is an Atlassian Cloud site", provides=(SITE,))
 async def site_tenant(ctx: ProbeContext) -> StepResult:
-    # GET {site}/_edge/tenant_info needs no auth and answers {"cloudId": ...} (§2.1)
-    reply = await ctx.call(Role.SITE, "GET", "/_edge/tenant_info")
+    # GET {site}/_edge/tenant_info needs no auth and answers {"cloudId": ...} (§2.1); the same for every run
+    reply = await ctx.call(Role.SITE, "GET", "/_edge/tenant_info", shared=True)
     body = reply.json()
     cloud_id = body.get("cloudId") if reply.status == 200 and isinstance(body, dict) else None
     if isinstance(cloud_id, str) and cloud_id:

@@ -148,8 +148,13 @@ class HistoryStore:
 
     def save_step(self, run_id: str, position: int, step: StepResult) -> None:
         """Store one finished step of a run that goes on (`position`: its declared place)."""
+        self.save_steps(run_id, [(position, step)])
+
+    def save_steps(self, run_id: str, steps: Iterable[tuple[int, StepResult]]) -> None:
+        """Store finished steps of a run that goes on, (position, step) each, in one transaction."""
         with self._db.transaction():
-            self._put_step(run_id, position, step)
+            for position, step in steps:
+                self._put_step(run_id, position, step)
 
     def interrupt(self, run: Run) -> bool:
         """Store `run` (with the steps it finished) as interrupted, unless it has meanwhile been
