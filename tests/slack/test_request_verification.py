@@ -7,9 +7,10 @@ import time
 import aiohttp
 import pytest
 
-from bot.slack.serve import http_server
+from bot.slack.serve import EarlyAck, http_server
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_bot import SIGNING_SECRET
 from tests.slack.conftest import MakeBot
 from tests.slack.helpers import thread
 
@@ -43,4 +44,34 @@ async def test_the_http_server_serves_slack_events_end_to_end(make_bot: MakeBot,
         await bot.settle()
         async with session.get(url.replace("/slack/events", "/health")) as health:
             assert health.status == 200
+    assert len(bot.history.list()) == 1 and thread(fake_slack).verdict is not None
+
+
+@pytest.mark.parametrize("signing", [
+    {"signature": "v0=" + "0" * 64},
+    {"skew_s": -6 * 60},
+    {"skew_s": 6 * 60},
+], ids=["bad-signature", "stale-timestamp", "future-timestamp"])
+async def test_an_early_ack_is_only_for_a_signed_fresh_slash_command(
+        make_bot: MakeBot, fake_slack: FakeSlack, signing: dict[str, object]) -> None:
+    """`serve --http` acks a command before Bolt's dispatch (EarlyAck): a request whose signature or
+    timestamp does not check out still gets Bolt's 401 and runs nothing; a signed one is acked and
+    run, the way Bolt would have; other requests (a click, say) still go through Bolt first."""
+    if "skew_s" in signing:
+        signing = {"timestamp": int(time.time()) + int(signing["skew_s"])}  # type: ignore[call-overload]
+    bot = await make_bot("no_confluence_access")
+    early = EarlyAck(bot.app, SIGNING_SECRET, on_request=bot.tasks.request_arrived)
+    body = req.slash_command(CHECK, response_url=fake_slack.response_url())
+    click = req.block_action("no_such_action", "v", response_url=fake_slack.response_url("click"))
+    async with http_server(bot.app, host="127.0.0.1", port=0, early_ack=early) as url, \
+            aiohttp.ClientSession() as session:
+        assert await bot.post_http(url, body, session, **signing) == 401
+        assert await bot.post_http(url, click, session) == 404  # no listener: Bolt's answer, not an early 200
+        await early.drain(5)
+        await bot.settle()
+        assert [c.method for c in fake_slack.calls if c.method != "auth.test"] == []  # Bolt's authorization only
+        assert bot.sim.requests == [] and bot.history.list() == []
+        assert await bot.post_http(url, body, session) == 200
+        await early.drain(5)
+        await bot.settle()
     assert len(bot.history.list()) == 1 and thread(fake_slack).verdict is not None
