@@ -26,10 +26,10 @@ _TOKEN_CHARS = r"[A-Za-z0-9._~+/=-]"
 # `Basic base64(email:token)` (followed by "(") or a word like "Bearer authentication" (see _mask_auth).
 _AUTH_VALUE = re.compile(rf"(?i)\b(basic|bearer)(\s+)({_TOKEN_CHARS}{{16,}})(?![(\w])")
 _AUTH_HEADER = re.compile(r"(?i)\b(authorization\s*[:=]\s*)(?!basic\b|bearer\b)([^\s<`'\"]{12,})")
-_KNOWN_TOKENS = (
-    re.compile(r"\bAT[A-Z]{2}T[A-Za-z0-9_=+/-]{6,}"),  # Atlassian API tokens (ATATT…) and org keys (ATCTT…)
-    re.compile(r"\bxox[abeoprs]-[A-Za-z0-9-]{6,}"),  # Slack bot/user tokens
-    re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"),  # Slack app-level tokens
+_KNOWN_TOKENS = (  # (pattern, a literal every match contains)
+    (re.compile(r"\bAT[A-Z]{2}T[A-Za-z0-9_=+/-]{6,}"), "AT"),  # Atlassian API tokens (ATATT…) and org keys (ATCTT…)
+    (re.compile(r"\bxox[abeoprs]-[A-Za-z0-9-]{6,}"), "xox"),  # Slack bot/user tokens
+    (re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"), "xapp-"),  # Slack app-level tokens
 )
 # `https://user:secret@host` or `https://TOKEN@host`: the whole user-info is masked.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s<>]+)@")
@@ -40,6 +40,7 @@ _URL_QUERY = re.compile(rf"(?i)([?&;]{_SECRET_NAME}=)([^&#\s]+)")
 # `token: abc…` / `api_key=abc…` in free text (a slash command, a pasted body, a log line).
 _PAIR = re.compile(r"(?i)(?<![\w-])((?:api[_-]?)?(?:token|key)|password|passwd|secret)(\s*[:=]\s*)"
                    r"(?![<`(])([^\s&,;\"'`<>]{8,})")
+_PAIR_WORDS = ("token", "key", "passw", "secret")  # every _PAIR match contains one (lower-cased)
 
 
 class Redactor:
@@ -47,6 +48,8 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values = sorted({s for s in secrets if s and len(s) >= _MIN_SECRET}, key=len, reverse=True)
+        # each value with its percent-encoded form, when that differs (worked out once, not per text)
+        self._forms = [(v, *([e] if (e := quote(v, safe="")) != v else [])) for v in self._values]
 
     def with_secrets(self, *more: str) -> Redactor:
         return Redactor([*self._values, *more])
@@ -60,11 +63,9 @@ class Redactor:
         return None if text is None else self.text(text)
 
     def text(self, text: str) -> str:
-        for value in self._values:
-            text = text.replace(value, MASK)
-            encoded = quote(value, safe="")
-            if encoded != value:
-                text = text.replace(encoded, MASK)
+        for forms in self._forms:
+            for form in forms:
+                text = text.replace(form, MASK)
         return _mask_shapes(text)
 
 
@@ -74,13 +75,25 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def _mask_shapes(text: str) -> str:
-    text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
-    text = _URL_QUERY.sub(lambda m: m.group(1) + MASK, text)
-    text = _AUTH_VALUE.sub(_mask_auth, text)
-    text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
-    for pattern in _KNOWN_TOKENS:
-        text = pattern.sub(MASK, text)
-    return _PAIR.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    # Each pattern is skipped only where its literal part cannot occur. That is decided on ASCII
+    # text alone: under re.IGNORECASE some non-ASCII letters match ASCII ones (K for k, for one),
+    # so any other text goes through every pattern. Most texts (request lines, excerpts) are ASCII.
+    quick = text.isascii()
+    low = text.lower() if quick else ""
+    if not quick or ("@" in text and "://" in text):
+        text = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+    if not quick or "=" in text:
+        text = _URL_QUERY.sub(lambda m: m.group(1) + MASK, text)
+    if not quick or "basic" in low or "bearer" in low:
+        text = _AUTH_VALUE.sub(_mask_auth, text)
+    if not quick or "authorization" in low:
+        text = _AUTH_HEADER.sub(lambda m: m.group(1) + MASK, text)
+    for pattern, literal in _KNOWN_TOKENS:
+        if not quick or literal in text:
+            text = pattern.sub(MASK, text)
+    if not quick or ((":" in text or "=" in text) and any(word in low for word in _PAIR_WORDS)):
+        text = _PAIR.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    return text
 
 
 def _mask_auth(match: re.Match[str]) -> str:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot import redact
 from bot.atlassian import Redactor as AtlassianRedactor
 from bot.redact import MASK, Redactor, redact_text
 from bot.render import scrub
@@ -62,3 +66,36 @@ def test_known_values_are_masked_in_every_encoding() -> None:
 
 def test_none_passes_through() -> None:
     assert Redactor()(None) is None
+
+
+def _every_pattern(text: str) -> str:
+    """`_mask_shapes` without its shortcuts: every pattern on every text."""
+    text = redact._URL_USERINFO.sub(lambda m: f"{m.group(1)}{redact.MASK}@", text)
+    text = redact._URL_QUERY.sub(lambda m: m.group(1) + redact.MASK, text)
+    text = redact._AUTH_VALUE.sub(redact._mask_auth, text)
+    text = redact._AUTH_HEADER.sub(lambda m: m.group(1) + redact.MASK, text)
+    for pattern, _ in redact._KNOWN_TOKENS:
+        text = pattern.sub(redact.MASK, text)
+    return redact._PAIR.sub(lambda m: m.group(1) + m.group(2) + redact.MASK, text)
+
+
+_PIECES = ["token", "Token", "KEY", "api_key", "password", "passwd", "secret", "Basic ", "bearer ",
+           "Authorization: ", "https://", "user:pw@", "@", "?access_token=", "&sig=", "=", ":", " ", "ATATT",
+           "ATCTT", "xoxb-", "xapp-", "abcdefghij0123456789", "K", "ſ", "İ", "é", "<", "(", "/", "-", "_"]
+
+
+_LEADS, _SEPARATORS = ["", "x ", "é "], ["", "=", ": ", " "]
+_VALUES = ["abcdefgh12", "ATATT3xFfGF0abc", "ok", "<token>"]
+_SHAPED = st.tuples(st.sampled_from(_LEADS), st.sampled_from(_PIECES), st.sampled_from(_SEPARATORS),
+                    st.sampled_from(_VALUES)).map("".join)
+
+
+def test_the_shortcuts_never_skip_a_pattern_on_any_shaped_text() -> None:
+    for text in ("".join(p) for p in itertools.product(_LEADS, _PIECES, _SEPARATORS, _VALUES)):
+        assert redact._mask_shapes(text) == _every_pattern(text), text
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_SHAPED | st.sampled_from(_PIECES) | st.text(max_size=6), max_size=14).map("".join))
+def test_the_shortcuts_never_skip_a_pattern_that_would_match(text: str) -> None:
+    assert redact._mask_shapes(text) == _every_pattern(text)
