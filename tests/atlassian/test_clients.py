@@ -8,9 +8,11 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.atlassian import Atlassian, Auth, RequestFailed, RetryPolicy, Role
-from bot.atlassian.clients import MAX_ATTEMPTS
+from bot.atlassian.clients import MAX_ATTEMPTS, with_query
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 
@@ -204,3 +206,19 @@ async def test_the_run_deadline_bounds_the_waits() -> None:
     async with client(rec, deadline_s=2.5) as http:
         reply = await http.call(Role.SITE, "GET", "/x")
     assert reply.status == 503 and len(rec.requests) == 1  # waiting 2 s would leave too little of the run
+
+
+_VALUE = st.one_of(st.text(max_size=12), st.integers(-5, 10**6), st.booleans(), st.none(),
+                   st.lists(st.text(max_size=5) | st.integers(0, 9), max_size=3))
+
+
+@settings(max_examples=400, deadline=None)
+@given(path=st.sampled_from(["/wiki/rest/api/user/memberof", "/admin/v1/orgs/o-1/policies", "/w?start=2",
+                             "/x?a=1 2&b=é", "/p#frag"]),
+       params=st.dictionaries(st.sampled_from(["limit", "start", "cursor", "accountId", "cql", "expand", "a"]),
+                              _VALUE, max_size=4))
+def test_the_query_is_written_exactly_as_httpx_writes_it(path: str, params: dict[str, object]) -> None:
+    url = "https://acme.atlassian.net" + path
+    # (no parameters adds nothing: httpx itself would drop the URL's own query for an empty mapping)
+    expected = httpx.Request("GET", url, params=params or None).url
+    assert str(httpx.Request("GET", with_query(url, params)).url) == str(expected)
