@@ -33,14 +33,15 @@ from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import certifi
 import httpx
+from multidict import CIMultiDict
 
 from bot.atlassian.hosts import HostGuard, origin
 from bot.atlassian.redact import Redactor
-from bot.atlassian.transport import AiohttpTransport
+from bot.atlassian.transport import AiohttpTransport, Answer, wire_url
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 from bot.model import Evidence
@@ -83,9 +84,19 @@ class RequestFailed(Exception):
 
 
 @dataclass(frozen=True)
+class _Outgoing:
+    """A request as it goes out: final URL (`wire_url`), headers, body."""
+
+    method: str
+    url: str
+    headers: CIMultiDict[str]
+    body: bytes | None
+
+
+@dataclass(frozen=True)
 class Reply:
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]  # case-insensitive
     text: str
     url: str
     evidence: Evidence
@@ -268,17 +279,22 @@ class Atlassian:
             # the base64 form of this email:token pair is masked too, should anything echo it
             self._paired.add(as_email)
             self.redact = self.redact.basic_pair(as_email, self._actor_token.reveal())
-        all_headers = httpx.Headers(_HEADERS)
-        all_headers.update(send_headers)  # case-insensitively: a rule's own `accept` replaces ours
-        request = httpx.Request(method, with_query(url, params), json=json, headers=all_headers)
-        request_line = f"{method} {self.redact(str(request.url))}"
-        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(request.url.path))
+        wire = wire_url(str(with_query(url, params)))
+        body = None if json is None else jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"),
+                                                        allow_nan=False).encode()
+        all_headers = CIMultiDict(_HEADERS)
+        if body is not None:
+            all_headers["Content-Type"] = "application/json"
+        for name, value in send_headers.items():  # case-insensitively: a rule's own `accept` replaces ours
+            all_headers[name] = value
+        request = _Outgoing(method, wire, all_headers, body)
+        request_line = f"{method} {self.redact(wire)}"
+        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(urlsplit(wire).path))
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
         if not shared:
             return await self._exchange(request, request_line, auth, url)
-        key = (method, str(request.url), hashlib.sha256(request.headers.get("authorization", "").encode()).digest(),
-               request.content)
+        key = (method, wire, hashlib.sha256(all_headers.get("authorization", "").encode()).digest(), body or b"")
         exchange = self._pool.in_flight.get(key)
         if exchange is None:
             exchange = self._pool.in_flight[key] = asyncio.ensure_future(
@@ -300,7 +316,7 @@ class Atlassian:
         """Evidence another run's exchange produced, masked with this run's secrets too."""
         return replace(evidence, request=self.redact(evidence.request) or "", excerpt=self.redact(evidence.excerpt))
 
-    async def _exchange(self, request: httpx.Request, request_line: str, auth: Auth, url: str) -> Reply:
+    async def _exchange(self, request: _Outgoing, request_line: str, auth: Auth, url: str) -> Reply:
         """The request's attempts (retried when safe) up to an answer; RequestFailed without one."""
         faults: list[str] = []  # what each failed attempt met, for the evidence note
         while True:
@@ -320,10 +336,10 @@ class Atlassian:
                 faults.append(fault)
                 continue
             note = _note("gave up: " + fault if fault else None, faults)
-            evidence = self._evidence(request_line, response.status_code, auth, response.text, started, note)
-            return Reply(response.status_code, response.headers, response.text, url, evidence)
+            evidence = self._evidence(request_line, response.status, auth, response.text, started, note)
+            return Reply(response.status, response.headers, response.text, url, evidence)
 
-    async def _backoff(self, retries: int, response: httpx.Response | None) -> bool:
+    async def _backoff(self, retries: int, response: Answer | None) -> bool:
         """Sleep before the next attempt and say True, or say False when the retry budget (count,
         longest acceptable wait, run deadline) does not allow another attempt."""
         policy = self.retry
@@ -335,19 +351,23 @@ class Atlassian:
         await asyncio.sleep(delay)
         return True
 
-    async def _send(self, request: httpx.Request) -> httpx.Response:
+    async def _send(self, request: _Outgoing) -> Answer:
         """One attempt: the request through its origin's transport, the answer read whole."""
         timeout = min(self._timeout_s, self.deadline.remaining())
         if timeout <= 0:
             raise TimeoutError("run deadline exceeded")
-        request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
-        async with self._pool.transport(str(request.url)) as transport:
-            response = await transport.handle_async_request(request)
+        async with self._pool.transport(request.url) as transport:
+            if isinstance(transport, AiohttpTransport):
+                return await transport.exchange(request.method, request.url, request.headers, request.body, timeout)
+            # a transport given from outside (tests): through httpx's own objects
+            outgoing = httpx.Request(request.method, request.url, headers=list(request.headers.items()),
+                                     content=request.body, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
+            response = await transport.handle_async_request(outgoing)
             try:
                 await response.aread()
             finally:
                 await response.aclose()
-        return response
+            return Answer(response.status_code, response.headers, response.content)
 
     def _absolute(self, role: Role, target: str) -> str:
         base = {Role.SITE: self.settings.site_url, Role.API: self.settings.api_url,
@@ -430,7 +450,7 @@ class RetryPolicy:
     jitter_s: float = 0.25
     deadline_margin_s: float = 1.0
 
-    def delay(self, retries: int, response: httpx.Response | None) -> float | None:
+    def delay(self, retries: int, response: Answer | httpx.Response | None) -> float | None:
         """Seconds to wait before retry number `retries + 1`; None when the server asks for longer
         than a diagnosis should wait (the answer is then reported as it is)."""
         asked = _server_delay(response) if response is not None else None
@@ -440,7 +460,7 @@ class RetryPolicy:
         return base + random.uniform(0, self.jitter_s)
 
 
-def _server_delay(response: httpx.Response) -> float | None:
+def _server_delay(response: Answer | httpx.Response) -> float | None:
     header = response.headers.get("retry-after")
     if header is not None:
         try:
@@ -469,7 +489,7 @@ def _server_delay(response: httpx.Response) -> float | None:
 _TRANSIENT_STATUS = (429, 500, 502, 503, 504)
 
 
-def _transient(response: httpx.Response) -> str | None:
+def _transient(response: Answer) -> str | None:
     """Why this answer is a fault worth another attempt (a server error, a rate limit, a 2xx whose
     JSON does not parse), or None when it is an answer (401/403 are deterministic: §1.16)."""
     if response.status_code in _TRANSIENT_STATUS:

@@ -20,9 +20,11 @@ standard variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), as ht
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
 import aiohttp
 import httpx
@@ -57,6 +59,22 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
         return self._session
 
+    async def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+                       timeout: float) -> Answer:
+        """One request as `clients.Atlassian` sends it, without httpx's objects around it (building
+        them cost a fifth of a run's CPU): `url` already in its final, encoded form (`wire_url`);
+        the answer read whole and decoded (gzip, deflate). Failures raise httpx's exception types."""
+        session = self._open()
+        limit = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
+        try:
+            async with session.request(method, URL(url, encoded=True), headers=headers, data=body,
+                                       allow_redirects=False, timeout=limit, auto_decompress=True,
+                                       proxy=_proxy_for(httpx.URL(url), self._proxies) if self._proxies else None,
+                                       ) as response:
+                return Answer(response.status, response.headers, await response.read())
+        except Exception as exc:
+            raise _as_httpx(exc, None) from None
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         session = self._open()
         headers = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
@@ -82,6 +100,44 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer read whole: status, headers (case-insensitive) and the decoded body."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes
+
+    @property
+    def status_code(self) -> int:  # as httpx.Response names it, so both fit the retry policy
+        return self.status
+
+    @property
+    def text(self) -> str:
+        """The body as text, in the charset the content type names (UTF-8 when none does)."""
+        charset = "utf-8"
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            name, _, value = part.strip().partition("=")
+            if name.lower() == "charset" and value:
+                charset = value.strip('"\' ')
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+
+# Characters a URL may carry as they are; any other (a space, a non-ASCII letter) or a dot segment
+# sends the URL through httpx's parser, which encodes and normalises it as it always did.
+_WIRE_SAFE = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*")
+
+
+def wire_url(url: str) -> str:
+    """`url` as it goes on the wire: as given when already plain, else as httpx writes it."""
+    if _WIRE_SAFE.fullmatch(url) and "/." not in url:
+        return url
+    return str(httpx.URL(url))
 
 
 class _Body(httpx.AsyncByteStream):
@@ -113,7 +169,7 @@ def _proxy_for(url: httpx.URL, proxies: dict[str, str]) -> str | None:
     return proxies.get(url.scheme) or proxies.get("all")
 
 
-def _as_httpx(exc: BaseException, request: httpx.Request) -> Exception:
+def _as_httpx(exc: BaseException, request: httpx.Request | None) -> Exception:
     """The httpx exception httpcore would have raised for the same failure (type name only: the
     message may carry a URL, and the caller reports the type)."""
     kind: type[httpx.TransportError]
