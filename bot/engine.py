@@ -170,19 +170,29 @@ async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Setting
             if key.name not in provided:
                 store.set(key, Unknown(f"no check of this run establishes {key.what}"))
 
-    async def run_one(spec: ProbeSpec) -> None:
-        ctx = ProbeContext(spec, request, settings, http, store)
-        t0 = time.monotonic()
-        result = await _guarded(spec, ctx, settings, request, http)
-        result = _with_duration(result, int((time.monotonic() - t0) * 1000))
+    def settle(spec: ProbeSpec, result: StepResult) -> None:
         for key in spec.provides:  # whatever the probe did not establish is unknown, and says why
             store.set(key, Unknown(_why_unknown(result)))
         results[spec.id] = result
         _insert_ordered(handle.run.steps, result, order)
         handle._emit(result)
 
+    async def run_one(spec: ProbeSpec) -> None:
+        ctx = ProbeContext(spec, request, settings, http, store)
+        t0 = time.monotonic()
+        result = await _guarded(spec, ctx, settings, request, http)
+        settle(spec, _with_duration(result, int((time.monotonic() - t0) * 1000)))
+
+    # A probe whose input this run lacks (no actor token, no space) is settled at once, not as a task
+    runnable = []
+    for spec in specs:
+        missing = _missing_needs(spec, settings, request)
+        if missing is None:
+            runnable.append(spec)
+        else:
+            settle(spec, _with_duration(missing, 0))
     async with asyncio.TaskGroup() as group:
-        for spec in specs:
+        for spec in runnable:
             group.create_task(run_one(spec))
     return results, store
 
@@ -194,11 +204,19 @@ def _why_unknown(result: StepResult) -> str:
     return f"'{result.title}' ended {result.status.value}: {summary}"
 
 
-async def _guarded(spec: ProbeSpec, ctx: ProbeContext, settings: Settings, request: CheckRequest,
-                   http: Atlassian) -> StepResult:
+def _missing_needs(spec: ProbeSpec, settings: Settings, request: CheckRequest) -> StepResult | None:
+    """The probe's step as skipped when this run lacks an input it needs, else None."""
     missing = [n for n in sorted(spec.needs) if not has_need(n, settings, request)]
     if missing:
         return StepResult.skipped(spec.id, spec.title, "; ".join(NEED_REASON[n] for n in missing))
+    return None
+
+
+async def _guarded(spec: ProbeSpec, ctx: ProbeContext, settings: Settings, request: CheckRequest,
+                   http: Atlassian) -> StepResult:
+    skipped = _missing_needs(spec, settings, request)
+    if skipped is not None:
+        return skipped
     try:
         async with asyncio.timeout(max(0.1, min(PROBE_TIMEOUT_S, http.deadline.remaining()))):
             return await spec.fn(ctx)

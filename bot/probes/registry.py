@@ -168,7 +168,10 @@ class FactStore:
         return key.name in self._futures and self._futures[key.name].done()
 
     async def get(self, key: FactKey[T]) -> T | Unknown:
-        return await asyncio.shield(self._future(key))  # type: ignore[no-any-return]
+        future = self._future(key)
+        if future.done():  # most reads come after the fact is settled: no waiting, nothing to shield
+            return future.result()  # type: ignore[no-any-return]
+        return await asyncio.shield(future)  # type: ignore[no-any-return]
 
     def known(self) -> list[Any]:
         """Every value established so far (unknowns left out)."""
