@@ -551,15 +551,35 @@ async def measure(target: Target, client: LoadClient, args: argparse.Namespace, 
     print(f"bot: {where}, pacing 1 write/s/channel; fake Slack in this process; Atlassian simulator {sim_where}, "
           f"latency {args.latency_ms} ms, scenario {args.scenario}; load client in its own process, {connections}; "
           f"MAX_CONCURRENT_RUNS {args.max_runs or 'default'}; times from each command's ack", flush=True)
-    alone: Figures | None = None
-    for size in sizes:
-        figures = await burst(target, client, f"{size} over {size} channels",
-                              [f"C0B{size:03d}X{n:04d}" for n in range(size)])
-        report(figures)
-        alone = alone or (figures if size == 1 else None)
-        if size == 50 and alone and alone.verdicts and figures.verdicts:
-            ratio = statistics.median(figures.verdicts) / statistics.median(alone.verdicts)
-            print(f"{'':<24} verdict p50 at 50 / one run alone: {ratio:.2f}x", flush=True)
+    # Each size `--repeat` times over fresh channels (a used channel would still be keeping Slack's
+    # pace); one run alone is measured before each repeat of the others, so each ratio compares
+    # figures taken moments apart. The summary gives the median of the repeats.
+    ratios: list[float] = []
+    per_size: dict[int, list[Figures]] = {}
+    for repeat in range(args.repeat):
+        alone: Figures | None = None
+        for size in sizes:
+            figures = await burst(target, client, f"{size} over {size} channels",
+                                  [f"C0B{size:03d}R{repeat:02d}X{n:04d}" for n in range(size)])
+            report(figures)
+            per_size.setdefault(size, []).append(figures)
+            alone = alone or (figures if size == 1 else None)
+            if size == 50 and alone and alone.verdicts and figures.verdicts:
+                ratios.append(statistics.median(figures.verdicts) / statistics.median(alone.verdicts))
+                print(f"{'':<24} verdict p50 at 50 / one run alone: {ratios[-1]:.2f}x", flush=True)
+    if args.repeat > 1:
+        print(f"medians of {args.repeat} repeats:", flush=True)
+        for size, runs in per_size.items():
+            acks = [ms(f.acks, .99) for f in runs if f.acks]
+            firsts = [ms(f.parents, .5) for f in runs if f.parents]
+            replies = [ms(f.first_replies, .5) for f in runs if f.first_replies]
+            verdicts = [ms(f.verdicts, .5) for f in runs if f.verdicts]
+            print(f"{'':<2}{size:>4} at once: ack p99 {statistics.median(acks):.0f} ms | parent p50 "
+                  f"{statistics.median(firsts):.0f} ms | first reply p50 {statistics.median(replies):.0f} ms | "
+                  f"verdict p50 {statistics.median(verdicts):.0f} ms", flush=True)
+        if ratios:
+            print(f"{'':<2}verdict p50 at 50 / one run alone: {statistics.median(ratios):.2f}x "
+                  f"(each: {', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
     if args.one_channel:
         report(await burst(target, client, f"{args.one_channel} in one channel", ["C0BONECHAN"] * args.one_channel))
 
@@ -569,6 +589,7 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default="1,10,50,200", help="concurrent commands, each over its own channels")
     parser.add_argument("--one-channel", type=int, default=50, help="commands at once in one channel (0: skip)")
     parser.add_argument("--latency-ms", type=int, default=100, help="the simulated Atlassian's answer delay")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each size this many times; print medians")
     parser.add_argument("--scenario", default="no_confluence_access")
     parser.add_argument("--max-runs", type=int, default=0, help="MAX_CONCURRENT_RUNS (default: the setting's)")
     where = parser.add_mutually_exclusive_group()
