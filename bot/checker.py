@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
@@ -109,9 +108,6 @@ class CheckedRun(RunHandle):
         self._last_save: Future[Any] | None = None
         self._done_callbacks: list[Callable[[CheckedRun], Any]] = []
         self._positions = {step_id: i for i, (step_id, _) in enumerate(source.run.planned)}
-        # finished steps not yet written; one queued write takes all there are when its turn comes
-        self._unsaved: list[tuple[int, StepResult]] = []
-        self._unsaved_lock = threading.Lock()
         first = _copy(source.run)
         self._save(lambda store: store.save(first, origin=origin))
         self._task = asyncio.create_task(self._pump(), name=f"run {source.run.run_id}")
@@ -174,6 +170,8 @@ class CheckedRun(RunHandle):
             if run.verdict is None:  # ended without deciding: nothing will finish it
                 await self.interrupt()
             else:
+                if self._history is not None:
+                    self._history.drop_steps(run.run_id)  # the finished run's save stores every step
                 finished = self._save(lambda store: store.save(run))
                 if finished is not None:
                     with contextlib.suppress(HistoryError):
@@ -195,23 +193,11 @@ class CheckedRun(RunHandle):
                 callback(self)
 
     def _save_step(self, position: int, step: StepResult) -> None:
-        """Queue a finished step's write. Steps that finish while an earlier one's write still waits
-        for the history thread join it (one transaction for them all, as soon as the thread is free:
-        on a busy bot a run's dozen steps cost a few writes, not a dozen)."""
+        """Queue a finished step's write (joined with other steps waiting for the history thread,
+        this run's and other runs': `AsyncHistory.submit_step`)."""
         if self._history is None:
             return
-        with self._unsaved_lock:
-            self._unsaved.append((position, step))
-            if len(self._unsaved) > 1:
-                return  # the queued write will take it
-        run_id = self.run.run_id
-
-        def write(store: HistoryStore) -> None:
-            with self._unsaved_lock:
-                steps, self._unsaved = self._unsaved, []
-            store.save_steps(run_id, steps)
-
-        self._save(write)
+        self._history.submit_step(self.run.run_id, position, step).add_done_callback(self._note_failure)
 
     def _save(self, work: Callable[[HistoryStore], Any]) -> Future[Any] | None:
         """Queue a write on the history thread; its failure is remembered for `wait()`."""

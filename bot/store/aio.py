@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.model import Run
+from bot.errors import HistoryError
+from bot.model import Run, StepResult
 from bot.store.runs import Change, HistoryStore, Refusal
 
 if TYPE_CHECKING:
@@ -32,11 +34,43 @@ class AsyncHistory:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="history")
         self._opened: Future[HistoryStore] = self._executor.submit(opener)
         self._closed = False
+        self._steps_lock = threading.Lock()
+        self._pending_steps: dict[str, list[tuple[int, StepResult]]] = {}
+        self._steps_write: Future[None] | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> AsyncHistory:
         """The history the settings name, its dead runs marked interrupted (`HistoryStore.for_settings`)."""
         return cls(lambda: HistoryStore.for_settings(settings))
+
+    def submit_step(self, run_id: str, position: int, step: StepResult) -> Future[None]:
+        """Queue a finished step's write. Steps of any run that finish while a step write still waits
+        for the thread join it: one transaction for them all once the thread is free, so on a busy
+        bot 50 runs' steps cost a few transactions, not a thousand. The future is that write's."""
+        with self._steps_lock:
+            self._pending_steps.setdefault(run_id, []).append((position, step))
+            if self._steps_write is None:
+                self._steps_write = self._executor.submit(self._write_steps)
+            return self._steps_write
+
+    def drop_steps(self, run_id: str) -> None:
+        """Forget the run's steps still waiting to be written: a save of the whole run, queued next,
+        stores them (call it just before submitting that save)."""
+        with self._steps_lock:
+            self._pending_steps.pop(run_id, None)
+
+    def _write_steps(self) -> None:
+        with self._steps_lock:
+            pending, self._pending_steps = self._pending_steps, {}
+            self._steps_write = None
+        if not pending:
+            return
+        store = self._opened.result()
+        try:
+            store.save_steps_of(pending)
+        except store.db.errors as exc:
+            runs = f"run{'s' if len(pending) > 1 else ''} {', '.join(pending)}"
+            raise HistoryError(f"{store.db.where}: could not save {runs} to history ({exc})") from None
 
     def submit(self, work: Callable[[HistoryStore], T]) -> Future[T]:
         """Queue `work(store)` behind every call made before it; its future holds the result."""

@@ -152,9 +152,14 @@ class HistoryStore:
 
     def save_steps(self, run_id: str, steps: Iterable[tuple[int, StepResult]]) -> None:
         """Store finished steps of a run that goes on, (position, step) each, in one transaction."""
+        self.save_steps_of({run_id: steps})
+
+    def save_steps_of(self, steps_by_run: Mapping[str, Iterable[tuple[int, StepResult]]]) -> None:
+        """Store finished steps of several runs that go on, (position, step) each, in one transaction."""
         with self._db.transaction():
-            for position, step in steps:
-                self._put_step(run_id, position, step)
+            for run_id, steps in steps_by_run.items():
+                for position, step in steps:
+                    self._put_step(run_id, position, step)
 
     def interrupt(self, run: Run) -> bool:
         """Store `run` (with the steps it finished) as interrupted, unless it has meanwhile been
