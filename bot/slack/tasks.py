@@ -62,6 +62,11 @@ class BackgroundTasks:
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def quiet(self, grace: float = ACK_GRACE_S) -> None:
+        """Wait for a quiet moment: no Slack request for `grace` s (at most QUIET_WAIT_MAX_S in all)."""
+        await asyncio.sleep(grace)
+        await self._after_requests(grace)
+
     async def _after_requests(self, grace: float) -> None:
         """Wait until no request arrived for `grace` s (at most QUIET_WAIT_MAX_S in all)."""
         deadline = time.monotonic() + QUIET_WAIT_MAX_S

@@ -19,7 +19,8 @@ def register(app: AsyncApp, services: Services) -> None:
 
     async def inject_services(context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]) -> None:
         context["services"] = services  # memory only: middleware must stay cheap (FACTS §1.3)
-        services.tasks.request_arrived()  # acks first: background work waits for a quiet moment
+        if not context.get("acked_early"):  # (a command acked on arrival was counted then: serve.EarlyAck)
+            services.tasks.request_arrived()  # acks first: background work waits for a quiet moment
         await next_()
 
     app.use(inject_services)
