@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -75,3 +77,33 @@ async def test_an_early_ack_is_only_for_a_signed_fresh_slash_command(
         await early.drain(5)
         await bot.settle()
     assert len(bot.history.list()) == 1 and thread(fake_slack).verdict is not None
+
+
+async def test_a_burst_of_commands_is_acked_before_any_is_dispatched(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    """With a quiet moment to wait for (serve passes `tasks.quiet`), Bolt handles the commands of a
+    burst only once every one of them has its ack, and each is handled once."""
+    bot = await make_bot("no_confluence_access")
+    dispatched: list[float] = []
+    dispatch = bot.app.async_dispatch
+
+    async def timed(request: Any) -> Any:
+        dispatched.append(time.monotonic())
+        return await dispatch(request)
+
+    bot.app.async_dispatch = timed  # type: ignore[method-assign]
+    early = EarlyAck(bot.app, SIGNING_SECRET, on_request=bot.tasks.request_arrived,
+                     quiet=lambda: bot.tasks.quiet(0.3))
+    acked: list[float] = []
+    async with http_server(bot.app, host="127.0.0.1", port=0, early_ack=early) as url, \
+            aiohttp.ClientSession() as session:
+
+        async def command(n: int) -> None:
+            body = req.slash_command(CHECK, response_url=fake_slack.response_url(f"c{n}"), channel=f"C0BURST{n}")
+            assert await bot.post_http(url, body, session) == 200
+            acked.append(time.monotonic())
+
+        await asyncio.gather(*(command(n) for n in range(5)))
+        await early.drain(10)
+        await bot.settle()
+    assert len(dispatched) == 5 and min(dispatched) > max(acked)
+    assert len(bot.history.list()) == 5
