@@ -107,3 +107,14 @@ async def test_a_burst_of_commands_is_acked_before_any_is_dispatched(make_bot: M
         await bot.settle()
     assert len(dispatched) == 5 and min(dispatched) > max(acked)
     assert len(bot.history.list()) == 5
+
+
+async def test_the_command_listener_acks_empty_as_the_early_ack_assumes(make_bot: MakeBot,
+                                                                        fake_slack: FakeSlack) -> None:
+    """`EarlyAck` answers a command with an empty 200 before Bolt runs it: that is only right while
+    the listener's own ack is empty, for every kind of command (a check, help, history, a usage error)."""
+    bot = await make_bot("no_confluence_access")
+    for text in (CHECK, "help", "history sam.lee@acme.com", "sam.lee@acme.com bogus-word", ""):
+        response = await bot.send(req.slash_command(text, response_url=fake_slack.response_url()))
+        assert response.status == 200 and not response.body, (text, response.body)
+    await bot.settle()
