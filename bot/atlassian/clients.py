@@ -1,5 +1,5 @@
-"""HTTP to Atlassian: pooled httpx.AsyncClients (one per host, reused across runs, sending over
-aiohttp's connection pool: `bot.atlassian.transport`), credentials per request, evidence per call.
+"""HTTP to Atlassian: one pooled transport per host, reused across runs (aiohttp's connection pool:
+`bot.atlassian.transport`), credentials per request, evidence per call.
 
 - Credentials only go to the site and API hosts (the status client never carries one) and
   only to URLs the host guard accepts; redirects are not followed, so nothing leaks along one.
@@ -47,7 +47,7 @@ from bot.errors import HostNotAllowed
 from bot.model import Evidence
 
 USER_AGENT = "confluence-confluence-check-int/0.1.0"  # the form Atlassian recommends (FACTS §1.17)
-# On every request (httpx adds Host, and Content-Type/Length for a JSON body); answers are decoded by httpx
+# On every request (the transport adds Host and Content-Length; `call` adds Content-Type for a JSON body)
 _HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
 REQUEST_TIMEOUT_S = 10.0
 RUN_DEADLINE_S = 30.0
@@ -138,7 +138,7 @@ class ClientPool:
 
     def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
         self._given = transport
-        self._transports: OrderedDict[str, httpx.AsyncBaseTransport] = OrderedDict()
+        self._transports: OrderedDict[str, AiohttpTransport] = OrderedDict()
         # shared reads in flight (see `Atlassian.call`): (method, URL, credential digest, body) -> exchange
         self.in_flight: dict[tuple[str, str, bytes, bytes], asyncio.Future[Reply]] = {}
         self._busy: dict[str, int] = {}
@@ -149,7 +149,7 @@ class ClientPool:
         return len(self._transports)
 
     @asynccontextmanager
-    async def transport(self, url: str) -> AsyncIterator[httpx.AsyncBaseTransport]:
+    async def transport(self, url: str) -> AsyncIterator[AiohttpTransport | httpx.AsyncBaseTransport]:
         if self._given is not None:
             yield self._given
             return

@@ -1,4 +1,4 @@
-"""An httpx transport that sends over aiohttp's connection pool.
+"""The wire under `clients.Atlassian`: requests over aiohttp's connection pool.
 
 Why not httpx's own (httpcore): httpcore's pool walks every connection it holds on each request and
 asks every idle one whether its socket is readable (through anyio, a `getpeername` and a `poll` per
@@ -7,10 +7,11 @@ run's CPU: in a cProfile of 250 runs, 7.5 s of 17 s went to `httpcore`'s pool fo
 (`scripts/bench_slack.py --in-process --profile`). aiohttp keeps idle connections per host in a
 queue and parses HTTP in C; the bot already depends on it (Bolt's server, slack_sdk).
 
-Everything above the wire stays httpx: requests, responses, redirects (not followed), timeouts per
-request, decoding. This transport only moves bytes, and says what went wrong in httpx's own
-exception types, so the retry policy (`clients._retryable_transport`) judges both transports alike:
-a reset or a server that hung up is worth another try; a refused connection or a bad URL is not.
+`exchange` takes the request in its final form (URL, headers, body; redirects are not followed)
+and returns the answer read whole and decoded. It says what went wrong in httpx's exception types,
+the ones a transport given from outside (tests, through httpx) raises, so the retry policy
+(`clients._retryable_transport`) judges both alike: a reset or a server that hung up is worth
+another try; a refused connection or a bad URL is not.
 
 Nothing from the environment is added to a request: no cookie jar, no `.netrc` credentials
 (aiohttp's `trust_env` would add them to requests meant to be anonymous). Proxies are taken from the
@@ -23,12 +24,12 @@ import asyncio
 import re
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
-from multidict import CIMultiDict
 from yarl import URL
 
 # As httpx's defaults: at most this many connections at once (for one host: a transport serves one)
@@ -36,8 +37,8 @@ MAX_CONNECTIONS = 100
 KEEPALIVE_S = 5.0
 
 
-class AiohttpTransport(httpx.AsyncBaseTransport):
-    """Sends httpx requests through one aiohttp session, opened on first use in the running loop."""
+class AiohttpTransport:
+    """Sends requests through one aiohttp session, opened on first use in the running loop."""
 
     def __init__(self, *, ssl_context: ssl.SSLContext | bool = True, limit: int = MAX_CONNECTIONS) -> None:
         self._ssl = ssl_context
@@ -52,7 +53,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                auto_decompress=False,  # httpx decodes, as with its own transport
                 trust_env=False,  # see the module docstring: proxies are read below, nothing else
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
                 timeout=aiohttp.ClientTimeout(total=None),
@@ -68,30 +68,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         limit = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
         try:
             async with session.request(method, URL(url, encoded=True), headers=headers, data=body,
-                                       allow_redirects=False, timeout=limit, auto_decompress=True,
-                                       proxy=_proxy_for(httpx.URL(url), self._proxies) if self._proxies else None,
-                                       ) as response:
+                                       allow_redirects=False, timeout=limit,
+                                       proxy=_proxy_for(url, self._proxies)) as response:
                 return Answer(response.status, response.headers, await response.read())
         except Exception as exc:
-            raise _as_httpx(exc, None) from None
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._open()
-        headers = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
-        body = request.content if isinstance(request.stream, httpx.ByteStream) else await request.aread()
-        try:
-            async with session.request(
-                request.method, URL(str(request.url), encoded=True), headers=headers, data=body or None,
-                allow_redirects=False, timeout=_timeout(request), proxy=_proxy_for(request.url, self._proxies),
-            ) as response:
-                content = await response.read()
-                raw_headers = [(k, v) for k, v in response.raw_headers]
-                reason = (response.reason or "").encode("latin-1", "replace")
-                status = response.status
-        except Exception as exc:
-            raise _as_httpx(exc, request) from None
-        return httpx.Response(status, headers=raw_headers, stream=_Body(content), request=request,
-                              extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason})
+            raise _as_httpx(exc) from None
 
     @property
     def closed(self) -> bool:
@@ -140,36 +121,17 @@ def wire_url(url: str) -> str:
     return str(httpx.URL(url))
 
 
-class _Body(httpx.AsyncByteStream):
-    """The body, already read off the wire (the connection is back in the pool)."""
-
-    def __init__(self, content: bytes) -> None:
-        self._content = content
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        yield self._content
-
-
-def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """httpx's per-request timeouts: connect (waiting for a pooled slot counts, as httpx's `pool`),
-    and read, per chunk of the answer."""
-    given: dict[str, float | None] = request.extensions.get("timeout", {})
-    connect, pool, read = given.get("connect"), given.get("pool"), given.get("read")
-    return aiohttp.ClientTimeout(total=None, connect=_sum(connect, pool), sock_connect=connect, sock_read=read)
-
-
-def _sum(*parts: float | None) -> float | None:
-    return None if any(p is None for p in parts) else sum(p for p in parts if p is not None)
-
-
-def _proxy_for(url: httpx.URL, proxies: dict[str, str]) -> str | None:
+def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
     """The proxy the standard environment variables (read into `proxies`) name for this URL, if any."""
-    if not proxies or urllib.request.proxy_bypass(url.host):
+    if not proxies:
         return None
-    return proxies.get(url.scheme) or proxies.get("all")
+    parts = urlsplit(url)
+    if urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxies.get(parts.scheme) or proxies.get("all")
 
 
-def _as_httpx(exc: BaseException, request: httpx.Request | None) -> Exception:
+def _as_httpx(exc: BaseException) -> Exception:
     """The httpx exception httpcore would have raised for the same failure (type name only: the
     message may carry a URL, and the caller reports the type)."""
     kind: type[httpx.TransportError]
@@ -191,5 +153,5 @@ def _as_httpx(exc: BaseException, request: httpx.Request | None) -> Exception:
         kind = httpx.LocalProtocolError  # a header value HTTP cannot carry (a line break, say)
     else:
         return exc if isinstance(exc, Exception) else RuntimeError(type(exc).__name__)
-    return kind(type(exc).__name__, request=request)
+    return kind(type(exc).__name__)
 

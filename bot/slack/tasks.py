@@ -42,7 +42,7 @@ class BackgroundTasks:
     def spawn(self, work: Coroutine[Any, Any, Any], *, name: str, on_error: OnError | None = None,
               grace: float = ACK_GRACE_S) -> None:
         """Run `work` in the background after `grace` s; a failure goes to `on_error(exc)` (or the log)."""
-        task = asyncio.create_task(self._guard(work, name, on_error, grace, self._after_requests), name=name)
+        task = asyncio.create_task(self._guard(work, name, on_error, grace, self.quiet), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -78,7 +78,6 @@ class BackgroundTasks:
                      quiet: Callable[[float], Awaitable[None]]) -> None:
         try:
             if grace > 0:
-                await asyncio.sleep(grace)
                 await quiet(grace)
             await work
         except asyncio.CancelledError:

@@ -148,11 +148,7 @@ class HistoryStore:
 
     def save_step(self, run_id: str, position: int, step: StepResult) -> None:
         """Store one finished step of a run that goes on (`position`: its declared place)."""
-        self.save_steps(run_id, [(position, step)])
-
-    def save_steps(self, run_id: str, steps: Iterable[tuple[int, StepResult]]) -> None:
-        """Store finished steps of a run that goes on, (position, step) each, in one transaction."""
-        self.save_steps_of({run_id: steps})
+        self.save_steps_of({run_id: [(position, step)]})
 
     def save_steps_of(self, steps_by_run: Mapping[str, Iterable[tuple[int, StepResult]]]) -> None:
         """Store finished steps of several runs that go on, (position, step) each, in one transaction."""

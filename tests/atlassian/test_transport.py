@@ -65,21 +65,24 @@ async def web_server(routes: web.RouteTableDef) -> AsyncIterator[str]:
 
 
 class Direct:
-    """Requests handed straight to the transport, as `clients.Atlassian` sends them (no httpx client)."""
+    """Requests handed to `exchange` as `clients.Atlassian` hands them: built by httpx here (so the
+    URL, query and JSON body are what httpx would write), the answer given back as an httpx.Response."""
 
     def __init__(self, timeout: float, headers: dict[str, str]) -> None:
         self.transport = AiohttpTransport()
-        self._timeout = httpx.Timeout(timeout).as_dict()
+        self._timeout = timeout
         self._headers = headers
 
     async def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
         headers = httpx.Headers(self._headers)
         headers.update(kwargs.pop("headers", {}))  # type: ignore[arg-type]
-        request = httpx.Request(method, url, headers=headers, extensions={"timeout": self._timeout},
-                                **kwargs)  # type: ignore[arg-type]
-        response = await self.transport.handle_async_request(request)
-        await response.aread()
-        return response
+        request = httpx.Request(method, url, headers=headers, **kwargs)  # type: ignore[arg-type]
+        sent = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        answer = await self.transport.exchange(method, str(request.url), sent, request.content or None,
+                                               self._timeout)
+        # the body comes decoded: its Content-Encoding no longer applies
+        kept = [(k, v) for k, v in answer.headers.items() if k.lower() != "content-encoding"]
+        return httpx.Response(answer.status, headers=kept, content=answer.content, request=request)
 
     async def get(self, url: str, **kwargs: object) -> httpx.Response:
         return await self.request("GET", url, **kwargs)

@@ -12,6 +12,7 @@ from bot.slack.escape import escape
 from bot.slack.ids import ActionId
 from bot.slack.pacer import DEFAULT_BURST, ChannelPacer
 from tests.fakes.slack_api import Call, FakeSlack
+from tests.fakes.slack_bot import SlackBot
 from tests.fakes.slack_requests import CHANNEL, USER
 from tests.slack.conftest import MakeBot
 from tests.slack.helpers import buttons_of, text_of, thread
@@ -85,20 +86,27 @@ async def test_a_slow_run_shows_its_steps_live_then_turns_that_reply_into_the_ve
     assert len(t.replies) == 1
 
 
+def assert_final_message_posted_once(bot: SlackBot, fake_slack: FakeSlack) -> tuple[Run, list[Call]]:
+    """Parent, then the final message (verdict and the whole step list) posted once, then the parent
+    edit: no step list first. Returns the run and the channel's writes."""
+    [run] = bot.history.list()
+    writes = fake_slack.writes(CHANNEL)
+    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update"]
+    final = writes[1]
+    assert final is thread(fake_slack).verdict and escape(run.verdict.title) in text_of(final)
+    planned = len(run.planned)
+    assert f"{planned} of {planned} finished" in text_of(final)
+    return run, writes
+
+
 async def test_a_quick_run_posts_its_verdict_at_once_without_a_step_list_first(
         make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     bot = await make_bot("no_confluence_access", pace=0.05)  # no injected latency: the run ends quickly
     await bot.command(command_text(bot.sim.resolve_input()))
     await bot.settle()
 
-    [run] = bot.history.list()
-    writes = fake_slack.writes(CHANNEL)
     # the run ended within half a second of its first step: parent, the final message, the parent edit
-    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update"]
-    final = writes[1]
-    assert final is thread(fake_slack).verdict and escape(run.verdict.title) in text_of(final)
-    planned = len(run.planned)
-    assert f"{planned} of {planned} finished" in text_of(final)
+    assert_final_message_posted_once(bot, fake_slack)
 
 
 async def test_a_run_that_ends_before_its_step_list_slot_posts_the_final_message_once(
@@ -111,13 +119,7 @@ async def test_a_run_that_ends_before_its_step_list_slot_posts_the_final_message
     await pacer.defer(CHANNEL, 3.0)  # then the channel is busy for 3 s: the run ends while its list waits
     await bot.settle()
 
-    [run] = bot.history.list()
-    writes = fake_slack.writes(CHANNEL)
-    assert [w.method for w in writes] == ["chat.postMessage", "chat.postMessage", "chat.update"]
-    final = writes[1]
-    assert final is thread(fake_slack).verdict and escape(run.verdict.title) in text_of(final)
-    planned = len(run.planned)
-    assert f"{planned} of {planned} finished" in text_of(final)
+    run, writes = assert_final_message_posted_once(bot, fake_slack)
     assert escape(run.verdict.title) in text_of(writes[2])  # the parent at a glance, after the verdict
 
 

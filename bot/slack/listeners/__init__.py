@@ -11,7 +11,9 @@ from bot.slack.ids import COMMAND, ActionId, CallbackId
 from bot.slack.listeners import actions, commands, home, views
 from bot.slack.services import Services
 
-__all__ = ["register"]
+__all__ = ["ACKED_EARLY", "register"]
+
+ACKED_EARLY = "acked_early"  # in Bolt's context: answered, and counted, on arrival (serve.EarlyAck)
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -19,7 +21,7 @@ def register(app: AsyncApp, services: Services) -> None:
 
     async def inject_services(context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]) -> None:
         context["services"] = services  # memory only: middleware must stay cheap (FACTS §1.3)
-        if not context.get("acked_early"):  # (a command acked on arrival was counted then: serve.EarlyAck)
+        if not context.get(ACKED_EARLY):  # a command acked on arrival was counted then
             services.tasks.request_arrived()  # acks first: background work waits for a quiet moment
         await next_()
 
