@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from bot import __version__, logs
 from bot.config import Settings, color_wanted
@@ -73,7 +73,7 @@ class RuleOptions:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2; usage errors are 64 here
+    def error(self, message: str) -> NoReturn:  # argparse exits 2; usage errors are 64 here
         raise CommandUsageError(message, " ".join(self.format_usage().split()))
 
 
@@ -234,7 +234,7 @@ def _command_in(argv: Sequence[str] | None) -> str | None:
     return next((w for w in words if not w.startswith("-")), None)
 
 
-def _forward_sigterm() -> object:
+def _forward_sigterm() -> signal._HANDLER:
     """SIGTERM does what Ctrl-C does: inside asyncio the run's task is cancelled (and the run
     stored as interrupted), outside it KeyboardInterrupt is raised; either way exit 130."""
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -43,7 +44,7 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._value)
 
-    def __reduce__(self):  # never pickle a secret into a file by accident
+    def __reduce__(self) -> NoReturn:  # never pickle a secret into a file by accident
         raise TypeError("Secret cannot be pickled")
 
 

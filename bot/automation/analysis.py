@@ -290,8 +290,9 @@ def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = N
         where = ("through the gateway it answers 410 GoneException" if target is Target.GATEWAY else
                  "the site still answers it with Basic auth, the gateway answers 410 GoneException")
         notes.append(f"a REST v1 route removed from Atlassian's specification: {where}; its v2 form is {v2}")
-    base = urlunsplit((parts.scheme, parts.netloc, GATEWAY_PATH.match(path).group(0)
-                       if target is Target.GATEWAY else "", "", ""))
+    gateway = GATEWAY_PATH.match(path)
+    base = urlunsplit((parts.scheme, parts.netloc, gateway.group(0) if gateway and target is Target.GATEWAY else "",
+                       "", ""))
     if smart:
         notes.append(f"{', '.join(smart)} can only be evaluated by the rule when it runs: the replay sends the "
                      f"side-effect-free GET {SAFE_CALL} to the same base with the same headers instead")

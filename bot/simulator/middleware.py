@@ -62,7 +62,7 @@ def _log(request: web.Request, status: int | None, occurrence: int, body: Any,
          reply: web.StreamResponse | None = None) -> None:
     text = reply.text if isinstance(reply, web.Response) else None
     request.app[RUNTIME].log.append(LoggedRequest(
-        role=request.app[ROLE],  # type: ignore[arg-type]
+        role=request.app[ROLE],
         method=request.method,
         path=request.path,
         query=request.query_string,

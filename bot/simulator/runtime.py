@@ -53,4 +53,4 @@ class Runtime:
 
 
 RUNTIME = web.AppKey("runtime", Runtime)
-ROLE = web.AppKey("role", str)
+ROLE: web.AppKey[ListenerRole] = web.AppKey("role")

@@ -26,6 +26,7 @@ from bot.render import blocks
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.slack.private import Place, tell_privately
 from bot.slack.services import Services
+from bot.slack.tasks import RunQueue, Ticket
 from bot.slack.thread import CannotPost, RunThread
 from bot.store import Via
 
@@ -80,7 +81,7 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
         # the place frees when the run ends, not when its Slack writes are done (those only wait
         # for their channel, and must not hold back runs in other channels)
         ended = asyncio.ensure_future(handle.wait())
-        ended.add_done_callback(lambda f: (f.cancelled() or f.exception(), services.run_queue.leave(ticket)))
+        ended.add_done_callback(lambda f: _leave(f, services.run_queue, ticket))
         return handle
 
     def queued() -> int | None:
@@ -169,3 +170,10 @@ async def announce_interrupted(services: Services) -> list[Run]:
                                  blocks.interrupted_message(run))
         told.append(run)
     return told
+
+
+def _leave(ended: asyncio.Future[Run], queue: RunQueue, ticket: Ticket) -> None:
+    """The run's place is free once it ended, however it ended (its error is the handle's to report)."""
+    if not ended.cancelled():
+        ended.exception()  # retrieved, so asyncio does not log it as never retrieved
+    queue.leave(ticket)

@@ -50,7 +50,8 @@ SQL_TYPES: dict[Dialect, dict[str, str]] = {
 
 
 class Cursor(Protocol):
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
     def fetchall(self) -> list[Any]: ...

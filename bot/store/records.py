@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -34,7 +34,7 @@ class Via(StrEnum):
 ORIGIN_KEYS = ("via", "slack_channel", "slack_thread_ts", "slack_user")
 
 
-def encode_doc(document: Mapping[str, Any]) -> bytes:
+def encode_doc(document: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> bytes:
     return zlib.compress(json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), _LEVEL)
 
 
