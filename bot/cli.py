@@ -27,7 +27,7 @@ from bot import __version__, logs
 from bot.config import Settings, color_wanted
 from bot.errors import ConfluenceCheckError, UsageError
 from bot.model import Outcome, Run
-from bot.redact import redact_text
+from bot.redact import inert, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -225,8 +225,9 @@ def _say(line: str) -> None:
 
 
 def _say_raw(text: str) -> None:
+    """A message to stderr; text from outside in it (a rule's name, say) is inert (`bot.redact.inert`)."""
     with contextlib.suppress(BrokenPipeError, ValueError):  # stderr closed too: nothing left to tell
-        print(text, file=sys.stderr, flush=True)
+        print(inert(text), file=sys.stderr, flush=True)
 
 
 def _command_in(argv: Sequence[str] | None) -> str | None:

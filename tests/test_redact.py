@@ -71,7 +71,10 @@ def test_none_passes_through() -> None:
 def _every_pattern(text: str) -> str:
     """`_mask_shapes` without its shortcuts: every pattern on every text."""
     text = redact._URL_USERINFO.sub(lambda m: f"{m.group(1)}{redact.MASK}@", text)
+    text = redact._SECRET_PATH_URL.sub(lambda m: f"{m.group(1)}{redact.MASK}", text)
     text = redact._URL_QUERY.sub(lambda m: m.group(1) + redact.MASK, text)
+    text = redact._FORM_FIELD.sub(lambda m: m.group(1) + redact.MASK, text)
+    text = redact._JSON_PAIR.sub(lambda m: m.group(1) + redact.MASK, text)
     text = redact._AUTH_VALUE.sub(redact._mask_auth, text)
     text = redact._AUTH_HEADER.sub(lambda m: m.group(1) + redact.MASK, text)
     for pattern, _ in redact._KNOWN_TOKENS:
@@ -80,6 +83,7 @@ def _every_pattern(text: str) -> str:
 
 
 _PIECES = ["token", "Token", "KEY", "api_key", "password", "passwd", "secret", "Basic ", "bearer ",
+           "https://hooks.slack.com/services/", "hooks.SLACK.com/triggers/", '"', '\\"', "#", "client_secret",
            "Authorization: ", "https://", "user:pw@", "@", "?access_token=", "&sig=", "=", ":", " ", "ATATT",
            "ATCTT", "xoxb-", "xapp-", "abcdefghij0123456789", "K", "ſ", "İ", "é", "<", "(", "/", "-", "_"]
 

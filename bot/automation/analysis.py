@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.atlassian.redact import MASK, Redactor
 from bot.config import Secret
 from bot.model import CauseCode
+from bot.redact import host_only, secret_in_path
 from bot.request import SECRET_QUERY_KEY
 
 _EMAIL = re.compile(r"^[^\s@:]+@[^\s@:]+\.[^\s@:]+$")
@@ -259,9 +260,11 @@ def missing_wiki(url: str) -> str | None:
 SAFE_CALL = "/wiki/rest/api/user/current"  # side-effect-free, needs only "Can use" (AUTOMATION.md §5.4)
 
 
-def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = None) -> UrlCheck:
-    """Classify `url` (site, gateway, other host) and choose what may be replayed (AUTOMATION.md §5)."""
-    shown = mask_url(url, redact)
+def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = None, *,
+              secret: bool = False) -> UrlCheck:
+    """Classify `url` (site, gateway, other host) and choose what may be replayed (AUTOMATION.md §5).
+    `secret`: the rule marks the URL as holding a secret (`urlSecure`): it is shown as host + masked path."""
+    shown = mask_url(url, redact, secret=secret)
     smart = tuple(dict.fromkeys(SMART_VALUE.findall(url)))
     parts = urlsplit(url)
     host_part = parts.netloc
@@ -300,9 +303,12 @@ def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = N
     return UrlCheck(target, shown, tuple(notes), smart, url, base + SAFE_CALL)
 
 
-def mask_url(url: str, redact: Redactor | None = None) -> str:
+def mask_url(url: str, redact: Redactor | None = None, *, secret: bool = False) -> str:
     """The URL with user-info and secret-looking query values masked (AUTOMATION.md §5: not redacted by
-    the API)."""
+    the API); a URL whose path is the secret (a Slack webhook, or one the rule marks `secret`) as its
+    host and a masked path."""
+    if secret or secret_in_path(url):
+        return host_only(url)
     parts = urlsplit(url)
     netloc = parts.netloc.rsplit("@", 1)[-1] if "@" in parts.netloc else parts.netloc
     if "@" in parts.netloc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -20,6 +21,7 @@ from bot.automation.reference import RuleRef, resolve
 from bot.automation.rule import Rule, RuleShapeError, WebRequestAction, parse_rule
 from bot.config import Settings
 from bot.errors import ConfigError, UsageError
+from bot.redact import secret_in_path
 from bot.request import ActorSecret, CheckRequest, FailingRequest, RuleOrigin
 
 MAX_SUMMARY_PAGES = 20  # 100 rules a page (§2.1): 2,000 rules before a name lookup gives up
@@ -152,7 +154,7 @@ def build_request(rule: Rule, action: WebRequestAction, settings: Settings) -> C
     assert settings.site_url is not None
     headers = {h.name: h.value for h in action.headers if h.value is not None}
     auth = check_authorization([(h.name, h.value) for h in action.headers])
-    url = check_url(action.url, settings.site_url, settings.api_url)
+    url = check_url(action.url, settings.site_url, settings.api_url, secret=action.url_secure)
     write = check_write(action.method, headers, action.content_type)
     origin = RuleOrigin(
         uuid=rule.uuid, name=rule.name, state=rule.state, scope=rule.scope,
@@ -171,4 +173,14 @@ def build_request(rule: Rule, action: WebRequestAction, settings: Settings) -> C
     if url.replay_url is not None and url.target in (Target.SITE, Target.GATEWAY):
         method = "GET" if url.smart_values else action.method
         failing = FailingRequest(method=method, url=url.replay_url, headers=headers)
-    return CheckRequest(actor=actor, failing=failing, actor_secret=secret, rule=origin, headers_as_sent=headers)
+    return CheckRequest(actor=actor, failing=failing, actor_secret=secret, rule=origin, headers_as_sent=headers,
+                        url_secrets=url_secrets(action))
+
+
+def url_secrets(action: WebRequestAction) -> tuple[str, ...]:
+    """The secrets a rule's URL holds, masked wherever they appear: the whole URL and each long path
+    segment of one the rule marks `urlSecure` or whose path is the secret (a Slack webhook)."""
+    if not (action.url_secure or secret_in_path(action.url)):
+        return ()
+    segments = [s for s in urlsplit(action.url).path.split("/") if len(s) >= 8]
+    return (action.url, *segments)

@@ -38,6 +38,7 @@ class WebRequestAction:
     content_type: str | None = None
     body: str | None = field(default=None, repr=False)
     connection_id: str | None = None
+    url_secure: bool = False  # `urlSecure`: the URL itself holds a secret (AUTOMATION.md §2.6)
 
     def header(self, name: str) -> list[Header]:
         """Every header of that name (case-insensitive, as HTTP compares them)."""
@@ -137,6 +138,7 @@ def _web_request(component: Mapping[str, Any], path: str, index: int) -> WebRequ
         url=url.strip(), method=method.strip().upper(), headers=parsed,
         content_type=_str_or_none(value.get("contentType")), body=body if isinstance(body, str) else None,
         connection_id=_str_or_none(component.get("connectionId")),
+        url_secure=value.get("urlSecure") is True,
     )
 
 

@@ -2,6 +2,10 @@
 
 Pure functions: they return strings and the CLI prints them. `color` is decided by the caller
 (a terminal and no `NO_COLOR`). Output passes through `scrub` as a last line of defence.
+
+Text from outside (a display name, an error body, a rule's name) is made inert first (`bot.redact.inert`):
+its control characters are shown as `\\x1b`-style escapes, so the only escape sequences that reach a
+terminal are the colours painted here.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.model import Evidence, Outcome, Run, StepResult
+from bot.redact import inert
 from bot.render.glyphs import NEEDS_DETAIL, TERMINAL, TERMINAL_PENDING, Glyph, Slot, slots
 from bot.render.markdown import scrub
 
@@ -32,6 +37,7 @@ _EXCERPT_LIMIT = 160
 
 def format_step(step: StepResult, *, color: bool) -> str:
     """One line (glyph, title, summary); evidence and fix follow when it failed, warned or broke."""
+    step = _inert_step(step)
     lines = [_line(TERMINAL[step.status], step.title, step.summary, color=color)]
     if step.status in NEEDS_DETAIL:
         lines += [_INDENT + _paint(_evidence_line(ev), _DIM, color) for ev in step.evidence]
@@ -42,6 +48,7 @@ def format_step(step: StepResult, *, color: bool) -> str:
 
 def format_verdict(run: Run, *, color: bool) -> str:
     """The verdict with its fix, other findings and what was not checked; or where the run is."""
+    run = _inert_run(run)
     lines = _verdict_lines(run, color=color) + _findings_lines(run) + _not_checked_lines(run)
     return scrub("\n".join(lines))
 
@@ -55,11 +62,12 @@ def format_rule_heading(rule: Mapping[str, Any]) -> str:
              f"{rule['method']} {rule['url']}",
              f"  {rule['header']}"]
     lines += [f"  note: {note}" for note in rule.get("notes") or ()]
-    return scrub("\n".join(lines))
+    return inert(scrub("\n".join(lines)))
 
 
 def format_run(run: Run, *, color: bool) -> str:
     """Header, every step in declared order (pending ones too), then the verdict."""
+    run = _inert_run(run)
     header = f"confluence-check · {run.actor} on {run.site} · run {run.run_id}"
     if run.request.get("rule"):
         header += "\n" + format_rule_heading(run.request["rule"])
@@ -78,6 +86,7 @@ def format_history(runs: Sequence[Run]) -> str:
         return "No runs in history."
     header = ("STARTED (UTC)", "ACTOR", "OUTCOME", "CAUSE", "CONFIDENCE", "RUN")
     rows = [header] + [_history_row(run) for run in runs]
+    rows = [tuple(inert(cell) for cell in row) for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return scrub(
         "\n".join(
@@ -96,10 +105,32 @@ def format_timeline(actor: str, changes: Sequence[Change]) -> str:
     for change in changes:
         lines.append(f"  {_period_phrase(change, previous)}")
         previous = change
-    return scrub("\n".join(lines))
+    return inert(scrub("\n".join(lines)))
 
 
 # --- helpers --------------------------------------------------------------------------------
+
+
+def _inert_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return inert(value)
+    if isinstance(value, dict):
+        return {k: _inert_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_inert_value(v) for v in value]
+    return value
+
+
+def _inert_step(step: StepResult) -> StepResult:
+    """The step as shown: every string in it inert (what a step renders survives `to_dict`)."""
+    return StepResult.from_dict(_inert_value(step.to_dict()))
+
+
+def _inert_run(run: Run) -> Run:
+    """The run as shown: every string in it inert (its plan too, which `to_dict` leaves out)."""
+    shown = Run.from_dict(_inert_value(run.to_dict()))
+    shown.planned = [(step_id, inert(title)) for step_id, title in run.planned]
+    return shown
 
 
 def _paint(text: str, ansi: str, color: bool) -> str:
