@@ -3,7 +3,14 @@ on loopback, driven by scenario files; used by tests, `demo` and `simulate`.
 """
 
 from bot.simulator.runtime import LoggedRequest
-from bot.simulator.scenario import Scenario, ScenarioError, UnknownScenario, list_scenarios, load_scenario
+from bot.simulator.scenario import (
+    Scenario,
+    ScenarioError,
+    UnknownScenario,
+    list_field_scenarios,
+    list_scenarios,
+    load_scenario,
+)
 from bot.simulator.server import SimulatorServer, serve_forever
 from bot.simulator.state import World
 
@@ -14,6 +21,7 @@ __all__ = [
     "SimulatorServer",
     "UnknownScenario",
     "World",
+    "list_field_scenarios",
     "list_scenarios",
     "load_scenario",
     "serve_forever",

@@ -28,7 +28,11 @@ INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space"
 EXPECT_KEYS = ("cause", "confidence", "outcome", "exit")
 USAGE_EXPECT_KEYS = ("exit", "error")  # a scenario whose command must refuse: exit 64, stderr holds `error`
 _TOP_REQUIRED = ("name", "title", "description", "world", "input", "expect")
-_TOP_OPTIONAL = ("tour", "settings")
+_TOP_OPTIONAL = ("tour", "settings", "story")
+# story: where a field scenario comes from (a public report) and what it quoted, kept verbatim.
+STORY_KEYS = ("source", "date", "reported", "resolution", "modelled")
+REPORTED_KEYS = {"status": int, "body": str, "line": str}
+FIELD = "field"  # scenarios/field/: scenarios rebuilt from public reports; not part of the bundled catalogue
 _EXIT = {Outcome.OK: 0, Outcome.PROBLEM: 1, Outcome.INCONCLUSIVE: 2}  # DESIGN.md: exit status of check
 
 
@@ -54,6 +58,7 @@ class Scenario:
     input: dict[str, Any]
     expect: dict[str, Any]
     source: str  # file the scenario came from, for messages
+    story: dict[str, Any] | None = None  # field scenarios: the public report, quoted verbatim
 
 
 def scenarios_dir() -> Path:
@@ -61,14 +66,25 @@ def scenarios_dir() -> Path:
 
 
 def list_scenarios() -> list[Scenario]:
-    """Every bundled scenario, sorted by name; raises ScenarioError for a broken file."""
+    """Every bundled scenario, sorted by name; raises ScenarioError for a broken file. The field
+    corpus (`list_field_scenarios`) is not among them: it is an exam, not a demo."""
     return [load_scenario(p) for p in sorted(scenarios_dir().glob("*.json"))]
 
 
+def list_field_scenarios() -> list[Scenario]:
+    """Every field scenario (scenarios/field/*.json, each rebuilt from a public report), sorted."""
+    return [load_scenario(p) for p in sorted((scenarios_dir() / FIELD).glob("*.json"))]
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """A bundled scenario by name, or any scenario file by path; raises ScenarioError."""
+    """A bundled scenario by name (`field/<name>` for the field corpus), or any scenario file by
+    path; raises ScenarioError."""
     path = Path(name_or_path)
-    if not (isinstance(name_or_path, Path) or path.suffix == ".json" or len(path.parts) > 1):
+    if isinstance(name_or_path, str) and path.suffix != ".json" and len(path.parts) == 2 and path.parts[0] == FIELD:
+        path = scenarios_dir() / f"{name_or_path}.json"
+        if not path.is_file():
+            raise UnknownScenario(f"unknown field scenario {name_or_path!r}")
+    elif not (isinstance(name_or_path, Path) or path.suffix == ".json" or len(path.parts) > 1):
         path = scenarios_dir() / f"{name_or_path}.json"
         if not path.is_file():
             known = ", ".join(sorted(p.stem for p in scenarios_dir().glob("*.json")))
@@ -99,6 +115,7 @@ def scenario_from_dict(data: Any, source: str = "<dict>", stem: str | None = Non
         input=_input(data["input"], source),
         expect=_expect(data["expect"], source),
         source=source,
+        story=_story(data["story"], source) if "story" in data else None,
     )
 
 
@@ -124,6 +141,20 @@ def _settings(data: Any, source: str) -> dict[str, str]:
     _expect_type(data, dict, "settings", source)
     _check_keys(data, (), SETTING_KEYS, "settings", source)
     return {k: _expect_type(v, str, f"settings.{k}", source) for k, v in data.items()}
+
+
+def _story(data: Any, source: str) -> dict[str, Any]:
+    _expect_type(data, dict, "story", source)
+    _check_keys(data, STORY_KEYS, (), "story", source)
+    for key in STORY_KEYS:
+        if key != "reported":
+            _expect_type(data[key], str, f"story.{key}", source)
+    reported = _expect_type(data["reported"], dict, "story.reported", source)
+    _check_keys(reported, tuple(REPORTED_KEYS), (), "story.reported", source)
+    for key, kind in REPORTED_KEYS.items():
+        if reported[key] is not None or key == "line":
+            _expect_type(reported[key], kind, f"story.reported.{key}", source)
+    return copy.deepcopy(data)
 
 
 def _input(data: Any, source: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Runs every bundled scenario once through the real CLI against the simulator and keeps what the
+"""Runs every bundled and field scenario once through the real CLI against the simulator and keeps what the
 simulator saw: the requests the product sent and the answers it got (shared by the contract tests)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from bot.cli import main
 from bot.commands import simulator_in_thread
 from bot.config import SETTING_HELP
-from bot.simulator import LoggedRequest, list_scenarios
+from bot.simulator import LoggedRequest, Scenario, list_field_scenarios, list_scenarios
 from tests.contract.openapi import spec_dir
 from tests.test_scenarios import cli_args
 
@@ -30,8 +30,8 @@ class ScenarioTraffic:
     log: list[LoggedRequest]
 
 
-def _run(scenario_name: str, workdir: Path) -> ScenarioTraffic:
-    scenario = next(s for s in list_scenarios() if s.name == scenario_name)
+def _run(scenario: Scenario, workdir: Path) -> ScenarioTraffic:
+    scenario_name = scenario.name
     with simulator_in_thread(scenario) as sim, pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):  # as tests/conftest.py's clean_environ, which is per test
             if name in SETTING_HELP or name.startswith(("ATLASSIAN_", "SLACK_")):
@@ -74,4 +74,5 @@ def openapi_dir() -> Path:
 @pytest.fixture(scope="session")
 def traffic(tmp_path_factory: pytest.TempPathFactory) -> list[ScenarioTraffic]:
     workdir = tmp_path_factory.mktemp("contract")
-    return [_run(s.name, workdir) for s in list_scenarios()]
+    # the field corpus too: scenarios rebuilt from public reports are in the contract's scope
+    return [_run(s, workdir) for s in [*list_scenarios(), *list_field_scenarios()]]

@@ -35,6 +35,7 @@ ROUTE_SCOPES: dict[str, Alternatives] = {
     "v2.space": _any("read:space:confluence"),
     "v2.space.permissions": _any("read:space:confluence"),
     "v2.page": _any("read:page:confluence"),  # FACTS §5 report 4; confluence-v2 spec
+    "v2.folder": _any("read:folder:confluence"),  # https://jira.atlassian.com/browse/CONFCLOUD-83234
     "v2.space.role-assignments": _any("read:space.permission:confluence"),  # confluence-v2 spec
     "v2.space-role-mode": _any("read:configuration:confluence"),  # confluence-v2 spec
     "v2.check-access-by-email": _any("read:configuration:confluence"),  # FACTS §8 A6 [D via mirror]

@@ -251,6 +251,12 @@ def _cql_matches(cql: str, page: Page) -> bool:
     return not (title and title.group(1).casefold() not in page.title.casefold())
 
 
+async def group_member_gone(ctx: WikiContext) -> web.Response:
+    """Removed from Confluence Cloud: the group member listing answers GoneException on the site too
+    (https://github.com/atlassian-api/atlassian-python-api/pull/1594, Oct 2025)."""
+    return bodies.raw(bodies.GONE_410_BODY, status=410)
+
+
 _P = r"^/wiki/rest/api"
 V1_ROUTES: tuple[WikiRoute, ...] = (
     WikiRoute("v1.user.current", "GET", _P + r"/user/current$", user_current, Family.V1),
@@ -265,4 +271,5 @@ V1_ROUTES: tuple[WikiRoute, ...] = (
     WikiRoute("v1.content.permission", "POST", _P + r"/content/(?P<id>[^/]+)/permission/check$",
               permission_check, Family.V1, anonymous=False),
     WikiRoute("v1.search", "GET", _P + r"/search$", search, Family.V1_SEARCH),
+    WikiRoute("v1.group.member", "GET", _P + r"/group/(?P<name>[^/]+)/member$", group_member_gone, Family.V1),
 )

@@ -185,6 +185,12 @@ async def users_bulk(ctx: WikiContext) -> web.Response:
     return bodies.json_response({"results": [user_v2(u) for u in users], "_links": {"base": ctx.wiki_base}})
 
 
+async def folder_get(ctx: WikiContext) -> web.Response:
+    """The world holds no folders: a folder read is the named 404. The route exists so the gateway's
+    scope check (read:folder:confluence) answers as Atlassian does (https://jira.atlassian.com/browse/CONFCLOUD-83234)."""
+    return bodies.v2_named_not_found("folder", ctx.params["id"])
+
+
 _P = r"^/wiki/api/v2"
 V2_ROUTES: tuple[WikiRoute, ...] = (
     WikiRoute("v2.spaces", "GET", _P + r"/spaces$", spaces_list, Family.V2),
@@ -195,6 +201,7 @@ V2_ROUTES: tuple[WikiRoute, ...] = (
               space_role_assignments, Family.V2),
     WikiRoute("v2.space-role-mode", "GET", _P + r"/space-role-mode$", space_role_mode, Family.V2),
     WikiRoute("v2.page", "GET", _P + r"/pages/(?P<id>[^/]+)$", page_get, Family.V2),
+    WikiRoute("v2.folder", "GET", _P + r"/folders/(?P<id>[^/]+)$", folder_get, Family.V2),
     WikiRoute("v2.check-access-by-email", "POST", _P + r"/user/access/check-access-by-email$",
               check_access_by_email, Family.V2, anonymous=False),
     WikiRoute("v2.users-bulk", "POST", _P + r"/users-bulk$", users_bulk, Family.V2, anonymous=False),
