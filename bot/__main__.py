@@ -1,4 +1,4 @@
-"""`python -m bot` is `confluence-check serve` (DESIGN.md); other arguments pass through."""
+"""`python -m bot` is `confluence-check serve` (docs/architecture.md §Command line); other arguments pass through."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""The command line: check, history, show, demo, simulate, serve (DESIGN.md, Command line).
+"""The command line: check, history, show, demo, simulate, serve (docs/architecture.md §Command line).
 
 Parsing builds an options object; running it is separate, so parsing is testable alone.
 Errors are one line on stderr (a usage error adds the usage line), never a traceback; exit codes

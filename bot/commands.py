@@ -256,7 +256,8 @@ async def _preflight_then_load(ref: RuleRef, settings: Settings,
 
 
 def worst_exit(runs: list[Run]) -> ExitCode:
-    """One problem makes the command's status 1; else one inconclusive run makes it 2 (DESIGN.md)."""
+    """One problem makes the command's status 1; else one inconclusive run makes it 2
+    (docs/architecture.md §Command line)."""
     codes = {exit_code(r) for r in runs}
     for code in (ExitCode.PROBLEM, ExitCode.INCONCLUSIVE):
         if code in codes:

@@ -1,7 +1,7 @@
 """Settings from the environment and `.env`: the only module that reads either.
 
 A value that is empty counts as unset; the process environment wins over `.env`
-(DESIGN.md, Configuration). Secrets are `Secret`, whose repr and str are masked.
+(docs/architecture.md §Configuration). Secrets are `Secret`, whose repr and str are masked.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ DEFAULT_STATUS_URL = "https://confluence.status.atlassian.com"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MAX_CONCURRENT_RUNS = 32  # a run is ~1 s mostly waiting on Atlassian, ~25 ms of CPU: 2 cores
 
-# One line per setting, shown by `.env.example` and in errors. Order = DESIGN.md table.
+# One line per setting, shown by `.env.example` and in errors. Order = the README's Configuration table.
 SETTING_HELP: dict[str, str] = {
     "ATLASSIAN_SITE_URL": "the Confluence Cloud site, e.g. https://acme.atlassian.net (required for check/serve)",
     "ATLASSIAN_API_URL": "gateway, admin and user-management APIs",

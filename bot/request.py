@@ -1,7 +1,7 @@
 """The input of one run: who, which failing call, what was seen, optional actor secret.
 
 One object that the CLI, Slack and (later) an automation-rule reader all build
-(DESIGN.md, Command line). Secrets and request headers stay in memory: `describe()` is what
+(docs/architecture.md §Command line). Secrets and request headers stay in memory: `describe()` is what
 may be stored or shown.
 """
 
@@ -20,12 +20,12 @@ from bot.redact import redact_text
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
-# Atlassian account ids: 24 hex chars (legacy) or "<digits>:<uuid>" (FACTS §2.3 example)
+# Atlassian account ids: 24 hex chars (legacy) or "<digits>:<uuid>" (docs/atlassian.md §2.3 example)
 _ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|\d{1,10}:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
                          r"|qm:[0-9a-f-]{36}:[0-9a-f-]{36})$", re.IGNORECASE)
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 READ_ONLY = ("GET", "HEAD")
-# Headers whose values are never secrets; every other header value is treated as one (AUTOMATION.md §5.2)
+# Headers whose values are never secrets; every other header value is treated as one (docs/atlassian.md §A.5.2)
 SECRET_QUERY_KEY = re.compile(r"(?i)token|key|secret|pass|auth|sig|cred")
 PLAIN_HEADERS = frozenset({"accept", "content-type", "user-agent", "x-atlassian-token", "accept-language"})
 
@@ -135,7 +135,7 @@ class ActorSecret:
 @dataclass(frozen=True)
 class RuleOrigin:
     """Which automation rule and Send web request action a run diagnoses — no secret: the URL is
-    shown masked and the header only as `AuthorizationCheck.shown` (AUTOMATION.md §5)."""
+    shown masked and the header only as `AuthorizationCheck.shown` (docs/atlassian.md §A.5)."""
 
     uuid: str
     name: str
@@ -150,7 +150,7 @@ class RuleOrigin:
     url: str  # masked
     header: str  # e.g. "Authorization: Basic <automation@acme.com : API token, 192 chars>"
     target: str  # the site URL, the API gateway, another host...
-    safe_url: str | None = None  # the side-effect-free call on the same base (AUTOMATION.md §5.4)
+    safe_url: str | None = None  # the side-effect-free call on the same base (docs/atlassian.md §A.5.4)
     xsrf_token_missing: bool = False  # a form/multipart write without X-Atlassian-Token: no-check
     actor_account_id: str | None = None
     notes: tuple[str, ...] = ()
@@ -212,7 +212,7 @@ class CheckRequest:
 
     def secrets(self) -> list[str]:
         """Every secret value this input holds in memory: the actor's token and the request's header
-        values (a rule's headers are secrets like the token, AUTOMATION.md §5)."""
+        values (a rule's headers are secrets like the token, docs/atlassian.md §A.5)."""
         values = [self.actor_secret.token.reveal()] if self.actor_secret else []
         values += self.url_secrets
         for headers in (self.failing.headers if self.failing else {}, self.headers_as_sent or {}):

@@ -21,7 +21,7 @@ machine, all over HTTP on loopback):
   as `serve` builds it), as in production;
 - the Atlassian simulator, answering after `--latency-ms`: in a process of its own (a remote
   Atlassian costs the bot no CPU); `--sim-in-process` keeps it in this process (and, with
-  `--in-process`, in the bot's event loop, as the first figures of issue 8 were taken);
+  `--in-process`, in the bot's event loop, as the first figures were taken);
 - the load client (Slack's senders of the signed requests): a process of its own, so it shares no
   event loop with the fake Slack or the bot. Before each burst it opens one keep-alive connection
   per command and makes one GET /health on each (so the bot has accepted them all, as Slack's
@@ -600,7 +600,7 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="FILE",
                         help="with --in-process: write a cProfile of this process's measured part to FILE")
     parser.add_argument("--sim-in-process", action="store_true",
-                        help="run the Atlassian simulator in this process (as issue 8 first measured)")
+                        help="run the Atlassian simulator in this process (as first measured)")
     parser.add_argument("--fresh-connections", action="store_true",
                         help="a new TCP connection per command, opened in the timed part (default: pre-opened)")
     parsed = parser.parse_args()

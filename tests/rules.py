@@ -1,4 +1,4 @@
-"""Automation rule payloads for tests, shaped as `GET …/rule/{uuid}` returns them (AUTOMATION.md §2.4–§2.6)."""
+"""Automation rule payloads for tests, shaped as `GET …/rule/{uuid}` returns them (docs/atlassian.md §A.2.4–§2.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The diagnosis core imports nothing from Slack or the renderers (STYLE.md, 'Imports flow one way')."""
+"""The diagnosis core imports nothing from Slack or the renderers (docs/architecture.md §Layers)."""
 
 import ast
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""The catalogue stays true to CAUSES.md, and `decide` follows its two rules."""
+"""The catalogue stays true to docs/causes.md, and `decide` follows its two rules."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def test_fix_templates_use_facts_and_stay_readable_without_them() -> None:
         assert "{" not in " ".join(fill_fix(c, {}))
 
 
-# Precedence, stated independently of the catalogue's order (CAUSES.md: "the first failing layer,
+# Precedence, stated independently of the catalogue's order (docs/causes.md: "the first failing layer,
 # outer layers first"): the layer a cause sits on, and within a layer the order in which the
 # failures mask each other. A swap of two causes in CATALOGUE fails the pair test below.
 _PRECEDENCE: tuple[tuple[CauseCode, ...], ...] = (

@@ -1,4 +1,4 @@
-"""CLI habits of issue 7: stable step order grouped by layer with live progress on a terminal only,
+"""CLI habits: stable step order grouped by layer with live progress on a terminal only,
 demo runs out of the real history, a `simulate` hint that runs the scenario as designed, and an
 inconclusive "Fix" that says what to do rather than repeating "Not checked"."""
 

@@ -1,4 +1,4 @@
-"""Exit codes as DESIGN.md says, for every case of issue 7 that used to crash with exit 1.
+"""Exit codes as docs/architecture.md §Command line says, for every case that used to crash with exit 1.
 
 64 bad usage or configuration (the message names the argument or setting), 70 an internal error
 (one line with the run id and how to see the traceback), 130 interrupted; a closed output pipe

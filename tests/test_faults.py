@@ -1,4 +1,4 @@
-"""Faults are never evidence (DESIGN.md, below the run JSON): the fault matrix.
+"""Faults are never evidence (docs/architecture.md §Missing evidence): the fault matrix.
 
 Every request a fault-free run of a scenario makes is hit, in a fresh simulator, by one fault:
 500 once, 500 always, a reset connection once, a read timeout once, a malformed JSON body once,

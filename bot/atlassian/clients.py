@@ -6,10 +6,11 @@
 - Every request has a timeout, every run an overall deadline.
 - Idempotent requests (all the bot sends) are retried on 429/500/502/503/504, a reset or closed
   connection, a read timeout and a 2xx JSON body that does not parse: a fault is missing evidence,
-  never evidence (DESIGN.md). Back-off honours Retry-After (seconds or HTTP-date) and the admin
-  API's X-RateLimit-Reset, is jittered, and is bounded in count and by the run deadline (FACTS §4).
+  never evidence (docs/architecture.md §Missing evidence). Back-off honours Retry-After (seconds or
+  HTTP-date) and the admin API's X-RateLimit-Reset, is jittered, and is bounded in count and by the
+  run deadline (docs/atlassian.md §4).
   401/403 are never retried: they are deterministic (§1.16).
-- The bot only reads: GET/HEAD plus the read-only POST searches and checks of FACTS.md §4.
+- The bot only reads: GET/HEAD plus the read-only POST searches and checks of docs/atlassian.md §4.
 - Every exchange becomes redacted `Evidence`; an observed 401/403 is a `Reply`, not an error.
 """
 
@@ -46,7 +47,7 @@ from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 from bot.model import Evidence
 
-USER_AGENT = "confluence-confluence-check-int/0.1.0"  # the form Atlassian recommends (FACTS §1.17)
+USER_AGENT = "confluence-confluence-check-int/0.1.0"  # the form Atlassian recommends (docs/atlassian.md §1.17)
 # On every request (the transport adds Host and Content-Length; `call` adds Content-Type for a JSON body)
 _HEADERS = {"User-Agent": USER_AGENT, "Accept": "application/json", "Accept-Encoding": "gzip, deflate"}
 REQUEST_TIMEOUT_S = 10.0
@@ -55,7 +56,7 @@ MAX_ATTEMPTS = 4  # the first try and three retries
 MAX_RETRY_DELAY_S = 8.0
 EXCERPT_CHARS = 300
 
-# Read-only POSTs the bot may send (DESIGN.md Security; FACTS.md §4 "read-only and safe")
+# Read-only POSTs the bot may send (docs/architecture.md §Security; docs/atlassian.md §4 "read-only and safe")
 _READ_ONLY_POST = re.compile(
     r"(/users/search$|/check-access-by-email$|/users-bulk$|/permission/check$)"
 )
@@ -244,7 +245,7 @@ class Atlassian:
         return self._actor_token is not None
 
     def gateway_path(self, cloud_id: str, path: str = "") -> str:
-        """`/ex/confluence/{cloudId}` + path, on the API host (FACTS §2.2)."""
+        """`/ex/confluence/{cloudId}` + path, on the API host (docs/atlassian.md §2.2)."""
         return f"/ex/confluence/{cloud_id}{path}"
 
     async def call(
@@ -434,13 +435,13 @@ def _ssl_context() -> ssl.SSLContext:
 
 
 def basic_authorization(email: str, token: str) -> str:
-    """`Basic ` + base64(email:token), on one line (FACTS §1.3)."""
+    """`Basic ` + base64(email:token), on one line (docs/atlassian.md §1.3)."""
     return "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How idempotent requests are retried (FACTS §4): bounded in count, by the longest wait the
+    """How idempotent requests are retried (docs/atlassian.md §4): bounded in count, by the longest wait the
     bot accepts, and by the run deadline; jittered exponential back-off unless the server says
     when (`Retry-After` as seconds or HTTP-date, or the admin API's `X-RateLimit-Reset`)."""
 
@@ -475,7 +476,7 @@ def _server_delay(response: Answer | httpx.Response) -> float | None:
             return max(0.0, (when - datetime.now(UTC)).total_seconds())
     reset = response.headers.get("x-ratelimit-reset")
     if reset and response.status_code == 429:
-        # FACTS §4: an ISO-8601 instant; Atlassian documents `yyyy-MM-ddTHH:mmZ` (minute precision)
+        # docs/atlassian.md §4: an ISO-8601 instant; Atlassian documents `yyyy-MM-ddTHH:mmZ` (minute precision)
         try:
             when = datetime.fromisoformat(reset.strip().replace("Z", "+00:00"))
         except ValueError:

@@ -1,4 +1,4 @@
-"""Host guard: credentials only ever go to the configured site and API hosts (DESIGN.md, Security).
+"""Host guard: credentials only ever go to the configured site and API hosts (docs/architecture.md §Security).
 
 An endpoint naming any other host, or hiding one behind user-info (`https://site@other/`),
 is refused before anything is sent.

@@ -1,8 +1,8 @@
-"""What an Atlassian response body means: the signatures of FACTS.md §0.1 as one table.
+"""What an Atlassian response body means: the signatures of docs/atlassian.md §0.1 as one table.
 
 `classify(status, body)` returns the first matching `Signature`. A signature either maps to
 a cause with a confidence, or is a `Kind` that other probes reason about (the headline 403
-proves nothing alone: CAUSES.md rule 1).
+proves nothing alone: docs/causes.md rule 1).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ SIGNATURES: tuple[Signature, ...] = (
 
 
 def classify(status: int | None, body: str | None) -> Signature:
-    """The first signature matching the status and body (FACTS §0.1 order)."""
+    """The first signature matching the status and body (docs/atlassian.md §0.1 order)."""
     text = body or ""
     for sig in SIGNATURES:
         if sig.statuses and status not in sig.statuses:

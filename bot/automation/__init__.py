@@ -1,4 +1,4 @@
-"""Reading a Confluence automation rule and analysing its Send web request actions (AUTOMATION.md).
+"""Reading a Confluence automation rule and analysing its Send web request actions (docs/atlassian.md §A).
 
 Part of the diagnosis core: nothing here imports Slack or the renderers.
 """

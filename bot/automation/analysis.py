@@ -1,7 +1,7 @@
 """Static analysis of a request as an automation rule would send it: its Authorization header, its
 URL and its method — pure functions, nothing is sent.
 
-Header faults follow FACTS §1.2/§1.3: Atlassian wants `Authorization: Basic base64(email:api_token)`
+Header faults follow docs/atlassian.md §1.2/§1.3: Atlassian wants `Authorization: Basic base64(email:api_token)`
 on one line; anything else (no header, a value that is not base64, no `:` inside, whitespace or a line
 break inside, the scheme word missing or misspelt, the token where the email belongs) leaves the call
 unauthenticated, so Confluence answers it as for an anonymous caller (§0, §1.14). A header is shown
@@ -57,7 +57,7 @@ class HeaderFault(StrEnum):
 
 class SecretKind(StrEnum):
     """What a secret looks like. Classic and scoped API tokens share one shape: only the site/gateway
-    replay tells them apart (FACTS §1.5)."""
+    replay tells them apart (docs/atlassian.md §1.5)."""
 
     API_TOKEN = "API token"
     ORG_API_KEY = "organization API key"  # ATCTT…: admin APIs only, refused as a password (§1.4)
@@ -143,7 +143,7 @@ def _bearer(token: str, broken: bool) -> AuthorizationCheck:
     secret = Secret(token) if token else None
     if broken:
         return AuthorizationCheck(HeaderFault.LINE_BREAK, "Bearer", None, secret, kind, len(token))
-    # FACTS §1.3: Bearer is for OAuth 2.0 access tokens; an API token sent so is refused on the site
+    # docs/atlassian.md §1.3: Bearer is for OAuth 2.0 access tokens; an API token sent so is refused on the site
     fault = None if kind is SecretKind.OAUTH else HeaderFault.BEARER_API_TOKEN
     return AuthorizationCheck(fault, "Bearer", None, secret, kind, len(token))
 
@@ -187,7 +187,7 @@ _FORM = re.compile(r"(?i)multipart/|application/x-www-form-urlencoded")
 
 @dataclass(frozen=True)
 class WriteCheck:
-    """XSRF protection of a write (FACTS §1.12): form and multipart writes need `X-Atlassian-Token:
+    """XSRF protection of a write (docs/atlassian.md §1.12): form and multipart writes need `X-Atlassian-Token:
     no-check`; JSON writes do not. `needs_token`: a form/multipart write that lacks it."""
 
     note: str | None = None
@@ -238,7 +238,7 @@ GATEWAY_PATH = re.compile(r"^/ex/confluence/[^/]+")
 
 
 # v1 routes absent from Atlassian's v1 specification since 2025-08 (deprecated 2024): 410 GoneException
-# through the gateway, still 200 with Basic on the site (openapi/README.md; FACTS §1.15). → their v2 form.
+# through the gateway, still 200 with Basic on the site (openapi/README.md; docs/atlassian.md §1.15). → their v2 form.
 _REMOVED_V1 = (
     (re.compile(r"^/wiki/rest/api/content/\d+/?$"), "GET /wiki/api/v2/pages/{id}"),
     (re.compile(r"^/wiki/rest/api/space/?$"), "GET /wiki/api/v2/spaces"),
@@ -254,15 +254,15 @@ def removed_route(url: str) -> str | None:
 
 def missing_wiki(url: str) -> str | None:
     """The path the URL meant when it lacks `/wiki` (`/rest/…` or `/api/v2/…` on the site or gateway:
-    404, FACTS §1.17), else None."""
+    404, docs/atlassian.md §1.17), else None."""
     path = GATEWAY_PATH.sub("", urlsplit(url).path)
     return f"/wiki{path}" if path.startswith(("/rest/", "/api/v2")) else None
-SAFE_CALL = "/wiki/rest/api/user/current"  # side-effect-free, needs only "Can use" (AUTOMATION.md §5.4)
+SAFE_CALL = "/wiki/rest/api/user/current"  # side-effect-free, needs only "Can use" (docs/atlassian.md §A.5.4)
 
 
 def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = None, *,
               secret: bool = False) -> UrlCheck:
-    """Classify `url` (site, gateway, other host) and choose what may be replayed (AUTOMATION.md §5).
+    """Classify `url` (site, gateway, other host) and choose what may be replayed (docs/atlassian.md §A.5).
     `secret`: the rule marks the URL as holding a secret (`urlSecure`): it is shown as host + masked path."""
     shown = mask_url(url, redact, secret=secret)
     smart = tuple(dict.fromkeys(SMART_VALUE.findall(url)))
@@ -277,7 +277,7 @@ def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = N
                                                    "sent there",), smart)
     origin = _origin(url)
     path = parts.path or "/"
-    if GATEWAY_PATH.match(path):  # the gateway whatever its host (issue 6 §6)
+    if GATEWAY_PATH.match(path):  # the gateway whatever its host (docs/atlassian.md §2.2)
         target = Target.GATEWAY if origin == _origin(api_url) or origin == _origin(site_url) else Target.OTHER_HOST
     elif origin == _origin(site_url):
         target = Target.SITE
@@ -304,7 +304,7 @@ def check_url(url: str, site_url: str, api_url: str, redact: Redactor | None = N
 
 
 def mask_url(url: str, redact: Redactor | None = None, *, secret: bool = False) -> str:
-    """The URL with user-info and secret-looking query values masked (AUTOMATION.md §5: not redacted by
+    """The URL with user-info and secret-looking query values masked (docs/atlassian.md §A.5: not redacted by
     the API); a URL whose path is the secret (a Slack webhook, or one the rule marks `secret`) as its
     host and a masked path."""
     if secret or secret_in_path(url):

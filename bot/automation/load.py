@@ -1,7 +1,7 @@
 """Reading one rule with the inspector's credential and turning each Send web request into a run's input.
 
 The rule is read through the Automation REST API with the bot's Basic email:classic-token on the API
-host (AUTOMATION.md §0, §1.2). This read is in clear text and stays in memory: it is the only way to
+host (docs/atlassian.md §A.0, §1.2). This read is in clear text and stays in memory: it is the only way to
 replay the exact headers (§5); anything shown or stored comes from the redacted read the `rule.read`
 probe makes, or from `RuleOrigin`, which holds no secret. A 404 is a usage error naming the UUID; a
 401/403 (or a failed read) is the bot's own configuration, diagnosed by a short run (`RuleUnreadable`).
@@ -133,7 +133,7 @@ async def load_rule(ref: RuleRef, settings: Settings, *,
 
 
 async def _cloud_id(http: Atlassian) -> str | None:
-    reply = await http.call(Role.SITE, "GET", "/_edge/tenant_info")  # §2.1 of FACTS; AUTOMATION.md §0.4
+    reply = await http.call(Role.SITE, "GET", "/_edge/tenant_info")  # docs/atlassian.md §2.1, §A.0
     body = reply.json()
     cloud_id = body.get("cloudId") if reply.status == 200 and isinstance(body, dict) else None
     return str(cloud_id) if cloud_id else None
@@ -149,7 +149,7 @@ def _unreadable(uuid: str, settings: Settings) -> RuleUnreadable:
 def build_request(rule: Rule, action: WebRequestAction, settings: Settings) -> CheckRequest:
     """The run's input for one action: the request as the rule sends it (headers in memory only), the
     credential its Authorization header carries as the actor's secret, and as the account the header's
-    email — the identity the request really runs as (AUTOMATION.md §3, FACTS §1.14) — or, without a
+    email — the identity the request really runs as (docs/atlassian.md §A.3, docs/atlassian.md §1.14) — or, without a
     usable email, the rule's actor."""
     assert settings.site_url is not None
     headers = {h.name: h.value for h in action.headers if h.value is not None}

@@ -1,6 +1,6 @@
 """What a person types to name an automation rule: its UUID, a URL holding it, a numeric id or a name.
 
-Only a UUID can be read directly (`GET …/rule/{ruleUuid}`, AUTOMATION.md §2.4); a numeric id or a name
+Only a UUID can be read directly (`GET …/rule/{ruleUuid}`, docs/atlassian.md §A.2.4); a numeric id or a name
 is looked up among the rule summaries (§2.7) by `resolve`, or refused with what to paste instead.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from bot.errors import UsageError
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-# The rule editor's hash route, `#/rule/{uuid-or-numeric-id}` (AUTOMATION.md §2.7, [R]/[I])
+# The rule editor's hash route, `#/rule/{uuid-or-numeric-id}` (docs/atlassian.md §A.2.7, [R]/[I])
 _RULE_ROUTE = re.compile(r"/rule/([0-9a-f-]{36}|\d+)(?:[/?#]|$)", re.IGNORECASE)
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 WHAT_TO_PASTE = ("paste the rule's UUID (e.g. 019d0162-a338-7210-8481-960dff8f80ad) or the URL of the rule "

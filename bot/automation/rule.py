@@ -1,7 +1,7 @@
 """A Confluence automation rule as the Automation REST API returns it, and its Send web request actions.
 
 `parse_rule` walks `rule.trigger`, `rule.components[]` and, recursively, every `conditions[]` and
-`children[]` (AUTOMATION.md §2.4, §2.5), in rule order: a component, then its conditions, then its
+`children[]` (docs/atlassian.md §A.2.4, §2.5), in rule order: a component, then its conditions, then its
 children. A Send web request is found **by shape** — an `ACTION` whose `value` is an object with `url`,
 `method` and a `headers` array — because Confluence's `type` string is undocumented (§2.6); the type
 seen is kept so it can be reported. Header values are secrets: they never appear in a repr.
@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# The editor's "Hidden" placeholder on a redacted read (AUTOMATION.md §5, [R]): a value, not a secret.
+# The editor's "Hidden" placeholder on a redacted read (docs/atlassian.md §A.5, [R]): a value, not a secret.
 REDACTED = "***"
 
 

@@ -2,9 +2,11 @@
 
 Pure functions of a `Run` (in progress or finished) and plain values; no network, no settings.
 Each message is `{"text": fallback, "blocks": [...]}` (screen readers and notifications read
-`text`, FACTS §2.1). Slack's limits (FACTS §3.1) are enforced here and nowhere else: ≤50 blocks
+`text`, https://docs.slack.dev/reference/methods/chat.postMessage). Slack's limits
+(https://docs.slack.dev/reference/block-kit/blocks) are enforced here and nowhere else: ≤50 blocks
 (100 in views), section text ≤3000, header ≤150, button text ≤75, `text` ≤4000 (chat.update,
-FACTS §2.2), a total well under the ~13k characters that trip `msg_blocks_too_long`, and a
+https://docs.slack.dev/reference/methods/chat.update), a total well under the ~13k characters that trip
+`msg_blocks_too_long`, and a
 new `block_id` per edit. Text people typed or Atlassian returned is escaped (`bot.slack.escape`).
 """
 
@@ -369,7 +371,7 @@ def _mention(user: str) -> str:
     return f"<@{user}>" if _SLACK_USER.match(user) else escape(user)
 
 
-# --- Block Kit primitives, with the limits of FACTS §3.1 -------------------------------------------
+# --- Block Kit primitives, with the limits of https://docs.slack.dev/reference/block-kit/blocks ---
 
 
 def _plain(text: str, limit: int) -> dict[str, Any]:

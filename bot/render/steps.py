@@ -1,7 +1,7 @@
 """The step list in Slack: the live list, and a finished run's final message (verdict, then steps).
 
-Built from `bot.render.blocks` (its Block Kit helpers and limits, FACTS §3.1): the step list gets
-whatever room the verdict leaves and is trimmed to fit, never failed.
+Built from `bot.render.blocks` (its Block Kit helpers and limits, https://docs.slack.dev/reference/block-kit/blocks):
+the step list gets whatever room the verdict leaves and is trimmed to fit, never failed.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def steps_message(run: Run, *, rev: int = 0) -> Message:
 def final_message(run: Run, *, rev: int = 0) -> Message:
     """A finished run's thread reply: the verdict with its buttons (`verdict_message`), then the
     complete step list. The verdict is kept whole; the step list gets what is left of the block
-    count and text budget (FACTS §3.1) and is trimmed (summaries shortened, passing steps
+    count and text budget (https://docs.slack.dev/reference/block-kit/blocks) and is trimmed (summaries shortened,
+    passing steps
     collapsed) to fit rather than fail.
 
     :raises ValueError: for a run without a verdict.

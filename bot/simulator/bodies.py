@@ -1,7 +1,7 @@
 """Canned Atlassian response bodies and the helpers that send them.
 
-Every constant cites the FACTS.md section it comes from; bodies FACTS quotes are byte-for-byte
-copies. Where FACTS tags a shape [I] (inferred), the comment says so and which reading was picked.
+Every constant cites the docs/atlassian.md section it comes from; bodies quoted there are byte-for-byte
+copies of what was recorded. Where a shape is inferred [I], the comment says so and which reading was picked.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ XSRF_FAILED_BODY = "XSRF check failed"
 # §0.1 / §1.17 [R] backlot #285: unknown v1 path or missing /wiki prefix (application/xml).
 NOT_FOUND_XML_TEMPLATE = "<status><status-code>404</status-code><message>null for uri: {url}</message></status>"
 
-# §0.1 [R] backlot #233: wrong method. FACTS truncates the title ("org.springframework.web…");
+# §0.1 [R] backlot #233: wrong method. the recorded title is truncated ("org.springframework.web…");
 # the rest is the Spring 6 exception text [I].
 METHOD_NOT_ALLOWED_TEMPLATE = (
     '{{"errors":[{{"status":405,"code":"METHOD_NOT_ALLOWED","title":"org.springframework.web.'
@@ -87,7 +87,7 @@ PASSWORD_DEPRECATED_BODY = (
 )
 
 # §0.1 / §1.5 [R]: scoped (or service-account) token sent to {site} → Tomcat HTML page, not JSON.
-# The page layout is Tomcat's standard status report [I]; the description is the sentence FACTS quotes.
+# The page layout is Tomcat's standard status report [I]; the description is the sentence docs/atlassian.md §0.1 quotes.
 TOMCAT_401_HTML = (
     '<!doctype html><html lang="en"><head><title>HTTP Status 401 – Unauthorized</title>'
     '<style type="text/css">body {font-family:Tahoma,Arial,sans-serif;} h1, h2, h3, b '

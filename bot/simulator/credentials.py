@@ -1,7 +1,7 @@
 """Reading the `Authorization` header and matching it against the world's accounts.
 
 This module only says what was presented and whose secret it is; the site and the gateway
-decide what to answer (they differ: FACTS §0.1, §1.5). Nothing here logs or returns a secret
+decide what to answer (they differ: docs/atlassian.md §0.1, §1.5). Nothing here logs or returns a secret
 beyond the `Presented` object that lives for one request.
 """
 
@@ -47,7 +47,7 @@ def auth_kind(header: str | None) -> AuthKind:
 
 def parse_authorization(header: str | None) -> Presented:
     """Non-base64, a missing colon or an empty password leave `email`/`secret` unset:
-    Atlassian treats all of those as an unresolved credential (FACTS §0.1, §1.3)."""
+    Atlassian treats all of those as an unresolved credential (docs/atlassian.md §0.1, §1.3)."""
     kind = auth_kind(header)
     value = (header or "").strip().partition(" ")[2].strip()
     if kind is AuthKind.BEARER:
@@ -67,11 +67,11 @@ def parse_authorization(header: str | None) -> Presented:
 @dataclass(frozen=True)
 class BasicMatch:
     """Whose secret a Basic pair carries. `token` is set only when the token belongs to the
-    account named by the email (a valid token under another address is no match, FACTS §1.2)."""
+    account named by the email (a valid token under another address is no match, docs/atlassian.md §1.2)."""
 
     user: User | None = None
     token: Token | None = None
-    is_password: bool = False  # the account's password, or an org API key (FACTS §1.4)
+    is_password: bool = False  # the account's password, or an org API key (docs/atlassian.md §1.4)
 
 
 def match_basic(world: World, presented: Presented) -> BasicMatch:
@@ -90,7 +90,7 @@ def match_basic(world: World, presented: Presented) -> BasicMatch:
 
 def service_account_bearer(world: World, presented: Presented) -> tuple[User, Token] | None:
     """A service account's token sent as Bearer is reported to work at the gateway
-    (FACTS §1.3 Note, §2.2 [R]); any other Bearer value is not an OAuth token we know."""
+    (docs/atlassian.md §1.3 Note, §2.2 [R]); any other Bearer value is not an OAuth token we know."""
     if presented.kind is not AuthKind.BEARER or not presented.bearer:
         return None
     for user in world.users:
@@ -101,5 +101,5 @@ def service_account_bearer(world: World, presented: Presented) -> tuple[User, To
 
 
 def blocked_external(world: World, user: User) -> bool:
-    """Guard "API token access for external users" = Block (FACTS §1.11, §8 A1)."""
+    """Guard "API token access for external users" = Block (docs/atlassian.md §1.11, §8 A1)."""
     return world.org.block_api_tokens_for_external_users and user.claim_status == "unmanaged"

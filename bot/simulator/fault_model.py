@@ -65,9 +65,9 @@ class RouteFault:
     nth: int = 1
     count: int | None = 1
     status: int = 503
-    retry_after: int | None = None  # seconds; sent on a 429 or 503 only when set (FACTS §4)
+    retry_after: int | None = None  # seconds; sent on a 429 or 503 only when set (docs/atlassian.md §4)
     retry_after_form: RetryAfterForm = RetryAfterForm.SECONDS
-    rate_limit_reset: int | None = None  # seconds from now, sent as X-RateLimit-Reset (FACTS §4)
+    rate_limit_reset: int | None = None  # seconds from now, sent as X-RateLimit-Reset (docs/atlassian.md §4)
     delay_ms: int = 0
     seen: int = field(default=0, init=False)
     fired: int = field(default=0, init=False)

@@ -73,7 +73,7 @@ def status_response(fault: RouteFault, path: str) -> web.Response:
     Organizations / user-management API (`/admin/…`, `/users/…`): ProxyError `{code, message}`;
     on 429 `X-RateLimit-Limit/-Remaining/-Reset` (ISO 8601 UTC) and no `Retry-After` unless the fault
     sets one (openapi/README.md: the Organizations API documents these headers, no Retry-After).
-    Confluence, site and status page: FACTS §4 headers (Retry-After when set, reset as
+    Confluence, site and status page: docs/atlassian.md §4 headers (Retry-After when set, reset as
     `yyyy-MM-ddTHH:mmZ`, RateLimit-Reason)."""
     now = utcnow()
     headers: dict[str, str] = {}
@@ -89,7 +89,7 @@ def status_response(fault: RouteFault, path: str) -> web.Response:
         if admin:
             headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%M:%SZ")
         else:
-            headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%MZ")  # FACTS §4 format
+            headers["X-RateLimit-Reset"] = reset.strftime("%Y-%m-%dT%H:%MZ")  # docs/atlassian.md §4 format
             headers["RateLimit-Reason"] = bodies.RATE_LIMIT_REASON
     if admin:
         body = _admin_error_body(fault.status, path)

@@ -42,7 +42,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         raise
     _log(request, response.status, occurrence, body, response)
     if role in _EDGE_ROLES:
-        # FACTS §0.1 "headers worth emitting": Server: AtlassianEdge, Atl-Traceid.
+        # docs/atlassian.md §0.1 "headers worth emitting": Server: AtlassianEdge, Atl-Traceid.
         response.headers["Server"] = "AtlassianEdge"
         response.headers["Atl-Traceid"] = bodies.new_trace_id()
     return response

@@ -19,7 +19,7 @@ ListenerRole = Literal["site", "api", "status"]
 @dataclass(frozen=True, slots=True)
 class LoggedRequest:
     """One request as the simulator saw it. `auth_kind` is none, basic, bearer or other —
-    never the credential itself (DESIGN.md Security; STYLE.md Simulator).
+    never the credential itself (docs/architecture.md §Security).
 
     `status` is None when no response was sent (an injected reset or close); `fault` names the
     injected fault that hit it. `occurrence` numbers the requests with the same role, method and

@@ -33,7 +33,7 @@ _TOP_OPTIONAL = ("tour", "settings", "story")
 STORY_KEYS = ("source", "date", "reported", "resolution", "modelled")
 REPORTED_KEYS = {"status": int, "body": str, "line": str}
 FIELD = "field"  # scenarios/field/: scenarios rebuilt from public reports; not part of the bundled catalogue
-_EXIT = {Outcome.OK: 0, Outcome.PROBLEM: 1, Outcome.INCONCLUSIVE: 2}  # DESIGN.md: exit status of check
+_EXIT = {Outcome.OK: 0, Outcome.PROBLEM: 1, Outcome.INCONCLUSIVE: 2}  # docs/architecture.md §Command line
 
 
 class ScenarioError(ValueError):
@@ -253,7 +253,8 @@ def check_world(world: World, source: str) -> None:
                 fail(f"token {token.id} reuses a secret held elsewhere")
             secrets.add(token.value)
             if user.account_type == "app" and token.kind != "scoped":
-                fail(f"service account {user.email} holds a classic token; they only hold scoped ones (FACTS §1.7)")
+                fail(f"service account {user.email} holds a classic token; they only hold scoped ones "
+                     "(docs/atlassian.md §1.7)")
             for stamp in (token.created_at, token.expiry, token.last_access):
                 _check_time(stamp, f"token {token.id}", fail)
     _check_content(world, seen_ids, fail)

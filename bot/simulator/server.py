@@ -90,7 +90,7 @@ class SimulatorServer:
 
     @property
     def gateway_url(self) -> str:
-        """`{api}/ex/confluence/{cloudId}` (FACTS §2.2)."""
+        """`{api}/ex/confluence/{cloudId}` (docs/atlassian.md §2.2)."""
         return f"{self.api_url}/ex/confluence/{self.state.site.cloud_id}"
 
     def _url(self, role: ListenerRole) -> str:

@@ -34,13 +34,13 @@ TargetType = Literal["page", "blogpost", "comment", "attachment", "whiteboard", 
 SpaceRoleMode = Literal["PRE_ROLES", "ROLES_TRANSITION", "ROLES"]  # GET /wiki/api/v2/space-role-mode
 RolePrincipalType = Literal["USER", "GROUP", "ACCESS_CLASS"]  # v2 PrincipalType
 # What an operation is about when a permission does not say (mapping [I]): "create" alone means
-# creating pages, so a create grant on comments does not let anyone create a page (FACTS: openapi/README).
+# creating pages, so a create grant on comments does not let anyone create a page (bot/openapi/README.md).
 DEFAULT_TARGET: dict[str, str] = {"read": "space", "create": "page", "delete": "page", "administer": "space",
                                   "export": "space", "restrict_content": "space", "archive": "page"}
 # Access classes a role can be assigned to (v2 `principal-id` with `ACCESS_CLASS`).
 LICENSED_CLASSES = ("authenticated-users", "all-licensed-users")
 
-# Confluence-site roles that grant "Can use" (FACTS §1.8; guest §1.9).
+# Confluence-site roles that grant "Can use" (docs/atlassian.md §1.8; guest §1.9).
 CONFLUENCE_ACCESS_ROLES = ("atlassian/user", "atlassian/admin", "atlassian/guest")
 GUEST_ROLE = "atlassian/guest"
 
@@ -67,9 +67,10 @@ class Site:
     name: str
     cloud_id: str
     exists: bool = True
-    anonymous_access: bool = False  # "Anonymous Access to Remote API" (FACTS §1.17)
-    jira: bool = True  # whether /rest/api/3/myself answers (FACTS §2.5)
-    space_role_mode: SpaceRoleMode = "PRE_ROLES"  # ROLES: spaces grant through role assignments (FACTS §2.4)
+    anonymous_access: bool = False  # "Anonymous Access to Remote API" (docs/atlassian.md §1.17)
+    jira: bool = True  # whether /rest/api/3/myself answers (docs/atlassian.md §2.5)
+    # ROLES: spaces grant through role assignments (docs/atlassian.md §2.4)
+    space_role_mode: SpaceRoleMode = "PRE_ROLES"
 
 
 @dataclass
@@ -77,11 +78,11 @@ class Org:
     id: str
     name: str
     api_keys: list[str] = field(default_factory=list, repr=False)
-    block_api_tokens_for_external_users: bool = False  # Guard policy (FACTS §1.11, §8 A1)
+    block_api_tokens_for_external_users: bool = False  # Guard policy (docs/atlassian.md §1.11, §8 A1)
 
     @property
     def directory_id(self) -> str:
-        """A stable directory id; the admin routes also accept `-` (FACTS §2.6)."""
+        """A stable directory id; the admin routes also accept `-` (docs/atlassian.md §2.6)."""
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"directory:{self.id}"))
 
 
@@ -103,7 +104,7 @@ class Token:
 
 @dataclass
 class ResourceRoles:
-    """The user's roles on another resource of the org, e.g. a Jira site (FACTS §8 A5c: one
+    """The user's roles on another resource of the org, e.g. a Jira site (docs/atlassian.md §8 A5c: one
     role-assignment entry per resource)."""
 
     resource_id: str  # an ARI, e.g. ari:cloud:jira-software::site/<cloudId>
@@ -133,7 +134,7 @@ class User:
 
     @property
     def composite_status(self) -> str:
-        """The admin API's `status` (FACTS §2.6: composite of account and membership status)."""
+        """The admin API's `status` (docs/atlassian.md §2.6: composite of account and membership status)."""
         if self.account_status != "active":
             return "deactivated"
         return {"active": "active", "suspended": "suspended", "no_membership": "not_invited"}[
@@ -185,7 +186,7 @@ class RoleAssignment:
 
 @dataclass
 class Space:
-    id: str  # numeric string (FACTS §2.4)
+    id: str  # numeric string (docs/atlassian.md §2.4)
     key: str
     name: str
     anonymous_read: bool = False
@@ -264,12 +265,12 @@ class World:
     removed_endpoints: list[RemovedEndpoint] = field(default_factory=list)
     faults: Faults = field(default_factory=Faults)
     # Confluence automation rules as `GET …/rule/{uuid}` returns them ({"rule": …, "connections": […]}),
-    # stored as opaque JSON so any component tree round-trips (AUTOMATION.md §6)
+    # stored as opaque JSON so any component tree round-trips (docs/atlassian.md §A.6)
     automation_rules: list[dict[str, Any]] = field(default_factory=list)
 
     # -- accounts -------------------------------------------------------------------------
     def user_by_email(self, email: str) -> User | None:
-        """Case-insensitive, as Atlassian matches the Basic username (FACTS §1.2)."""
+        """Case-insensitive, as Atlassian matches the Basic username (docs/atlassian.md §1.2)."""
         wanted = email.strip().casefold()
         return next((u for u in self.users if u.email.casefold() == wanted), None)
 
@@ -285,9 +286,9 @@ class World:
     def is_org_key(self, secret: str) -> bool:
         return secret in self.org.api_keys
 
-    # -- Confluence product access (FACTS §1.8, §1.9, §1.10) ------------------------------
+    # -- Confluence product access (docs/atlassian.md §1.8, §1.9, §1.10) ------------------------------
     def confluence_roles(self, user: User) -> dict[str, list[str]]:
-        """Confluence-site role -> how it is held ("direct", "group_direct"; FACTS §8 A5c)."""
+        """Confluence-site role -> how it is held ("direct", "group_direct"; docs/atlassian.md §8 A5c)."""
         held: dict[str, list[str]] = {}
         for role in user.roles:
             held.setdefault(role, []).append("direct")
@@ -304,7 +305,7 @@ class World:
 
     def has_confluence_access(self, user: User) -> bool:
         """"Can use": active account, active membership, a Confluence role; a guest also needs
-        a space (FACTS §1.9: without a space they can't use Confluence at all)."""
+        a space (docs/atlassian.md §1.9: without a space they can't use Confluence at all)."""
         if not user.active or user.membership_status != "active":
             return False
         if not set(self.confluence_roles(user)) & set(CONFLUENCE_ACCESS_ROLES):
@@ -313,7 +314,7 @@ class World:
             return any(self._granted_ops(user, s) for s in self.spaces)
         return True
 
-    # -- spaces and pages (FACTS §1.13) ---------------------------------------------------
+    # -- spaces and pages (docs/atlassian.md §1.13) ---------------------------------------------------
     def space_by_key(self, key: str) -> Space | None:
         return next((s for s in self.spaces if s.key.casefold() == key.casefold()), None)
 
@@ -345,7 +346,7 @@ class World:
 
     def roles_in(self, user: User | None, space: Space) -> set[str]:
         """Space roles `user` (None = anonymous) holds in `space`; roles count only once the site
-        has left PRE_ROLES (FACTS §2.4: role-mode sites grant through role assignments)."""
+        has left PRE_ROLES (docs/atlassian.md §2.4: role-mode sites grant through role assignments)."""
         if self.site.space_role_mode == "PRE_ROLES":
             return set()
         group_keys = set() if user is None else {k for g in self.groups_of(user) for k in (g.id, g.name)}
@@ -380,7 +381,7 @@ class World:
             return False
         return page.restricted_to is None or (user is not None and user.account_id in page.restricted_to)
 
-    # -- policies (FACTS §1.11) -----------------------------------------------------------
+    # -- policies (docs/atlassian.md §1.11) -----------------------------------------------------------
     def ip_blocked(self, address: str | None, resource: str = "confluence") -> bool:
         """True when an enabled IP allowlist covers `resource` and `address` is in none of its CIDRs."""
         try:
@@ -396,5 +397,5 @@ class World:
         return False
 
     def cloud_ari(self, product: str = "confluence") -> str:
-        """Resource id of the site (FACTS §8 A5c: `ari:cloud:confluence::site/<cloudId>`, [R])."""
+        """Resource id of the site (docs/atlassian.md §8 A5c: `ari:cloud:confluence::site/<cloudId>`, [R])."""
         return f"ari:cloud:{product}::site/{self.site.cloud_id}"

@@ -1,4 +1,4 @@
-"""The Slack adapter: a Bolt AsyncApp around the diagnosis core (DESIGN.md, Slack behaviour).
+"""The Slack adapter: a Bolt AsyncApp around the diagnosis core (docs/architecture.md §Slack).
 
     app.py        create_app(settings, checker, history, *, client=None, ...) -> AsyncApp
     serve.py      serve(settings, *, mode=None): Socket Mode or HTTP mode, until cancelled

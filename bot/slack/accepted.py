@@ -1,7 +1,7 @@
 """Commands acked but not yet on record: kept in memory, and saved as interrupted by a stop.
 
 A slash command is acked at once and its run is first saved only when its background work
-begins (~ACK_GRACE_S later): acks never wait behind history I/O (issue 8). In between, the
+begins (~ACK_GRACE_S later): acks never wait behind history I/O. In between, the
 command lives only here. A graceful stop (SIGTERM, Ctrl-C; `serve` in either mode) saves each
 command still here as an interrupted run — the run id it would have had, its actor, channel and
 user, the slash text through the one redactor — so the next start tells its user, as for any

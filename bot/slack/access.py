@@ -1,4 +1,4 @@
-"""Who may use the bot: the one access guard every listener calls (DESIGN.md, Security).
+"""Who may use the bot: the one access guard every listener calls (docs/architecture.md §Security).
 
 With `ALLOWED_SLACK_USERS` set, only those users may; with `ALLOWED_SLACK_CHANNELS` set, only
 in those channels; with both set, both must hold. Empty lists allow everyone. The App Home

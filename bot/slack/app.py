@@ -1,11 +1,12 @@
 """Builds the Bolt `AsyncApp` of the bot: Web API client, authorization, error handler, listeners.
 
 Nothing is built at import time. The Web API client talks to `SLACK_API_URL` and retries rate
-limits (429 + Retry-After) and connection errors (FACTS §2.6). It keeps one aiohttp session
+limits (429 + Retry-After) and connection errors (https://docs.slack.dev/apis/web-api/rate-limits). It keeps one
+aiohttp session
 (one connection pool) for the process: slack-sdk otherwise opens a session, and new
 connections, for every call. Whoever builds the client closes it with `close_client`. One `app.error` handler answers
 every listener failure privately: known input errors with a helpful message, anything else
-with an error id that is logged together with the traceback (Dispatch's pattern, FACTS §1.9).
+with an error id that is logged together with the traceback (Dispatch's pattern, https://docs.slack.dev/tools/bolt-python/concepts/errors).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
-    """The bot-token Web API client: base URL from SLACK_API_URL, with retries (FACTS §2.6), on
+    """The bot-token Web API client: base URL from SLACK_API_URL, with retries
+    (https://docs.slack.dev/apis/web-api/rate-limits), on
     a session of its own (call inside the event loop; `close_client` at shutdown)."""
     token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
     return AsyncWebClient(
@@ -92,7 +94,7 @@ async def handle_listener_error(error: Exception, body: dict[str, Any], context:
     """Answer a listener or middleware failure privately; unknown ones get a logged error id.
 
     Listeners hand their work to background tasks after `ack()`, so this sees only what fails
-    before that (FACTS §1.9).
+    before that (https://docs.slack.dev/tools/bolt-python/concepts/errors).
     """
     services: Services | None = context.get("services")
     client = services.client if services is not None else context.client
@@ -115,6 +117,7 @@ def _without_token(client: AsyncWebClient) -> AsyncWebClient:
 def _signing_secret(settings: Settings) -> str:
     if settings.slack_signing_secret is not None:
         return settings.slack_signing_secret.reveal()
-    # Socket Mode needs no secret (FACTS §1.6). Without one, HTTP requests must still never pass:
+    # Socket Mode needs no secret (https://docs.slack.dev/apis/events-api/using-socket-mode). Without one, HTTP
+    # requests must still never pass:
     # a random secret nobody knows makes every signature check fail.
     return secrets.token_hex(32)

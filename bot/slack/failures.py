@@ -2,7 +2,7 @@
 
 Known errors (`UsageError`, `HostNotAllowed`, `NotFound`) are bad input: logged at info and
 answered privately with what to do. Anything else gets a fresh error id, logged with its
-traceback, and the person is shown that id (Dispatch's `app_error_handler`, FACTS §1.9).
+traceback, and the person is shown that id (Dispatch's `app_error_handler`, https://docs.slack.dev/tools/bolt-python/concepts/errors).
 """
 
 from __future__ import annotations

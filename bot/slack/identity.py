@@ -1,7 +1,8 @@
 """Who the bot is in Slack (one `auth.test`, cached) and Bolt's `authorize` built on it.
 
 Bolt's single-workspace mode calls `auth.test` inside its middleware on the first request,
-before the listener can ack (FACTS §1.3: keep middleware cheap). `serve` loads the identity at
+before the listener can ack (https://docs.slack.dev/tools/bolt-python/concepts/acknowledge: keep middleware cheap).
+`serve` loads the identity at
 start instead, which also fails fast on a bad `SLACK_BOT_TOKEN`; every request after that is
 authorized from memory.
 """
@@ -52,7 +53,8 @@ class BotIdentity:
         return (self._auth or {}).get("user_id")
 
     def thread_link(self, channel: str | None, ts: str | None) -> str | None:
-        """The permalink of a message, built like chat.getPermalink's (FACTS §2.3); None if unknown."""
+        """The permalink of a message, built like chat.getPermalink's
+        (https://docs.slack.dev/reference/methods/chat.getPermalink); None if unknown."""
         url = (self._auth or {}).get("url")
         if not (url and channel and ts):
             return None

@@ -56,7 +56,7 @@ class RunRef:
     actor: str
 
     def encode(self) -> str:
-        """Compact JSON for a button `value` (≤2000) or `private_metadata` (≤3000), FACTS §3.1."""
+        """Compact JSON for a button `value` (≤2000) or `private_metadata` (≤3000), https://docs.slack.dev/reference/block-kit/blocks."""
         return json.dumps({"run": self.run_id, "actor": self.actor}, separators=(",", ":"))
 
 
@@ -75,5 +75,6 @@ def parse_ref(value: str | None) -> RunRef:
 
 
 def block_id(prefix: BlockId, part: str | int, rev: int = 0) -> str:
-    """A block id unique within a message and per edit of it (FACTS §2.2, section-block)."""
+    """A block id unique within a message and per edit of it (https://docs.slack.dev/reference/methods/chat.update,
+    section-block)."""
     return f"{prefix.value}.{part}.{rev}"

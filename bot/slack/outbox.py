@@ -1,12 +1,14 @@
 """One write queue per channel: the most important write takes each slot, superseded edits fold.
 
 Every Slack post or edit in a channel goes through `Outbox.write`. Each channel has one worker
-that waits for the channel's next slot (`ChannelPacer`, FACTS §2.1) and only then picks what to
+that waits for the channel's next slot (`ChannelPacer`, https://docs.slack.dev/reference/methods/chat.postMessage) and
+only then picks what to
 send: the pending write with the best `Priority` (asked at that moment, since a run may have
 finished while its write waited), oldest first among equals. A write carries a builder, not a
 message, so what is sent is the newest state. A write submitted with the `key` of one still
 pending replaces it (its waiters get the newer write's result): a superseded edit is never sent.
-A 429 pushes the whole channel back by its `Retry-After` (FACTS §2.6) and the write is tried
+A 429 pushes the whole channel back by its `Retry-After` (https://docs.slack.dev/apis/web-api/rate-limits) and the
+write is tried
 again; other errors go to the write's waiter.
 """
 

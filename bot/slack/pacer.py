@@ -1,10 +1,12 @@
 """Per-channel pace of Slack writes: about one write per second in each channel, short bursts allowed.
 
-Slack allows about one message per second per channel, with short bursts (FACTS §2.1, §2.6), and
-`chat.update` is Tier 3 (FACTS §2.2). Where the slots come from is pluggable (`SlotSource`): the
+Slack allows about one message per second per channel, with short bursts
+(https://docs.slack.dev/reference/methods/chat.postMessage, https://docs.slack.dev/apis/web-api/rate-limits), and
+`chat.update` is Tier 3 (https://docs.slack.dev/reference/methods/chat.update). Where the slots come from is pluggable
+(`SlotSource`): the
 in-memory `TokenBucket` serves one process; a source backed by the shared database can serve
 several processes on one app, so together they still keep to one write per second per channel
-(DESIGN.md, Slack behaviour). `ChannelPacer` turns a source into "wait for the slot, then write".
+(docs/architecture.md §Slack). `ChannelPacer` turns a source into "wait for the slot, then write".
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 DEFAULT_INTERVAL_S = 1.0
 # Two at once: with the one that refills meanwhile, no second ever sees more than three writes in a
-# channel ("short bursts", FACTS §2.1).
+# channel ("short bursts", https://docs.slack.dev/reference/methods/chat.postMessage).
 DEFAULT_BURST = 2
 
 Clock = Callable[[], float]

@@ -2,8 +2,10 @@
 
 A command or a button click carries a `response_url`: a webhook that works even where the bot
 is not a member (private channels, DMs), ephemeral by default, usable 5 times in 30 minutes
-(FACTS §1.4, §2.5), so it carries only a few private replies per request. Without one (a
-modal submission), `chat.postEphemeral` is the fallback (FACTS §2.4).
+(https://docs.slack.dev/interactivity/handling-user-interaction,
+https://docs.slack.dev/reference/methods/chat.postMessage), so it carries only a few private replies per request.
+Without one (a
+modal submission), `chat.postEphemeral` is the fallback (https://docs.slack.dev/reference/methods/chat.postEphemeral).
 """
 
 from __future__ import annotations

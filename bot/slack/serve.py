@@ -2,9 +2,11 @@
 
 `serve(settings, mode=None)` is what `confluence-check serve [--http|--socket]` and
 `python -m bot` run (under `asyncio.run`). Socket Mode when SLACK_APP_TOKEN is set (or
-`--socket`): no public URL, no signing secret (FACTS §1.6). HTTP mode otherwise (or
+`--socket`): no public URL, no signing secret (https://docs.slack.dev/apis/events-api/using-socket-mode). HTTP mode
+otherwise (or
 `--http`): an aiohttp server on PORT taking POST /slack/events, where Bolt checks every
-request's signature and timestamp (FACTS §5.3). Start-up fails fast with a `ConfigError` naming
+request's signature and timestamp (https://docs.slack.dev/authentication/verifying-requests-from-slack). Start-up fails
+fast with a `ConfigError` naming
 each missing setting, or a refused bot token; runs that a previous stop cut short are marked
 interrupted and their threads told so before any new request is taken.
 """
@@ -217,9 +219,10 @@ class EarlyAck:
     The bot's ack of a command is always an empty 200 (`handle_check_command` acks before doing
     anything), so nothing Bolt would compute can change it: answering before Bolt's dispatch (its
     middleware, listener matching and the listener's bookkeeping: about two thirds of an ack's CPU)
-    keeps acks quick when hundreds of commands arrive at once (issue 8: p99 ≤ 50 ms at 200). The
-    signature and timestamp are checked exactly as Bolt checks them (slack_sdk's verifier, FACTS
-    §5.3), so an unsigned request still gets Bolt's 401. Everything else (actions, views, events,
+    keeps acks quick when hundreds of commands arrive at once (p99 ≤ 50 ms at 200 commands,
+    `scripts/bench_slack.py`). The signature and timestamp are checked exactly as Bolt checks them
+    (slack_sdk's verifier, https://docs.slack.dev/authentication/verifying-requests-from-slack), so an unsigned request
+    still gets Bolt's 401. Everything else (actions, views, events,
     ssl_check) goes through Bolt before its answer, as before. A stop first lets the commands
     already acked reach their listener, which puts each on record (`AcceptedCommands`)."""
 
@@ -258,7 +261,8 @@ class EarlyAck:
 
 
 def _is_command(body: str, content_type: str) -> bool:
-    """A slash command's form (FACTS §1.3: `command=/…` among form fields), not an interaction payload."""
+    """A slash command's form (https://docs.slack.dev/tools/bolt-python/concepts/acknowledge: `command=/…` among form
+    fields), not an interaction payload."""
     return content_type.startswith("application/x-www-form-urlencoded") and (
         body.startswith("command=") or "&command=" in body) and "payload=" not in body
 

@@ -47,5 +47,5 @@ class Services:
 
     @property
     def guard(self) -> HostGuard:
-        """The host guard for endpoints people type (DESIGN.md, Security)."""
+        """The host guard for endpoints people type (docs/architecture.md §Security)."""
         return HostGuard(site_url=self.settings.site_url or "", api_url=self.settings.api_url)

@@ -6,7 +6,8 @@
     history ACTOR
 
 Slack may wrap what people type (`<mailto:a@b.c|a@b.c>`, `<https://x|x>`) and sends `&`, `<`,
-`>` as entities (FACTS §5.2); both are undone first. Errors are `UsageError` (or
+`>` as entities (https://docs.slack.dev/interactivity/implementing-slash-commands); both are undone first. Errors are
+`UsageError` (or
 `HostNotAllowed` for a foreign endpoint) whose message is safe to show back, escaped.
 """
 

@@ -1,7 +1,8 @@
 """The only code that writes a run's Slack thread: parent, live step list that becomes the verdict, parent edit.
 
 A run costs at most four writes in its channel, each through the channel's `Outbox` (one write
-per second per channel, FACTS §2.1/§2.2, the most important write first):
+per second per channel, https://docs.slack.dev/reference/methods/chat.postMessage,
+https://docs.slack.dev/reference/methods/chat.update, the most important write first):
 
 1. the parent (actor, site, run id; "queued (n ahead)" while the run waits its turn). It is built
    when its slot comes: a run that finished meanwhile gets a parent that already shows the
@@ -17,7 +18,8 @@ per second per channel, FACTS §2.1/§2.2, the most important write first):
 
 So in a busy channel verdicts overtake step lists and parents of runs still going, and no write
 is spent on a state that a later write replaces. Where Slack says `not_in_channel` or
-`channel_not_found` (FACTS §2.5) the asker is told privately how to fix it, the run goes on, and
+`channel_not_found` (https://docs.slack.dev/reference/methods/chat.postMessage) the asker is told privately how to fix
+it, the run goes on, and
 its verdict is sent privately too.
 """
 
@@ -51,7 +53,7 @@ NOT_QUEUED: Callable[[], int | None] = lambda: None  # noqa: E731
 
 
 class CannotPost(Exception):
-    """Slack will not take the bot's messages in this conversation (FACTS §2.5)."""
+    """Slack will not take the bot's messages in this conversation (https://docs.slack.dev/reference/methods/chat.postMessage)."""
 
     def __init__(self, error: str) -> None:
         super().__init__(error)

@@ -1,8 +1,8 @@
 """`AsyncHistory`: the run store for async code, with all database I/O off the event loop.
 
 One worker thread owns the connection and runs every call in submission order, so a run's
-start, its steps and its end are written in order, and the event loop only awaits (issue 8:
-a Home tab query or a save never delays an ack). The thread is not a daemon: at exit Python
+start, its steps and its end are written in order, and the event loop only awaits
+(a Home tab query or a save never delays an ack). The thread is not a daemon: at exit Python
 waits for it, so a save already submitted (an interrupted run's, say) is written before the
 process ends.
 """

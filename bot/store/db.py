@@ -11,7 +11,7 @@ PostgreSQL serialises row by row; migrations take an advisory lock.
 
 A `Db` is used from the one thread that opened it. Opening checks the database can be read
 and written; anything wrong becomes a `ConfigError` naming DATABASE_PATH or DATABASE_URL and
-what is wrong, never a traceback (issue 7).
+what is wrong, never a traceback.
 """
 
 from __future__ import annotations
@@ -294,7 +294,7 @@ def _first_line(exc: Exception, url: str) -> str:
 
 
 def connect(database_path: str | Path, database_url: str | None) -> Db:
-    """PostgreSQL when `database_url` is set (DESIGN.md: it wins), else SQLite at `database_path`."""
+    """PostgreSQL when `database_url` is set (it wins: README, Configuration), else SQLite at `database_path`."""
     if database_url:
         return PostgresDb.connect(database_url)
     return SqliteDb.connect(database_path)

@@ -10,7 +10,7 @@ is dead, and may be marked interrupted by any process, when:
   that had the same id, as PID 1 in a restarted container).
 
 So a restarted process marks its own dead runs at once, and a live replica's runs are left
-alone however they look (DESIGN.md, Slack behaviour: several processes).
+alone however they look (docs/architecture.md §Slack: several processes).
 """
 
 from __future__ import annotations

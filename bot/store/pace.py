@@ -1,8 +1,8 @@
 """The per-channel Slack write pace, shared through the history database by every bot process.
 
-A token bucket per channel (`burst` writes at once, then one per `interval`: FACTS §2.1) kept
+A token bucket per channel (`burst` writes at once, then one per `interval`: docs/atlassian.md §2.1) kept
 as a row of `channel_pace`, read and moved in one write transaction, so two processes serving
-one app together still write at most about once a second in a channel (DESIGN.md, Slack
+one app together still write at most about once a second in a channel (docs/architecture.md §Slack
 behaviour). The clock is the database's on PostgreSQL (replicas on several hosts agree on it)
 and this host's on SQLite (whose processes share a host).
 

@@ -1,6 +1,6 @@
 """How a run is laid out in the store: its indexed columns and its compressed document.
 
-A run is stored once, as the `confluence-check/run@1` document (`Run.to_dict()`, DESIGN.md) cut in
+A run is stored once, as the `confluence-check/run@1` document (`Run.to_dict()`, docs/architecture.md §Run JSON) cut in
 two zlib-compressed JSON parts: `runs.doc`, the document without its steps (verdict, findings,
 request: what lists of runs show), and `runs.steps_doc`, the list of steps. Put back together
 they are exactly the document, so `show --json` gives back what `check --json` printed. While a

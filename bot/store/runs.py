@@ -292,7 +292,7 @@ class HistoryStore:
     # --- private ---
 
     def _probe_write(self) -> None:
-        """Prove the database takes writes now, not at the end of the first run (issue 7)."""
+        """Prove the database takes writes now, not at the end of the first run."""
         try:
             with self._db.transaction():
                 self._db.execute("INSERT INTO _migrations (version, name, applied_at) VALUES (-1, 'probe', '')")

@@ -1,4 +1,4 @@
-"""Each error body of FACTS.md §0.1 (quoted as Atlassian sends it) is classified as its signature."""
+"""Each error body of docs/atlassian.md §0.1 (quoted as Atlassian sends it) is classified as its signature."""
 
 import pytest
 
@@ -55,7 +55,7 @@ def test_each_signature_is_recognised(status: int, body: str, kind: Kind, cause:
 
 
 def test_the_headline_403_never_names_a_cause_by_itself() -> None:
-    # CAUSES.md rule 1: the body alone cannot tell a refused credential from missing product access
+    # docs/causes.md rule 1: the body alone cannot tell a refused credential from missing product access
     assert classify(403, STACKLESS).cause is None
 
 

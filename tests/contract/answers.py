@@ -1,4 +1,4 @@
-"""Checking simulator answers against Atlassian's response schemas, with the few answers FACTS.md
+"""Checking simulator answers against Atlassian's response schemas, with the few answers docs/atlassian.md
 records on statuses the Confluence specs leave out (named, body for body)."""
 
 from __future__ import annotations
@@ -9,22 +9,22 @@ from tests.contract.openapi import Api
 from tests.contract.routing import spec_path
 
 _CONFLUENCE = (Api.CONFLUENCE_V1, Api.CONFLUENCE_V2)
-# status → (the bodies FACTS records for it, why); Confluence routes only.
-FACTS_ONLY: dict[int, tuple[tuple[str, ...], str]] = {
+# status → (the bodies docs/atlassian.md records for it, why); Confluence routes only.
+RECORDED_ONLY: dict[int, tuple[tuple[str, ...], str]] = {
     401: ((bodies.PASSWORD_DEPRECATED_BODY, bodies.TOMCAT_401_HTML, bodies.GATEWAY_UNAUTHORIZED_BODY,
            bodies.SCOPE_MISMATCH_BODY),
-          "FACTS §0.1/§1.4/§1.5: password or scoped token on the site; §1.6/§8 A8: the gateway's refusals"),
+          "docs/atlassian.md §0.1/§1.4/§1.5: password or scoped token on the site; §1.6/§8 A8: the gateway's refusals"),
     403: ((bodies.BASIC_AUTH_DISABLED_BODY, bodies.IP_REJECTED_BODY, bodies.STACKLESS_403_BODY),
-          "FACTS §8 A1 external-user token block, §1.11 IP allowlist, §0 the headline 403 on any v1 route"),
-    404: ((bodies.SITE_UNAVAILABLE_BODY,), "FACTS §8 A8: an unknown site answers this on every route"),
-    405: ((), "FACTS §0.1: a wrong method on a Confluence route (METHOD_NOT_ALLOWED)"),
-    410: ((bodies.GONE_410_BODY,), "FACTS §1.15/§8 A11: a removed v1 route"),
+          "docs/atlassian.md §8 A1 external-user token block, §1.11 IP allowlist, §0 the headline 403 on any v1 route"),
+    404: ((bodies.SITE_UNAVAILABLE_BODY,), "docs/atlassian.md §8 A8: an unknown site answers this on every route"),
+    405: ((), "docs/atlassian.md §0.1: a wrong method on a Confluence route (METHOD_NOT_ALLOWED)"),
+    410: ((bodies.GONE_410_BODY,), "docs/atlassian.md §1.15/§8 A11: a removed v1 route"),
 }
 
 
 def facts_only(api: Api, status: int, text: str | None) -> str | None:
-    """The FACTS reason when this is an answer FACTS records on a status the spec leaves out."""
-    known = FACTS_ONLY.get(status)
+    """The reason when this is an answer docs/atlassian.md records on a status the spec leaves out."""
+    known = RECORDED_ONLY.get(status)
     if api not in _CONFLUENCE or known is None:
         return None
     allowed, why = known

@@ -55,7 +55,7 @@ def _run(scenario: Scenario, workdir: Path) -> ScenarioTraffic:
 
 def _web_requests(node: Any) -> Iterator[tuple[str, str]]:
     """(method, url) of every Send web request in automation rules: found by shape, an object with
-    string `url` and `method` (AUTOMATION.md)."""
+    string `url` and `method` (docs/atlassian.md §A)."""
     if isinstance(node, dict):
         if isinstance(node.get("url"), str) and isinstance(node.get("method"), str):
             yield node["method"], node["url"]

@@ -16,7 +16,7 @@ TENANT_INFO = "tenant_info is a support article, not an OpenAPI operation (opena
 STATUSPAGE = "Statuspage's public API v2 is not among Atlassian's product OpenAPI files (openapi/README.md)"
 REPLAY = "the reported request itself, replayed as the user gave it (any route, even a removed one)"
 AUTOMATION = ("the Automation REST API: its OpenAPI file is not among bot/openapi "
-              "(AUTOMATION.md reads it through a copy)")
+              "(docs/atlassian.md §A reads it through a copy)")
 
 
 def spec_path(request: LoggedRequest) -> tuple[Api, str] | str | None:

@@ -1,7 +1,7 @@
 """Every answer the simulator gives on a route Atlassian's OpenAPI files describe validates against
 that operation's response schema: here the answers the product got while running the bundled
 scenarios (tests/simulator/test_error_contract.py asks for the error answers on purpose;
-openapi/README.md). Where FACTS.md records a live answer on a status the Confluence specs leave out,
+openapi/README.md). Where docs/atlassian.md records a live answer on a status the Confluence specs leave out,
 that exact body is allowed (tests/contract/answers.py), nothing else."""
 
 from __future__ import annotations

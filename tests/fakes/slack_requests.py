@@ -1,4 +1,6 @@
-"""Slack request bodies as Slack sends them, signed with the v0 scheme (FACTS §5.2, §5.3).
+"""Slack request bodies as Slack sends them, signed with the v0 scheme
+(https://docs.slack.dev/interactivity/implementing-slash-commands,
+https://docs.slack.dev/authentication/verifying-requests-from-slack).
 
 Slash commands are form-encoded; interactive payloads are `payload=<url-quoted JSON>`; events
 are JSON. `signed_headers` signs the raw body with `SignatureVerifier.generate_signature`.

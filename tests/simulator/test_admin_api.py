@@ -1,4 +1,4 @@
-"""Organization admin API and user-management API: auth, shapes and casing (FACTS §2.6, §2.7, §8 A5)."""
+"""Organization admin API and user-management API: auth, shapes and casing (docs/atlassian.md §2.6, §2.7, §8 A5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Automation REST API (AUTOMATION.md §6): bases, auth, admin check, summaries, one rule, redaction."""
+"""The Automation REST API (docs/atlassian.md §A.6): bases, auth, admin check, summaries, one rule, redaction."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ async def test_gateway_use_moves_last_access(serve, http: httpx.AsyncClient, cre
 @pytest.mark.parametrize("path", ["/wiki/rest/api/space", "/wiki/rest/api/space/DOCS", "/wiki/rest/api/content/2001"])
 async def test_removed_v1_routes_are_gone_at_the_gateway_and_still_served_on_the_site(serve, http: httpx.AsyncClient,
                                                                                       creds, path: str) -> None:
-    """openapi/README.md, FACTS §1.15: deprecated in 2024, absent from the spec since 2025-08; 410
+    """openapi/README.md, docs/atlassian.md §1.15: deprecated in 2024, absent from the spec since 2025-08; 410
     through the gateway, still 200 with Basic on the site."""
     sim = await serve()
     gone = await http.get(sim.gateway_url + path, headers=creds.basic("actor"))

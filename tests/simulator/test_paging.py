@@ -1,5 +1,5 @@
 """Lists page the way Atlassian's APIs do: v2 cursors with relative `_links.next`, v1 start/limit,
-admin cursors that carry the query, orgs/policies with next URLs (FACTS §2.3, §2.4, §8 A5)."""
+admin cursors that carry the query, orgs/policies with next URLs (docs/atlassian.md §2.3, §2.4, §8 A5)."""
 
 from __future__ import annotations
 

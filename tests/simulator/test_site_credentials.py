@@ -1,4 +1,4 @@
-"""How the site answers each kind of credential: the FACTS.md §0.1 rows, byte for byte."""
+"""How the site answers each kind of credential: the docs/atlassian.md §0.1 rows, byte for byte."""
 
 from __future__ import annotations
 

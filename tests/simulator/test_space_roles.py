@@ -1,5 +1,5 @@
 """Space permissions as the v2 API states them: operation targetType, `role` principals, the site's
-space role mode and space role assignments (FACTS §2.4; openapi/README.md)."""
+space role mode and space role assignments (docs/atlassian.md §2.4; openapi/README.md)."""
 
 from __future__ import annotations
 

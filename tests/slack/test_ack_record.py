@@ -1,4 +1,4 @@
-"""A command stopped right after its ack (issue 7): on record as interrupted, its user told.
+"""A command stopped right after its ack: on record as interrupted, its user told.
 
 A real `serve --http` process; SIGTERM follows the 200 ack at once, before the command's
 background work (held back ACK_GRACE_S after an ack) can have saved its run.

@@ -137,7 +137,8 @@ async def test_busy_channel_keeps_its_pace_and_shows_verdicts_before_step_lists(
     assert len(runs) == 4 and all(r.verdict for r in runs)
     writes = fake_slack.writes(CHANNEL)
     stamps = [w.at for w in writes]
-    # a burst of at most DEFAULT_BURST, then one write per `pace` (FACTS §2.1): any k writes span at
+    # a burst of at most DEFAULT_BURST, then one write per `pace`
+    # (https://docs.slack.dev/reference/methods/chat.postMessage): any k writes span at
     # least (k - burst) intervals (less half an interval: arrival stamps jitter on a loaded machine)
     for i, j in itertools.combinations(range(len(stamps)), 2):
         assert j - i + 1 <= DEFAULT_BURST + (stamps[j] - stamps[i]) / pace + 0.5, (i, j, stamps)

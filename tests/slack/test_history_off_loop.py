@@ -1,4 +1,4 @@
-"""History I/O never holds up the event loop (issue 8): while the store's thread is busy (a slow
+"""History I/O never holds up the event loop: while the store's thread is busy (a slow
 Home tab query, a locked database), Slack requests are still acknowledged, and the work that
 needs the history simply waits for it."""
 

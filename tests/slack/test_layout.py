@@ -1,4 +1,4 @@
-"""The adapter keeps its shape (STYLE.md, 'Slack is an adapter')."""
+"""The adapter keeps its shape (docs/architecture.md §Layers)."""
 
 from __future__ import annotations
 

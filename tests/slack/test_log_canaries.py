@@ -1,5 +1,5 @@
 """No log line, at DEBUG, of any logger (ours, Bolt, slack_sdk, httpx, httpcore, aiohttp, asyncio)
-holds a secret: canaries through every entry point, all logging captured (DESIGN.md, Security).
+holds a secret: canaries through every entry point, all logging captured (docs/architecture.md §Security).
 
 The canaries are deliberately not shaped like any known token, so only withholding bodies (not
 pattern matching) keeps them out of library logs.

@@ -1,4 +1,4 @@
-"""Two `serve --http` processes on one PostgreSQL (issue 8, Done when): commands to both land in one
+"""Two `serve --http` processes on one PostgreSQL: commands to both land in one
 history; the shared channel pace holds for both together; killing one mid-run and starting it again
 marks only its own run interrupted, and that run's thread says so. Real processes, signed requests
 over HTTP, the fake Slack Web API and the simulator on loopback."""

@@ -1,4 +1,5 @@
-"""Only correctly signed, fresh requests get in (FACTS §5.3); the real HTTP server included."""
+"""Only correctly signed, fresh requests get in (https://docs.slack.dev/authentication/verifying-requests-from-slack);
+the real HTTP server included."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Block Kit: Slack's limits hold for any run (FACTS §3.1), user text is escaped, glyphs cover the enum."""
+"""Block Kit: Slack's limits hold for any run (https://docs.slack.dev/reference/block-kit/blocks), user text is
+escaped, glyphs cover the enum."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The admin side of the API listener: organization admin API (`/admin/...`) and the
 user-management API (`/users/{account_id}/manage/...`), both behind `Authorization: Bearer
-<org API key>` (FACTS §2.6, §2.7, §8 A5, §8 A9). Shapes live in `admin_shapes`.
+<org API key>` (docs/atlassian.md §2.6, §2.7, §8 A5, §8 A9). Shapes live in `admin_shapes`.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _api_of(path: str) -> AdminApi:
 
 
 def _unauthenticated(api: AdminApi) -> web.Response:
-    # FACTS §8 A9: a missing or wrong org key, or a Basic user token [R], is a 401.
+    # docs/atlassian.md §8 A9: a missing or wrong org key, or a Basic user token [R], is a 401.
     if api is AdminApi.USERS:
         return bodies.raw(shapes.user_management_error("unauthorized"), status=401)
     if api is AdminApi.ORG_V1:
@@ -151,7 +151,7 @@ async def get_policy(ctx: AdminContext) -> web.Response:
 # -- directory users ----------------------------------------------------------------------------
 
 async def search_users(ctx: AdminContext) -> web.Response:
-    """FACTS §8 A5a; `searchTerm` with `emails` → 400."""
+    """docs/atlassian.md §8 A5a; `searchTerm` with `emails` → 400."""
     ok, body = await read_json(ctx.request)
     if not ok or not isinstance(body, dict | None):
         return _error(400, "ADMIN-UAM-400-1", "Bad Request", "The body must be a JSON object.")  # code [I]
@@ -218,7 +218,7 @@ async def get_user(ctx: AdminContext) -> web.Response:
 
 
 async def get_role_assignments(ctx: AdminContext) -> web.Response:
-    """FACTS §8 A5c: `limit` default 20, max 100; filters `resourceIds`, `resourceOwners`, `roleIds`,
+    """docs/atlassian.md §8 A5c: `limit` default 20, max 100; filters `resourceIds`, `resourceOwners`, `roleIds`,
     `directoryIds`; the cursor carries them all ("if present, all other parameters are discarded")."""
     user = ctx.world.user_by_id(ctx.params["account"])
     if user is None:
@@ -244,14 +244,14 @@ async def get_role_assignments(ctx: AdminContext) -> web.Response:
     return bodies.json_response({"data": page.items, "links": _cursor_links(cursor, next_state)})
 
 
-# -- user management (managed accounts only, FACTS §2.7) ----------------------------------------
+# -- user management (managed accounts only, docs/atlassian.md §2.7) ----------------------------------------
 
 def _managed_user(ctx: AdminContext) -> User | web.Response:
     user = ctx.world.user_by_id(ctx.params["account"])
     if user is None:
         return _user_not_found(ctx)
     if user.claim_status != "managed":
-        # "Only managed accounts" (FACTS §2.7): the spec's 403 "Cannot manage an unverified target account".
+        # "Only managed accounts" (docs/atlassian.md §2.7): the spec's 403 "Cannot manage an unverified target account".
         return bodies.raw(shapes.user_management_error("forbidden.targetUnverified"), status=403)
     return user
 

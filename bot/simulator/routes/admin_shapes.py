@@ -1,4 +1,4 @@
-"""JSON shapes of the organization admin API and the user-management API (FACTS §2.6, §2.7,
+"""JSON shapes of the organization admin API and the user-management API (docs/atlassian.md §2.6, §2.7,
 §8 A5): directory users (camelCase), role assignments, policies, orgs, profiles and API tokens
 (snake_case where Atlassian uses it), and the ApiErrorResponse error model (§8 A9).
 """
@@ -16,7 +16,7 @@ _ADDED_TO_ORG = "2024-02-01T10:00:00.000Z"  # the world does not model history
 
 def api_error(status: int, code: str, title: str, detail: str) -> str:
     """`{"errors":[{id, code, status, title, detail}]}`: the admin spec's `Errors` (v2 routes, codes
-    ADMIN-UAM-…) and its v1 `ApplicationError` lists (codes ADMIN-…); FACTS §8 A9; detail texts [I]."""
+    ADMIN-UAM-…) and its v1 `ApplicationError` lists (codes ADMIN-…); docs/atlassian.md §8 A9; detail texts [I]."""
     error = {"id": str(uuid.uuid4()), "code": code, "status": str(status), "title": title, "detail": detail}
     return bodies.dumps({"errors": [error]})
 
@@ -28,7 +28,7 @@ def user_management_error(key: str) -> str:
 
 
 def org_json(org: Org, api_url: str) -> dict[str, Any]:
-    """FACTS §2.6 Orgs."""
+    """docs/atlassian.md §2.6 Orgs."""
     base = f"{api_url}/admin/v1/orgs/{org.id}"
     return {
         "id": org.id, "type": "orgs", "attributes": {"name": org.name},
@@ -48,14 +48,14 @@ def _last_active(user: User) -> str | None:
 
 
 def product_access(world: World, user: User) -> list[dict[str, Any]]:
-    """productAccess[{key, id, lastActiveTimestamp}] (FACTS §2.6): products the user holds a role on."""
+    """productAccess[{key, id, lastActiveTimestamp}] (docs/atlassian.md §2.6): products the user holds a role on."""
     if not set(world.confluence_roles(user)) & set(CONFLUENCE_ACCESS_ROLES):
         return []
     return [{"key": "confluence", "id": world.cloud_ari(), "lastActiveTimestamp": _last_active(user)}]
 
 
 def directory_user(world: World, user: User, expand: set[str], api_url: str) -> dict[str, Any]:
-    """MultiDirectoryUser / the `data` of GET …/users/{accountId} (FACTS §2.6, §8 A5a)."""
+    """MultiDirectoryUser / the `data` of GET …/users/{accountId} (docs/atlassian.md §2.6, §8 A5a)."""
     out: dict[str, Any] = {
         "accountId": user.account_id,
         "accountType": user.account_type,
@@ -82,7 +82,7 @@ def directory_user(world: World, user: User, expand: set[str], api_url: str) -> 
         if out[optional] is None:
             del out[optional]  # strings in the spec, never null: absent when unknown
     if "platformRoles" in expand:
-        out["platformRoles"] = list(user.platform_roles)  # only when expanded (FACTS §8 A5a [R])
+        out["platformRoles"] = list(user.platform_roles)  # only when expanded (docs/atlassian.md §8 A5a [R])
     if "productAccess" in expand:
         out["productAccess"] = product_access(world, user)
     if "groups" in expand:
@@ -92,7 +92,7 @@ def directory_user(world: World, user: User, expand: set[str], api_url: str) -> 
 
 
 def role_assignments(world: World, user: User) -> list[dict[str, Any]]:
-    """FACTS §8 A5c: one entry per resource — the user's other resources first (in the world's order;
+    """docs/atlassian.md §8 A5c: one entry per resource — the user's other resources first (in the world's order;
     Atlassian's order is not documented [I]), then this Confluence site when the user holds a role on
     it; resourceOwner "confluence" is [I]. Platform roles are left out (their resource id is not known)."""
     entries = [_assignment(world, user, other.resource_id, other.resource_owner,
@@ -116,7 +116,7 @@ def _assignment(world: World, user: User, resource_id: str, owner: str,
 
 
 def policy_json(world: World, policy: Policy, api_url: str) -> dict[str, Any]:
-    """FACTS §2.6 Policies in the admin spec's PolicyModel: the rule is `AllowIfContainedRule`
+    """docs/atlassian.md §2.6 Policies in the admin spec's PolicyModel: the rule is `AllowIfContainedRule`
     `{"in": [CIDR…]}`, each resource `{id, applicationStatus}`."""
     return {
         "id": policy.id,
@@ -132,7 +132,7 @@ def policy_json(world: World, policy: Policy, api_url: str) -> dict[str, Any]:
 
 
 def profile_json(user: User) -> dict[str, Any]:
-    """FACTS §2.7 `GET /users/{account_id}/manage/profile` — snake_case."""
+    """docs/atlassian.md §2.7 `GET /users/{account_id}/manage/profile` — snake_case."""
     return {"account": {
         "account_id": user.account_id,
         "account_type": user.account_type,
@@ -149,8 +149,8 @@ def profile_json(user: User) -> dict[str, Any]:
 
 
 def api_tokens_json(user: User) -> list[dict[str, Any]]:
-    """FACTS §2.7 `[{"id","label","createdAt","lastAccess","expiry"}]`; revoked tokens are gone
-    from the list (FACTS §1.1: "absent from the list, is dead")."""
+    """docs/atlassian.md §2.7 `[{"id","label","createdAt","lastAccess","expiry"}]`; revoked tokens are gone
+    from the list (docs/atlassian.md §1.1: "absent from the list, is dead")."""
     tokens = []
     for token in user.tokens:
         if token.revoked:

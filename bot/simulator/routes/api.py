@@ -21,4 +21,4 @@ async def handle_api(request: web.Request) -> web.Response:
         return await handle_automation(request, path[len(API_PREFIX) - 1:])
     if path.startswith(("/admin/", "/users/")):
         return await handle_admin(request)
-    return bodies.raw(bodies.GATEWAY_NOT_FOUND_BODY, status=404)  # FACTS §8 A8 [I]
+    return bodies.raw(bodies.GATEWAY_NOT_FOUND_BODY, status=404)  # docs/atlassian.md §8 A8 [I]

@@ -1,4 +1,4 @@
-"""The Automation REST API for rules (AUTOMATION.md §6 checklist): served on the API listener at
+"""The Automation REST API for rules (docs/atlassian.md §A.6 checklist): served on the API listener at
 `/automation/public/{product}/{cloudId}/rest/{v1|latest}/…` and on the site at
 `/gateway/api/automation/public/…` (§1.1). Read operations only: rule summaries (paged and searched)
 and one rule, redacted on request. Rules are stored as opaque JSON, so any component tree round-trips.

@@ -20,7 +20,7 @@ Role = Literal["site", "gateway"]
 
 
 class Family(StrEnum):
-    """Which refusal a route gives a caller without "Can use" (FACTS §0, §0.1)."""
+    """Which refusal a route gives a caller without "Can use" (docs/atlassian.md §0, §0.1)."""
 
     V1 = "v1"  # Stackless 403 envelope
     V1_SEARCH = "v1-search"  # "Current user not permitted to use Confluence"
@@ -30,7 +30,7 @@ class Family(StrEnum):
 @dataclass(frozen=True)
 class Caller:
     """Who the request runs as after authentication. `user` None = anonymous.
-    `refused`: a credential was refused outright (Bearer on the site, FACTS §0.1), so even an
+    `refused`: a credential was refused outright (Bearer on the site, docs/atlassian.md §0.1), so even an
     anonymous-access site does not serve it the anonymous view."""
 
     user: User | None = None
@@ -73,8 +73,8 @@ class WikiRoute:
     handler: Handler
     family: Family
     anonymous: bool = True  # an anonymous visitor may use it on an anonymous-access site
-    xsrf: bool = False  # form/multipart POST needs X-Atlassian-Token: no-check (FACTS §1.12)
-    gone_at_gateway: bool = False  # removed from the spec since 2025; 410 through the gateway (FACTS §1.15)
+    xsrf: bool = False  # form/multipart POST needs X-Atlassian-Token: no-check (docs/atlassian.md §1.12)
+    gone_at_gateway: bool = False  # removed from the spec since 2025; 410 through the gateway (docs/atlassian.md §1.15)
 
     def match(self, path: str) -> dict[str, str] | None:
         found = re.match(self.pattern, path)
@@ -83,7 +83,7 @@ class WikiRoute:
 
 def refusal(family: Family) -> web.Response:
     """The answer to a caller without "Can use": identical for no credential, a rejected
-    credential and a good credential without product access (FACTS §0 — the whole point)."""
+    credential and a good credential without product access (docs/atlassian.md §0 — the whole point)."""
     if family is Family.V2:
         return bodies.raw(bodies.V2_NOT_FOUND_BODY, status=404)
     if family is Family.V1_SEARCH:
@@ -92,8 +92,8 @@ def refusal(family: Family) -> web.Response:
 
 
 def admit(world: World, route: WikiRoute, caller: Caller) -> tuple[bool, User | None]:
-    """(allowed, viewer). A user needs Confluence access (FACTS §1.8–§1.10); an anonymous
-    caller is allowed only on an anonymous-access site, for routes open to it (FACTS §1.17)."""
+    """(allowed, viewer). A user needs Confluence access (docs/atlassian.md §1.8–§1.10); an anonymous
+    caller is allowed only on an anonymous-access site, for routes open to it (docs/atlassian.md §1.17)."""
     if caller.user is not None:
         return world.has_confluence_access(caller.user), caller.user
     allowed = world.site.anonymous_access and route.anonymous and not caller.refused
@@ -101,7 +101,7 @@ def admit(world: World, route: WikiRoute, caller: Caller) -> tuple[bool, User | 
 
 
 def mark_used(token: Token) -> None:
-    """An accepted token's lastAccess moves to now (FACTS §2.7 `lastAccess`)."""
+    """An accepted token's lastAccess moves to now (docs/atlassian.md §2.7 `lastAccess`)."""
     token.last_access = utcnow().strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 

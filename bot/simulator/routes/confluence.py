@@ -38,7 +38,7 @@ def find_route(method: str, path: str) -> tuple[WikiRoute, dict[str, str]] | boo
 
 
 def _xsrf_blocked(request: web.Request) -> bool:
-    """FACTS §1.12: form and multipart POSTs need `X-Atlassian-Token: no-check`."""
+    """docs/atlassian.md §1.12: form and multipart POSTs need `X-Atlassian-Token: no-check`."""
     if request.content_type not in _XSRF_TYPES:
         return False
     return request.headers.get("X-Atlassian-Token", "").strip().lower() != "no-check"
@@ -46,7 +46,8 @@ def _xsrf_blocked(request: web.Request) -> bool:
 
 def _removed(world: World, route: WikiRoute, path: str, role: Role) -> bool:
     """A route the world removed, or one of the v1 routes Atlassian removed, reached through the
-    gateway (openapi/README.md, FACTS §1.15: 410 through OAuth/the gateway, still 200 with Basic on the site)."""
+    gateway (openapi/README.md, docs/atlassian.md §1.15: 410 through OAuth/the gateway, still 200 with Basic on the
+    site)."""
     if route.gone_at_gateway and role == "gateway":
         return True
     return any(r.path == path and role in r.roles for r in world.removed_endpoints)
@@ -57,9 +58,9 @@ async def serve_wiki(request: web.Request, world: World, role: Role, base_url: s
     """Answer one Confluence request; `path` starts at /wiki (the gateway strips its prefix)."""
     found = find_route(request.method, path)
     if found is False:
-        return bodies.not_found_xml(str(request.url))  # FACTS §0.1 / §1.17; v2 unknown paths too [I]
+        return bodies.not_found_xml(str(request.url))  # docs/atlassian.md §0.1 / §1.17; v2 unknown paths too [I]
     if found is True:
-        return bodies.method_not_allowed(request.method)  # FACTS §0.1
+        return bodies.method_not_allowed(request.method)  # docs/atlassian.md §0.1
     assert not isinstance(found, bool)
     route, params = found
     if route.xsrf and _xsrf_blocked(request):
@@ -68,7 +69,7 @@ async def serve_wiki(request: web.Request, world: World, role: Role, base_url: s
     if isinstance(outcome, web.Response):
         return outcome
     if _removed(world, route, path, role):
-        # FACTS §8 A11: the recorded 410 says authorized:true, so it comes after authentication.
+        # docs/atlassian.md §8 A11: the recorded 410 says authorized:true, so it comes after authentication.
         return bodies.raw(bodies.GONE_410_BODY, status=410)
     allowed, viewer = admit(world, route, outcome)
     if not allowed:

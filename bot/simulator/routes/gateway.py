@@ -1,5 +1,5 @@
 """The Confluence gateway on the API listener: `/ex/confluence/{cloudId}/wiki/...`. It accepts
-classic and scoped tokens (FACTS §1.5, §2.2), checks scopes (§1.6), answers its own `{code,
+classic and scoped tokens (docs/atlassian.md §1.5, §2.2), checks scopes (§1.6), answers its own `{code,
 message}` errors (§8 A8 [I]) and then serves the same resources as the site.
 """
 
@@ -29,18 +29,18 @@ _PATH = re.compile(r"^/ex/confluence/(?P<cloud>[^/]+)(?P<rest>/.*)?$")
 
 
 def _unauthorized() -> web.Response:
-    return bodies.raw(bodies.GATEWAY_UNAUTHORIZED_BODY, status=401)  # FACTS §8 A8 [I]
+    return bodies.raw(bodies.GATEWAY_UNAUTHORIZED_BODY, status=401)  # docs/atlassian.md §8 A8 [I]
 
 
 def _scope_mismatch() -> web.Response:
-    # FACTS §0.1 / §1.6 [R]: body plus x-failure-category.
+    # docs/atlassian.md §0.1 / §1.6 [R]: body plus x-failure-category.
     return bodies.raw(bodies.SCOPE_MISMATCH_BODY, status=401,
                       headers={"x-failure-category": bodies.SCOPE_FAILURE_CATEGORY})
 
 
 def authenticate_gateway(world: World, presented: Presented, route: WikiRoute) -> Caller | web.Response:
     """No anonymous access at the gateway; passwords, org keys, unknown, expired or revoked
-    tokens and inactive owners are all a 401 (FACTS §1.10: deactivated → 401)."""
+    tokens and inactive owners are all a 401 (docs/atlassian.md §1.10: deactivated → 401)."""
     found = service_account_bearer(world, presented)
     if found is None:
         match = match_basic(world, presented)
@@ -51,7 +51,7 @@ def authenticate_gateway(world: World, presented: Presented, route: WikiRoute) -
     if not token.usable(utcnow()) or not user.active:
         return _unauthorized()
     if presented.kind is AuthKind.BASIC and blocked_external(world, user):
-        # The policy blocks the token wherever it is used; same body as the site (FACTS §8 A1 [I]).
+        # The policy blocks the token wherever it is used; same body as the site (docs/atlassian.md §8 A1 [I]).
         return bodies.raw(bodies.BASIC_AUTH_DISABLED_BODY, status=403)
     if token.kind == "scoped" and not scope_allows(route.name, token.scopes):
         return _scope_mismatch()
@@ -64,9 +64,9 @@ async def handle_gateway(request: web.Request) -> web.Response:
     world = runtime.world
     found = _PATH.match(request.path)
     if found is None or found["cloud"] != world.site.cloud_id or not world.site.exists:
-        return bodies.raw(bodies.GATEWAY_NOT_FOUND_BODY, status=404)  # unknown cloudId, FACTS §8 A8 [I]
+        return bodies.raw(bodies.GATEWAY_NOT_FOUND_BODY, status=404)  # unknown cloudId, docs/atlassian.md §8 A8 [I]
     if world.ip_blocked(request.remote):
-        # FACTS §8 A2: not stated for the gateway; "lean filtered too" [I].
+        # docs/atlassian.md §8 A2: not stated for the gateway; "lean filtered too" [I].
         return bodies.raw(bodies.IP_REJECTED_BODY, status=403)
     presented = parse_authorization(request.headers.get("Authorization"))
     base = f"{runtime.api_url}{PREFIX}{world.site.cloud_id}"

@@ -1,4 +1,4 @@
-"""Paging the way each Atlassian API does it (openapi/README.md, FACTS §2.3, §2.4, §8 A5):
+"""Paging the way each Atlassian API does it (openapi/README.md, docs/atlassian.md §2.3, §2.4, §8 A5):
 
 - Confluence v2: `cursor` + `limit` (default and maximum per operation); `_links.next` is a URL
   relative to the site (`/wiki/api/v2/…?…&cursor=…`), repeated in a `Link: <…>; rel="next"` header.

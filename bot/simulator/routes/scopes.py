@@ -1,8 +1,8 @@
-"""Which scopes a scoped token needs for each Confluence route at the gateway (FACTS §1.6).
+"""Which scopes a scoped token needs for each Confluence route at the gateway (docs/atlassian.md §1.6).
 
 Each route lists alternatives; a token passes when it holds every scope of one alternative.
 Classic scopes (`read:confluence-*`) and granular ones (`read:*:confluence`) are separate grants,
-and v2 routes accept granular scopes only (FACTS §1.6 [R] markfluence). Classic (unscoped)
+and v2 routes accept granular scopes only (docs/atlassian.md §1.6 [R] markfluence). Classic (unscoped)
 tokens are not scope-checked.
 """
 
@@ -16,29 +16,30 @@ def _any(*options: str | tuple[str, ...]) -> Alternatives:
 
 
 ROUTE_SCOPES: dict[str, Alternatives] = {
-    # FACTS §1.6 / §2.3 [D via mirror]: classic read:confluence-user, granular read:content-details:confluence.
+    # docs/atlassian.md §1.6 / §2.3 [D via mirror]: classic read:confluence-user, granular
+    # read:content-details:confluence.
     "v1.user.current": _any("read:confluence-user", "read:content-details:confluence"),
     "v1.user": _any("read:confluence-user", "read:user:confluence"),  # granular [I]
-    # FACTS §2.3: memberof needs read:user:confluence + read:group:confluence (granular).
+    # docs/atlassian.md §2.3: memberof needs read:user:confluence + read:group:confluence (granular).
     "v1.user.memberof": _any("read:confluence-user", ("read:user:confluence", "read:group:confluence")),
-    # FACTS §1.6: classic read:confluence-space.summary; granular read:space:confluence.
+    # docs/atlassian.md §1.6: classic read:confluence-space.summary; granular read:space:confluence.
     "v1.space": _any("read:confluence-space.summary", "read:space:confluence"),
     "v1.spaces": _any("read:confluence-space.summary", "read:space:confluence"),
-    # Brief/FACTS §1.6 family: content reads [I for the exact pairs].
+    # Brief/docs/atlassian.md §1.6 family: content reads [I for the exact pairs].
     "v1.content": _any("read:confluence-content.summary", "read:page:confluence"),
     "v1.content.list": _any("read:confluence-content.summary", "read:page:confluence"),
     "v1.content.create": _any("write:confluence-content", "write:page:confluence"),  # [I]
     "v1.content.permission": _any("read:confluence-content.permission", "read:content.permission:confluence"),  # [I]
     "v1.search": _any("search:confluence", "read:content-details:confluence"),  # [I]
-    # v2: granular only. FACTS §1.6 [D]: spaces/{id}/permissions needs read:space:confluence.
+    # v2: granular only. docs/atlassian.md §1.6 [D]: spaces/{id}/permissions needs read:space:confluence.
     "v2.spaces": _any("read:space:confluence"),
     "v2.space": _any("read:space:confluence"),
     "v2.space.permissions": _any("read:space:confluence"),
-    "v2.page": _any("read:page:confluence"),  # FACTS §5 report 4; confluence-v2 spec
+    "v2.page": _any("read:page:confluence"),  # docs/atlassian.md §5 report 4; confluence-v2 spec
     "v2.folder": _any("read:folder:confluence"),  # https://jira.atlassian.com/browse/CONFCLOUD-83234
     "v2.space.role-assignments": _any("read:space.permission:confluence"),  # confluence-v2 spec
     "v2.space-role-mode": _any("read:configuration:confluence"),  # confluence-v2 spec
-    "v2.check-access-by-email": _any("read:configuration:confluence"),  # FACTS §8 A6 [D via mirror]
+    "v2.check-access-by-email": _any("read:configuration:confluence"),  # docs/atlassian.md §8 A6 [D via mirror]
     "v2.users-bulk": _any("read:user:confluence"),  # [I]
 }
 

@@ -1,5 +1,5 @@
 """The site listener (`https://<name>.atlassian.net`): tenant info, Jira `/rest/api/3/myself`,
-Confluence under `/wiki`, and how the site treats each kind of credential (FACTS §0.1,
+Confluence under `/wiki`, and how the site treats each kind of credential (docs/atlassian.md §0.1,
 §1.1–§1.5, §1.10, §2.1, §2.5).
 """
 
@@ -27,10 +27,10 @@ _JIRA_PATH = re.compile(r"^/rest/api/(?:2|3|latest)/")
 class BasicOutcome(Enum):
     """How the site's edge judges a Basic credential."""
 
-    NONE = "none"  # nothing usable presented, or not accepted → anonymous (FACTS §1.1)
-    PASSWORD = "password"  # account password or org API key (FACTS §1.4)
-    SCOPED = "scoped"  # scoped / service-account token: refused at the site (FACTS §1.5, §1.7)
-    BLOCKED = "blocked"  # external user, org blocks API tokens (FACTS §8 A1)
+    NONE = "none"  # nothing usable presented, or not accepted → anonymous (docs/atlassian.md §1.1)
+    PASSWORD = "password"  # account password or org API key (docs/atlassian.md §1.4)
+    SCOPED = "scoped"  # scoped / service-account token: refused at the site (docs/atlassian.md §1.5, §1.7)
+    BLOCKED = "blocked"  # external user, org blocks API tokens (docs/atlassian.md §8 A1)
     OK = "ok"
 
 
@@ -43,7 +43,7 @@ class SiteAuth:
 
 def judge_basic(world: World, presented: Presented) -> SiteAuth:
     """The site's reading of a Basic pair. Expired/revoked tokens and inactive accounts are
-    simply not resolved (FACTS §1.1; §8 A3 [I] for deactivated owners)."""
+    simply not resolved (docs/atlassian.md §1.1; §8 A3 [I] for deactivated owners)."""
     match = match_basic(world, presented)
     if match.is_password:
         return SiteAuth(BasicOutcome.PASSWORD)
@@ -64,11 +64,11 @@ def _password_deprecated() -> web.Response:
 
 
 def _basic_disabled() -> web.Response:
-    return bodies.raw(bodies.BASIC_AUTH_DISABLED_BODY, status=403)  # status [I] (FACTS §8 A1)
+    return bodies.raw(bodies.BASIC_AUTH_DISABLED_BODY, status=403)  # status [I] (docs/atlassian.md §8 A1)
 
 
 def authenticate_confluence(world: World, presented: Presented) -> Caller | web.Response:
-    """Site-side authentication for a Confluence route (FACTS §0.1 rows)."""
+    """Site-side authentication for a Confluence route (docs/atlassian.md §0.1 rows)."""
     if presented.kind is AuthKind.BEARER:
         return Caller(refused=True)  # Stackless 403 on v1, never the anonymous view (§0.1)
     auth = judge_basic(world, presented)
@@ -85,7 +85,7 @@ def authenticate_confluence(world: World, presented: Presented) -> Caller | web.
 
 
 def jira_myself(request: web.Request, world: World, presented: Presented, site_url: str) -> web.Response:
-    """FACTS §2.5: 200 for a resolved account with an active membership; 401 text/html with
+    """docs/atlassian.md §2.5: 200 for a resolved account with an active membership; 401 text/html with
     `WWW-Authenticate: OAuth realm=…` otherwise; Bearer → Connect parse error (§0.1)."""
     if presented.kind is AuthKind.BEARER:
         return bodies.raw(bodies.CONNECT_PARSE_ERROR_BODY, status=403)
@@ -95,7 +95,7 @@ def jira_myself(request: web.Request, world: World, presented: Presented, site_u
     if auth.outcome is BasicOutcome.BLOCKED:
         return _basic_disabled()
     user = auth.user
-    # No membership = no Jira access; the status for that is unknown, 401 picked (FACTS §8 A4 [I]).
+    # No membership = no Jira access; the status for that is unknown, 401 picked (docs/atlassian.md §8 A4 [I]).
     if auth.outcome is not BasicOutcome.OK or user is None or user.membership_status != "active":
         return _jira_unauthenticated(presented, site_url)
     assert auth.token is not None
@@ -106,7 +106,7 @@ def jira_myself(request: web.Request, world: World, presented: Presented, site_u
 def _jira_unauthenticated(presented: Presented, site_url: str) -> web.Response:
     headers = {"WWW-Authenticate": f'OAuth realm="{quote(site_url, safe="")}"'}  # realm form [I]
     if presented.kind is not AuthKind.NONE:
-        # FACTS §8 A7: Seraph's AUTHENTICATED_FAILED accompanies rejected credentials, never none.
+        # docs/atlassian.md §8 A7: Seraph's AUTHENTICATED_FAILED accompanies rejected credentials, never none.
         headers["X-Seraph-LoginReason"] = "AUTHENTICATED_FAILED"
     return bodies.raw(bodies.JIRA_UNAUTHENTICATED_BODY, status=401, content_type="text/html", headers=headers)
 
@@ -119,7 +119,7 @@ def _myself_json(user: User, site_url: str) -> dict[str, Any]:
         "accountType": user.account_type,
     }
     if user.account_type == "app":
-        out["appType"] = "service"  # FACTS §1.7 [D via mirror]
+        out["appType"] = "service"  # docs/atlassian.md §1.7 [D via mirror]
     out.update({
         "emailAddress": user.email,
         "avatarUrls": {size: avatar for size in ("16x16", "24x24", "32x32", "48x48")},
@@ -136,7 +136,7 @@ def _myself_json(user: User, site_url: str) -> dict[str, Any]:
 
 
 def tenant_info(request: web.Request, world: World) -> web.Response:
-    """FACTS §2.1: no auth, `{"cloudId": …}`."""
+    """docs/atlassian.md §2.1: no auth, `{"cloudId": …}`."""
     if request.method not in ("GET", "HEAD"):
         return bodies.method_not_allowed(request.method)
     return bodies.json_response({"cloudId": world.site.cloud_id})
@@ -146,22 +146,22 @@ async def handle_site(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     world, path = runtime.world, request.path
     if not world.site.exists:
-        return bodies.raw(bodies.SITE_UNAVAILABLE_BODY, status=404)  # FACTS §8 A8, every site route
+        return bodies.raw(bodies.SITE_UNAVAILABLE_BODY, status=404)  # docs/atlassian.md §8 A8, every site route
     if path == "/_edge/tenant_info":
         return tenant_info(request, world)
-    if path.startswith(SITE_PREFIX):  # the site-side base of the Automation API (AUTOMATION.md §1.1)
+    if path.startswith(SITE_PREFIX):  # the site-side base of the Automation API (docs/atlassian.md §A.1.1)
         return await handle_automation(request, path[len(SITE_PREFIX) - 1:])
     is_jira = world.site.jira and bool(_JIRA_PATH.match(path))
     if world.ip_blocked(request.remote, "jira" if is_jira else "confluence"):
-        return bodies.raw(bodies.IP_REJECTED_BODY, status=403)  # FACTS §1.11, status [I]
+        return bodies.raw(bodies.IP_REJECTED_BODY, status=403)  # docs/atlassian.md §1.11, status [I]
     presented = parse_authorization(request.headers.get("Authorization"))
     if is_jira:
         if path == "/rest/api/3/myself" and request.method in ("GET", "HEAD"):
             return jira_myself(request, world, presented, runtime.site_url)
-        return bodies.jira_not_found(request.method, path)  # FACTS §0.1 unknown Jira path
+        return bodies.jira_not_found(request.method, path)  # docs/atlassian.md §0.1 unknown Jira path
 
     def authenticate(route: WikiRoute) -> Caller | web.Response:
         return authenticate_confluence(world, presented)
 
-    # Everything else, including Confluence paths missing /wiki, falls to the 404 XML (FACTS §1.17).
+    # Everything else, including Confluence paths missing /wiki, falls to the 404 XML (docs/atlassian.md §1.17).
     return await serve_wiki(request, world, "site", runtime.site_url, path, authenticate)

@@ -1,5 +1,5 @@
 """The status listener: Confluence's Statuspage v2 JSON (`summary.json`, `status.json`,
-`components.json`, `incidents/unresolved.json`, `incidents.json`; FACTS §2.8).
+`components.json`, `incidents/unresolved.json`, `incidents.json`; docs/atlassian.md §2.8).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from bot.simulator import bodies
 from bot.simulator.runtime import RUNTIME
 from bot.simulator.state import StatusComponent, StatusIncident, World, wire_time
 
-PAGE_ID = "4g2my7tbhjsq"  # FACTS §2.8: Confluence's Statuspage page id
+PAGE_ID = "4g2my7tbhjsq"  # docs/atlassian.md §2.8: Confluence's Statuspage page id
 _CREATED = "2019-01-01T00:00:00.000Z"
 
 

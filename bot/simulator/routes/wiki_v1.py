@@ -1,5 +1,5 @@
 """Confluence REST v1 (`/wiki/rest/api/...`) as the site and the gateway serve it, after the
-"Can use" gate: users, groups, spaces, content, permission check, search (FACTS §2.3, §1.13).
+"Can use" gate: users, groups, spaces, content, permission check, search (docs/atlassian.md §2.3, §1.13).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from bot.simulator.routes import paging
 from bot.simulator.routes.common import Family, WikiContext, WikiRoute, read_json
 from bot.simulator.state import DEFAULT_TARGET, Page, Space, User
 
-# FACTS §8 A9: the only anonymous user body seen (shape reference).
+# docs/atlassian.md §8 A9: the only anonymous user body seen (shape reference).
 _ANONYMOUS_PICTURE = {"path": "/images/icons/profilepics/anonymous.svg", "width": 48, "height": 48, "isDefault": True}
 
 
 # -- shapes -------------------------------------------------------------------------------------
 
 def user_json(ctx: WikiContext, user: User, operations: bool) -> dict[str, Any]:
-    """`User` of FACTS §2.3 (type known); deactivated people keep resolving with a suffix [R]."""
+    """`User` of docs/atlassian.md §2.3 (type known); deactivated people keep resolving with a suffix [R]."""
     suffix = "" if user.active else " (Deactivated)"
     out: dict[str, Any] = {
         "type": "known",
@@ -50,14 +50,14 @@ def user_json(ctx: WikiContext, user: User, operations: bool) -> dict[str, Any]:
 def _user_operations(ctx: WikiContext, user: User) -> list[dict[str, str]]:
     if not ctx.world.has_confluence_access(user):
         return []
-    ops = [{"operation": "use", "targetType": "application"}]  # ≈ "Can use" (FACTS §2.3)
+    ops = [{"operation": "use", "targetType": "application"}]  # ≈ "Can use" (docs/atlassian.md §2.3)
     if "atlassian/admin" in ctx.world.confluence_roles(user):
         ops.append({"operation": "administer", "targetType": "application"})
     return ops
 
 
 def anonymous_json(ctx: WikiContext, operations: bool) -> dict[str, Any]:
-    """FACTS §8 A9 shape ([I] for Cloud): `type: anonymous` when a credential fell back."""
+    """docs/atlassian.md §8 A9 shape ([I] for Cloud): `type: anonymous` when a credential fell back."""
     out: dict[str, Any] = {"type": "anonymous", "profilePicture": _ANONYMOUS_PICTURE, "displayName": "Anonymous"}
     if operations:
         out["operations"] = [{"operation": "use", "targetType": "application"}]
@@ -89,7 +89,7 @@ def content_json(ctx: WikiContext, page: Page) -> dict[str, Any]:
 
 
 def _paged(ctx: WikiContext, items: list[Any], path: str, default: int = 25, maximum: int = 200) -> dict[str, Any]:
-    """v1 `start`/`limit` paging (FACTS §2.3): a limit above `maximum` is cut to it (the answer's
+    """v1 `start`/`limit` paging (docs/atlassian.md §2.3): a limit above `maximum` is cut to it (the answer's
     `limit` says so: "may be restricted by fixed system limits"); `_links.next`, relative to
     `/wiki`, when more remains. `path` is the route with its other query parameters."""
     start = _int(ctx.query("start"), 0)
@@ -133,21 +133,21 @@ async def user_by_account(ctx: WikiContext) -> web.Response:
 
 
 async def user_memberof(ctx: WikiContext) -> web.Response:
-    """GroupArrayWithLinks (FACTS §2.3). The spec documents only 200 and 403 here, so an unknown
+    """GroupArrayWithLinks (docs/atlassian.md §2.3). The spec documents only 200 and 403 here, so an unknown
     account is an empty list [I], not a 404."""
     account_id = ctx.query("accountId") or ""
     user = ctx.world.user_by_id(account_id)
     groups = [{"type": "group", "name": g.name, "id": g.id,
                "_links": {"self": f"{ctx.wiki_base}/rest/api/group/by-id?id={g.id}"}}
               for g in (ctx.world.groups_of(user) if user else [])]
-    # FACTS §2.3: memberof pages by start/limit, default 200
+    # docs/atlassian.md §2.3: memberof pages by start/limit, default 200
     out = _paged(ctx, groups, f"/rest/api/user/memberof?accountId={quote(account_id)}", default=200)
     out["totalSize"] = len(groups)
     return bodies.json_response(out)
 
 
 async def space_get(ctx: WikiContext) -> web.Response:
-    """404 for a missing space and for one the caller may not view alike (FACTS §1.13 [D])."""
+    """404 for a missing space and for one the caller may not view alike (docs/atlassian.md §1.13 [D])."""
     space = ctx.world.space_by_key(ctx.params["key"])
     if space is None or not ctx.world.can_view_space(ctx.viewer, space):
         return bodies.v1_not_found(f"No space with key : {ctx.params['key']}")  # text [I]
@@ -178,7 +178,7 @@ async def content_list(ctx: WikiContext) -> web.Response:
 
 
 async def content_create(ctx: WikiContext) -> web.Response:
-    """Create a page; without the space's create permission → PermissionException (FACTS §1.13)."""
+    """Create a page; without the space's create permission → PermissionException (docs/atlassian.md §1.13)."""
     if not ctx.request.content_type.startswith("application/json"):
         return bodies.raw("Unsupported Media Type", status=415, content_type="text/plain")
     ok, body = await read_json(ctx.request)
@@ -195,7 +195,7 @@ async def content_create(ctx: WikiContext) -> web.Response:
 
 
 async def permission_check(ctx: WikiContext) -> web.Response:
-    """`{"hasPermission": bool, "errors": [Message]}`; Message = {translation, args} [I] (FACTS §2.3)."""
+    """`{"hasPermission": bool, "errors": [Message]}`; Message = {translation, args} [I] (docs/atlassian.md §2.3)."""
     page = ctx.world.page_by_id(ctx.params["id"])
     if page is None or not ctx.world.can_read_page(ctx.viewer, page):
         return _content_not_found(ctx.params["id"])

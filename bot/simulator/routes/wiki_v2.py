@@ -1,5 +1,5 @@
 """Confluence REST v2 (`/wiki/api/v2/...`) after the "Can use" gate: spaces, space permissions,
-pages, check-access-by-email and users-bulk (FACTS §2.4, §8 A6). "Not visible" is a 404 here.
+pages, check-access-by-email and users-bulk (docs/atlassian.md §2.4, §8 A6). "Not visible" is a 404 here.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def space_v2(ctx: WikiContext, space: Space) -> dict[str, Any]:
-    """`Space` fields of FACTS §2.4 as the v2 spec types them: an unknown author, owner,
+    """`Space` fields of docs/atlassian.md §2.4 as the v2 spec types them: an unknown author, owner,
     description or icon is absent (strings and objects there, never null)."""
     author = next((p.principal.id for p in space.permissions if p.principal.type == "user"), None)
     out: dict[str, Any] = {
@@ -53,7 +53,7 @@ def page_v2(ctx: WikiContext, page: Page) -> dict[str, Any]:
 
 
 def user_v2(user: User) -> dict[str, Any]:
-    """users-bulk item (FACTS §2.4)."""
+    """users-bulk item (docs/atlassian.md §2.4)."""
     return {
         "accountId": user.account_id, "accountType": user.account_type, "accountStatus": user.account_status,
         "displayName": user.name, "email": user.email, "publicName": user.name,
@@ -108,7 +108,7 @@ async def space_get(ctx: WikiContext) -> web.Response:
 
 
 async def space_permissions(ctx: WikiContext) -> web.Response:
-    """Who holds what (FACTS §2.4); the caller must be able to view the space."""
+    """Who holds what (docs/atlassian.md §2.4); the caller must be able to view the space."""
     space = _visible_space(ctx)
     if space is None:
         return bodies.v2_named_not_found("space", ctx.params["id"])
@@ -124,7 +124,7 @@ async def space_permissions(ctx: WikiContext) -> web.Response:
 
 
 async def space_role_mode(ctx: WikiContext) -> web.Response:
-    """`{"mode": PRE_ROLES | ROLES_TRANSITION | ROLES}` (confluence-v2 spec; FACTS §2.4)."""
+    """`{"mode": PRE_ROLES | ROLES_TRANSITION | ROLES}` (confluence-v2 spec; docs/atlassian.md §2.4)."""
     return bodies.json_response({"mode": ctx.world.site.space_role_mode})
 
 
@@ -159,7 +159,7 @@ async def page_get(ctx: WikiContext) -> web.Response:
 
 
 async def check_access_by_email(ctx: WikiContext) -> web.Response:
-    """FACTS §8 A6: 1–100 emails → `emailsWithoutAccess`, `invalidEmails` (the documented fields only)."""
+    """docs/atlassian.md §8 A6: 1–100 emails → `emailsWithoutAccess`, `invalidEmails` (the documented fields only)."""
     ok, body = await read_json(ctx.request)
     emails = body.get("emails") if ok and isinstance(body, dict) else None
     if not isinstance(emails, list) or not 1 <= len(emails) <= 100 or not all(isinstance(e, str) for e in emails):
@@ -176,7 +176,7 @@ async def check_access_by_email(ctx: WikiContext) -> web.Response:
 
 
 async def users_bulk(ctx: WikiContext) -> web.Response:
-    """FACTS §8 A6: `accountIds` 1–250; unknown ids are left out."""
+    """docs/atlassian.md §8 A6: `accountIds` 1–250; unknown ids are left out."""
     ok, body = await read_json(ctx.request)
     ids = body.get("accountIds") if ok and isinstance(body, dict) else None
     if not isinstance(ids, list) or not 1 <= len(ids) <= 250:

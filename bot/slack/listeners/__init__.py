@@ -20,7 +20,7 @@ def register(app: AsyncApp, services: Services) -> None:
     """Register every listener of the bot on `app`, with `services` injected by name."""
 
     async def inject_services(context: AsyncBoltContext, next_: Callable[[], Awaitable[Any]]) -> None:
-        context["services"] = services  # memory only: middleware must stay cheap (FACTS §1.3)
+        context["services"] = services  # memory only: middleware must stay cheap (https://docs.slack.dev/tools/bolt-python/concepts/acknowledge)
         if not context.get(ACKED_EARLY):  # a command acked on arrival was counted then
             services.tasks.request_arrived()  # acks first: background work waits for a quiet moment
         await next_()

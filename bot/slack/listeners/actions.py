@@ -49,7 +49,7 @@ async def handle_rerun_action(ack: AsyncAck, body: dict[str, Any], action: dict[
 
 async def handle_test_with_token_action(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any],
                                         client: AsyncWebClient, services: Services) -> None:
-    """Open the private token form; the trigger_id expires 3 s after the click (FACTS §3.4)."""
+    """Open the private token form; the trigger_id expires 3 s after the click (https://docs.slack.dev/reference/methods/views.open)."""
     await ack()
 
     async def open_form(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
@@ -115,7 +115,8 @@ async def _permalink(client: AsyncWebClient, place: Place) -> str | None:
         return None
     try:
         response = await client.chat_getPermalink(channel=place.channel, message_ts=place.thread_ts)
-    except SlackApiError as exc:  # FACTS §2.3: channel_not_found, message_not_found
+    # channel_not_found, message_not_found: https://docs.slack.dev/reference/methods/chat.getPermalink
+    except SlackApiError as exc:
         log.info("no permalink for %s/%s: %s", place.channel, place.thread_ts, exc.response.get("error"))
         return None
     return response.get("permalink")

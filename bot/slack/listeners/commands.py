@@ -20,8 +20,9 @@ HISTORY_LIMIT = 10
 
 
 async def handle_check_command(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
-    """Ack at once (FACTS §1.3); everything else runs in the background. From the ack until its run
-    is on record the command is tracked in memory only (no history I/O before an ack, issue 8)."""
+    """Ack at once (https://docs.slack.dev/tools/bolt-python/concepts/acknowledge); everything else runs in the
+    background. From the ack until its run is on record the command is tracked in memory only (no
+    history I/O before an ack)."""
     await ack()
     place = Place(channel=body.get("channel_id", ""), user=body.get("user_id", ""),
                   response_url=body.get("response_url"))

@@ -2,7 +2,7 @@
 
 The token is read from the submitted form, wrapped in `Secret` at once and handed to the core
 for this run only. It is never logged, echoed, stored or put into private_metadata (which
-holds only the RunRef, FACTS §3.4); the view state is never logged.
+holds only the RunRef, https://docs.slack.dev/reference/methods/views.open); the view state is never logged.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def _actor_secret(view: dict[str, Any]) -> ActorSecret:
 
 async def handle_token_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
                                   services: Services) -> None:
-    """Validate in the ack (errors show under the field, FACTS §3.4), then replay in the background."""
+    """Validate in the ack (errors show under the field, https://docs.slack.dev/reference/methods/views.open), then
+    replay in the background."""
     try:
         secret = _actor_secret(view)
         ref = parse_ref(view.get("private_metadata"))
