@@ -38,7 +38,7 @@ class WebRequestAction:
     content_type: str | None = None
     body: str | None = field(default=None, repr=False)
     connection_id: str | None = None
-    url_secure: bool = False  # `urlSecure`: the URL itself holds a secret (AUTOMATION.md §2.6)
+    url_secure: bool = False  # `urlSecure`: the URL itself holds a secret (docs/atlassian.md §A.2.5–§A.2.6)
 
     def header(self, name: str) -> list[Header]:
         """Every header of that name (case-insensitive, as HTTP compares them)."""
