@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Future
 from typing import Any
@@ -23,12 +24,16 @@ from typing import Any
 import httpx
 
 from bot import engine
+from bot.automation.load import RulePlan, RuleUnreadable, load_rule
+from bot.automation.reference import RuleRef
 from bot.config import Settings
 from bot.engine import RunHandle
 from bot.errors import ConfigError, HistoryError
+from bot.facts import SITE
 from bot.model import Run, StepResult
 from bot.probes import ProbeSpec
 from bot.request import CheckRequest
+from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore, Via
 from bot.store.owner import RENEW_EVERY_S
 
@@ -41,11 +46,17 @@ class Checker:
     """Starts diagnosis runs with one set of settings; saves them when a history is given."""
 
     def __init__(self, settings: Settings, history: AsyncHistory | None = None, *,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, clock: Callable[[], float] = time.time,
+                 site_facts: SiteFacts | None = None) -> None:
+        """`site_facts`: where the site's cloudId and the org key's org are kept between runs (a repeat
+        check skips their wait); by default in `history`."""
         if not settings.site_url:
             raise ConfigError("missing setting: ATLASSIAN_SITE_URL (see .env.example)")
         self.settings = settings
         self.history = history
+        if site_facts is None and history is not None:
+            site_facts = SiteFacts(settings, history, clock=clock)
+        self.site_facts = site_facts
         self._transport = transport
         self._in_flight: set[CheckedRun] = set()
         self._renewer: asyncio.Task[None] | None = None
@@ -57,14 +68,28 @@ class Checker:
 
         Its first save is queued before this returns, so even a run killed at once is on record.
         """
-        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, probes=probes)
+        kept = self.site_facts
+        handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, probes=probes,
+                              assume=kept.loading() if kept is not None else None)
         handle.run.previous_run_id = previous_run_id
         checked = CheckedRun(handle, self.history, origin={"via": Via(via).value, **(origin or {})})
         self._in_flight.add(checked)
         checked.when_done(self._in_flight.discard)
+        if kept is not None:
+            checked.when_done(lambda done: handle.facts is not None and kept.keep_run(handle.facts, done.run.planned))
         if self.history is not None and (self._renewer is None or self._renewer.done()):
             self._renewer = asyncio.create_task(self._renew_leases(self.history), name="history leases")
         return checked
+
+    async def load_rule(self, ref: RuleRef) -> RulePlan | RuleUnreadable:
+        """Read the rule `ref` names (`bot.automation.load.load_rule`), with the site's cloudId as kept; what
+        is not kept (the cloudId, the org key's org) is read first, side by side, and kept for the runs."""
+        cloud_id = None
+        if self.site_facts is not None:
+            kept = await self.site_facts.load()
+            site = {**kept, **await self.site_facts.read_missing(kept, self._transport)}.get(SITE)
+            cloud_id = site.cloud_id if site is not None else None
+        return await load_rule(ref, self.settings, transport=self._transport, cloud_id=cloud_id)
 
     @property
     def transport(self) -> httpx.AsyncBaseTransport | None:

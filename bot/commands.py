@@ -44,7 +44,6 @@ from bot.store import AsyncHistory, HistoryStore
 
 if TYPE_CHECKING:
     from bot.automation import RuleRef
-    from bot.automation.load import RulePlan, RuleUnreadable
     from bot.simulator import Scenario, SimulatorServer
 
 MAX_BODY_CHARS = 20_000
@@ -214,45 +213,47 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
              transport: httpx.AsyncBaseTransport | None = None) -> list[Run]:
     """The runs of `confluence-check rule` (streamed to `out` unless --json). Raises UsageError/ConfigError."""
     from bot.automation import parse_rule_reference
-    from bot.automation.load import RuleUnreadable
-    from bot.probes.rule import rule_probes, unreadable_probes
+    from bot.automation.load import INSPECTOR_NEEDED
 
     settings.require("ATLASSIAN_SITE_URL")
     ref = parse_rule_reference(options.rule)
-    plan = asyncio.run(_preflight_then_load(ref, settings, transport))
+    if not settings.has_inspector:
+        raise ConfigError(INSPECTOR_NEEDED)
+    live = None if options.json or options.markdown else out
+    history = open_run_history(settings)
+    try:
+        checker = Checker(settings, history, transport=transport)
+        return asyncio.run(_rule_runs(checker, ref, options, out=out, live=live, color=color, via=via,
+                                      preflight=transport is None))
+    finally:
+        history.close()
+
+
+async def _rule_runs(checker: Checker, ref: RuleRef, options: RuleOptions, *, out: TextIO, live: TextIO | None,
+                     color: bool, via: str, preflight: bool) -> list[Run]:
+    """Read the rule, then run each Send web request action in rule order (as for `check`, an unreachable
+    configured host is a configuration error, exit 64, not a diagnosis)."""
+    from bot.automation.load import RuleUnreadable
+    from bot.probes.rule import rule_probes, unreadable_probes
+
+    if preflight:
+        await check_reachable(checker.settings)
+    plan = await checker.load_rule(ref)
     if isinstance(plan, RuleUnreadable):
         work = [(plan.request, unreadable_probes())]
     else:
         work = [(request, rule_probes(request)) for request in plan.requests]
-    live = None if options.json or options.markdown else out
-    history = open_run_history(settings)
     runs: list[Run] = []
-    try:
-        checker = Checker(settings, history, transport=transport)
-        for request, probes in work:
-            if live is not None and request.rule is not None:
-                write(live, "\n" + format_rule_heading(request.rule.describe()))
-            run = asyncio.run(_run_check(checker, request, out=live, color=color, via=via, probes=probes))
-            runs.append(run)
-            if options.markdown:
-                write(out, format_markdown(run, secrets=[*settings.secrets(), *request.secrets()]))
-            elif live is not None:
-                write(out, "\n" + format_verdict(run, color=color))
-    finally:
-        history.close()
+    for request, probes in work:
+        if live is not None and request.rule is not None:
+            write(live, "\n" + format_rule_heading(request.rule.describe()))
+        run = await _run_check(checker, request, out=live, color=color, via=via, probes=probes)
+        runs.append(run)
+        if options.markdown:
+            write(out, format_markdown(run, secrets=[*checker.settings.secrets(), *request.secrets()]))
+        elif live is not None:
+            write(out, "\n" + format_verdict(run, color=color))
     return runs
-
-
-async def _preflight_then_load(ref: RuleRef, settings: Settings,
-                               transport: httpx.AsyncBaseTransport | None) -> RulePlan | RuleUnreadable:
-    """As for `check`: an unreachable configured host is a configuration error (exit 64), not a diagnosis."""
-    from bot.automation.load import INSPECTOR_NEEDED, load_rule
-
-    if not settings.has_inspector:
-        raise ConfigError(INSPECTOR_NEEDED)
-    if transport is None:
-        await check_reachable(settings)
-    return await load_rule(ref, settings, transport=transport)
 
 
 def worst_exit(runs: list[Run]) -> ExitCode:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -22,7 +22,7 @@ from bot.atlassian import Atlassian, Redactor, RequestFailed, RetryPolicy
 from bot.atlassian.clients import REQUEST_TIMEOUT_S
 from bot.config import Settings
 from bot.errors import HostNotAllowed
-from bot.facts import ACTOR_EMAIL, ActorEmail, Unknown
+from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, Unknown
 from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
 from bot.probes import NEED_REASON, NOT_NEEDED, REGISTRY, ProbeContext, ProbeSpec, has_need
 from bot.probes.registry import FactMissing, FactStore
@@ -51,6 +51,7 @@ class RunHandle:
         self._done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listeners: list[Callable[[Run], Any]] = []
+        self.facts: FactStore | None = None  # the run's facts, once its probes are done
 
     def __aiter__(self) -> AsyncIterator[StepResult]:
         return self._iterate()
@@ -89,9 +90,11 @@ def start(
     on_finish: Callable[[Run], Any] | None = None,
     retry: RetryPolicy | None = None,
     timeout_s: float = REQUEST_TIMEOUT_S,
+    assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None,
 ) -> RunHandle:
     """Start a run on the current event loop and return its handle at once. `retry` and
-    `timeout_s` (per request) override the defaults (tests use short ones)."""
+    `timeout_s` (per request) override the defaults (tests use short ones). `assume` gives facts
+    kept from earlier runs (`bot.site_facts`): see `_run_graph`."""
     specs = list(probes if probes is not None else REGISTRY.values())
     run = Run(
         run_id=run_id or new_run_id(),
@@ -103,7 +106,7 @@ def start(
     )
     handle = RunHandle(run)
     handle._task = asyncio.create_task(
-        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s))
+        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s, assume))
     return handle
 
 
@@ -118,7 +121,8 @@ def describe_request(request: CheckRequest, settings: Settings) -> dict[str, Any
 async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                    specs: list[ProbeSpec], transport: httpx.AsyncBaseTransport | None,
                    on_finish: Callable[[Run], Any] | None, retry: RetryPolicy | None = None,
-                   timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+                   timeout_s: float = REQUEST_TIMEOUT_S,
+                   assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None) -> None:
     started = time.monotonic()
     run = handle.run
     secret = request.actor_secret
@@ -126,7 +130,14 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
         async with Atlassian(settings, actor_token=secret.token if secret else None,
                              transport=transport, extra_secrets=request.secrets(), retry=retry,
                              timeout_s=timeout_s) as http:
-            results, store = await _run_graph(handle, request, settings, specs, http)
+            assumed = dict(await assume()) if assume is not None else {}
+            shown: set[str] = set()
+            try:
+                results, store = await _run_graph(handle, request, settings, specs, http, assumed, shown)
+            except* AssumptionContradicted:  # the run is done again as if nothing were known
+                run.steps.clear()
+                results, store = await _run_graph(handle, request, settings, specs, http, {}, shown)
+        handle.facts = store
         facts = _fix_facts(settings, request, store)
         findings = [f for s in specs if s.id in results for f in results[s.id].findings]
         run.not_checked = _not_checked(run.steps)
@@ -158,24 +169,61 @@ def _seed(store: FactStore, request: CheckRequest) -> None:
         store.set(ACTOR_EMAIL, ActorEmail(email.lower()))
 
 
-async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Settings,
-                     specs: list[ProbeSpec], http: Atlassian) -> tuple[dict[str, StepResult], FactStore]:
+class AssumptionContradicted(Exception):
+    """A fact assumed from an earlier run differs from what this run's own probe established."""
+
+
+async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Settings, specs: list[ProbeSpec],
+                     http: Atlassian, assumed: Mapping[FactKey[Any], Any] | None = None,
+                     shown: set[str] | None = None) -> tuple[dict[str, StepResult], FactStore]:
+    """Run every probe as soon as what it reads is resolved.
+
+    `assumed` facts (kept from earlier runs: a site's cloudId, an org key's org id) are resolved
+    before any probe starts, so the probes reading them do not wait for the probes providing them.
+    Those providers still run, and check the assumption: until each has settled, the steps that
+    depend on an assumption are held back; if one established something else (or nothing), the
+    run raises `AssumptionContradicted` and is done again without assumptions. `shown`: steps
+    already streamed (not streamed twice)."""
     store = FactStore()
     _seed(store, request)
     results: dict[str, StepResult] = {}
+    shown = set() if shown is None else shown
     order = {s.id: i for i, s in enumerate(specs)}
     provided = {k.name for s in specs for k in s.provides}
     for spec in specs:  # a fact no probe of this run provides is unknown from the start
         for key in spec.reads:
             if key.name not in provided:
                 store.set(key, Unknown(f"no check of this run establishes {key.what}"))
+    missing = {spec.id: _missing_needs(spec, settings, request) for spec in specs}
+    checker_of = {k.name: s.id for s in specs for k in s.provides if missing[s.id] is None}
+    assumed = {k: v for k, v in (assumed or {}).items() if k.name in checker_of}  # only what this run checks
+    for key, value in assumed.items():
+        store.assume(key, value)
+    unchecked = {checker_of[k.name] for k in assumed}
+    dependent = _reading(specs, {k.name for k in assumed}) - unchecked
+    held: list[StepResult] = []
+
+    def show(result: StepResult) -> None:
+        _insert_ordered(handle.run.steps, result, order)
+        if result.id not in shown:
+            shown.add(result.id)
+            handle._emit(result)
 
     def settle(spec: ProbeSpec, result: StepResult) -> None:
         for key in spec.provides:  # whatever the probe did not establish is unknown, and says why
             store.set(key, Unknown(_why_unknown(result)))
         results[spec.id] = result
-        _insert_ordered(handle.run.steps, result, order)
-        handle._emit(result)
+        if unchecked and spec.id in dependent:
+            held.append(result)
+            return
+        show(result)
+        if spec.id in unchecked:
+            unchecked.discard(spec.id)
+            if not unchecked:
+                if any(store.observed.get(k.name) != v for k, v in assumed.items()):
+                    raise AssumptionContradicted
+                for waiting in held:
+                    show(waiting)
 
     async def run_one(spec: ProbeSpec) -> None:
         ctx = ProbeContext(spec, request, settings, http, store)
@@ -186,15 +234,26 @@ async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Setting
     # A probe whose input this run lacks (no actor token, no space) is settled at once, not as a task
     runnable = []
     for spec in specs:
-        missing = _missing_needs(spec, settings, request)
-        if missing is None:
+        lacking = missing[spec.id]
+        if lacking is None:
             runnable.append(spec)
         else:
-            settle(spec, _with_duration(missing, 0))
+            settle(spec, _with_duration(lacking, 0))
     async with asyncio.TaskGroup() as group:
         for spec in runnable:
             group.create_task(run_one(spec))
     return results, store
+
+
+def _reading(specs: list[ProbeSpec], names: set[str]) -> set[str]:
+    """The probes that read one of these facts, or a fact provided by such a probe (declared order
+    is a valid order, so one pass finds them all)."""
+    reached, out = set(names), set()
+    for spec in specs:
+        if any(k.name in reached for k in spec.reads):
+            out.add(spec.id)
+            reached.update(k.name for k in spec.provides)
+    return out
 
 
 def _why_unknown(result: StepResult) -> str:

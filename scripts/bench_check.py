@@ -7,7 +7,10 @@ Runs the same check with 0 ms and with N ms injected per request (each `--repeat
 — the number of request latencies the run waits for one after the other (its critical path) — next
 to the sum of all request latencies, the request count and when the first step streamed. The
 default is the full chain: org key, bot login, the actor's token and a failing call that names a
-page, so every probe runs. Figures only; nothing is asserted.
+page, so every probe runs. Each check runs through the core `Checker` with site facts kept in a
+history database, runs not saved (their writes are not round trips): "cold" on a new database,
+"repeat" a second check on the same one, which finds the site's cloudId and the org key's org
+kept (`bot.site_facts`). Figures only; nothing is asserted.
 
     python scripts/bench_check.py [--latency-ms 100] [--repeat 5] [--scenario ok] [--endpoint "GET {site}/..."]
 """
@@ -17,14 +20,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import tempfile
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from bot import engine
 from bot.atlassian.hosts import HostGuard
+from bot.checker import Checker
 from bot.config import Settings
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import SimulatorServer, load_scenario
+from bot.site_facts import SiteFacts
+from bot.store import AsyncHistory, HistoryStore
 
 FULL_CHAIN_ENDPOINT = "GET {site}/wiki/api/v2/pages/65601"  # a page: content.space and content.page run
 
@@ -38,31 +45,46 @@ class Sample:
     verdict: str
 
 
-async def one_run(scenario_name: str, latency_ms: int, endpoint: str | None, status: int | None) -> Sample:
-    async with SimulatorServer(load_scenario(scenario_name)) as sim:
-        sim.state.faults.latency_ms = latency_ms
-        settings = Settings.from_mapping(sim.env())
-        given = sim.resolve_input()
-        assert settings.site_url
-        guard = HostGuard(settings.site_url, settings.api_url)
-        target = (endpoint or "").replace("{site}", sim.site_url).replace("{gateway}", sim.gateway_url) or \
-            given.get("endpoint")
-        request = CheckRequest(
-            actor=given["actor"], failing=parse_endpoint(target, guard) if target else None,
-            observed_status=status if status is not None else given.get("status"),
-            observed_body=given.get("body"), space=given.get("space"),
-            actor_secret=ActorSecret.parse(given["actor_token"]) if given.get("actor_token") else None)
-        t0 = time.perf_counter()
-        handle = engine.start(request, settings)
-        first_step_at = None
-        async for _ in handle:
-            if first_step_at is None:
-                first_step_at = time.perf_counter() - t0
-        run = await handle.wait()
-        wall = time.perf_counter() - t0
+async def one_run(scenario_name: str, latency_ms: int, endpoint: str | None, status: int | None, *,
+                  repeat: bool) -> Sample:
+    """One check on a new history database (`repeat`: the second of two checks of one site on it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        history = AsyncHistory(lambda: HistoryStore.open(Path(folder) / "history.db"))
+        try:
+            await history.ready()
+            async with SimulatorServer(load_scenario(scenario_name)) as sim:
+                if repeat:
+                    await _check(sim, endpoint, status, history)
+                sim.state.faults.latency_ms = latency_ms
+                return await _check(sim, endpoint, status, history)
+        finally:
+            await history.aclose()
+
+
+async def _check(sim: SimulatorServer, endpoint: str | None, status: int | None, history: AsyncHistory) -> Sample:
+    settings = Settings.from_mapping(sim.env())
+    given = sim.resolve_input()
+    assert settings.site_url
+    guard = HostGuard(settings.site_url, settings.api_url)
+    target = (endpoint or "").replace("{site}", sim.site_url).replace("{gateway}", sim.gateway_url) or \
+        given.get("endpoint")
+    request = CheckRequest(
+        actor=given["actor"], failing=parse_endpoint(target, guard) if target else None,
+        observed_status=status if status is not None else given.get("status"),
+        observed_body=given.get("body"), space=given.get("space"),
+        actor_secret=ActorSecret.parse(given["actor_token"]) if given.get("actor_token") else None)
+    sent_before = len(sim.requests)
+    t0 = time.perf_counter()
+    handle = Checker(settings, site_facts=SiteFacts(settings, history)).start(request)
+    first_step_at = None
+    async for _ in handle:
+        if first_step_at is None:
+            first_step_at = time.perf_counter() - t0
+    run = await handle.wait()
+    wall = time.perf_counter() - t0
     durations = [e.duration_ms or 0 for s in run.steps for e in s.evidence]
     assert run.verdict is not None
-    return Sample(wall * 1000, float(sum(durations)), len(durations), (first_step_at or 0) * 1000,
+    return Sample(wall * 1000, float(sum(durations)), len(sim.requests) - sent_before, (first_step_at or 0) * 1000,
                   f"{run.verdict.cause.value} ({run.verdict.confidence.value})")
 
 
@@ -75,9 +97,16 @@ async def main() -> None:
     parser.add_argument("--status", type=int, default=403, help="the reported status")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    await one_run(args.scenario, 0, args.endpoint, args.status)  # warm-up: imports, TLS context, pools
-    base = [await one_run(args.scenario, 0, args.endpoint, args.status) for _ in range(args.repeat)]
-    slow = [await one_run(args.scenario, args.latency_ms, args.endpoint, args.status) for _ in range(args.repeat)]
+    await one_run(args.scenario, 0, args.endpoint, args.status, repeat=False)  # warm-up: imports, pools
+    for label, repeat in (("cold (nothing kept)", False), ("repeat (site facts kept)", True)):
+        base = [await one_run(args.scenario, 0, args.endpoint, args.status, repeat=repeat) for _ in range(args.repeat)]
+        slow = [await one_run(args.scenario, args.latency_ms, args.endpoint, args.status, repeat=repeat)
+                for _ in range(args.repeat)]
+        print(f"--- {label}")
+        _report(args, base, slow)
+
+
+def _report(args: argparse.Namespace, base: list[Sample], slow: list[Sample]) -> None:
     wall0 = statistics.median(s.wall_ms for s in base)
     wall = statistics.median(s.wall_ms for s in slow)
     total = statistics.median(s.latency_sum_ms for s in slow)

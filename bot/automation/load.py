@@ -95,16 +95,17 @@ class RuleUnreadable:
     request: CheckRequest
 
 
-async def load_rule(ref: RuleRef, settings: Settings, *,
-                    transport: httpx.AsyncBaseTransport | None = None) -> RulePlan | RuleUnreadable:
-    """Read the rule `ref` names. :raises UsageError: unknown UUID, a name that matches no or several rules,
-    a rule without Send web request. :raises ConfigError: no inspector configured."""
+async def load_rule(ref: RuleRef, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+                    cloud_id: str | None = None) -> RulePlan | RuleUnreadable:
+    """Read the rule `ref` names (`cloud_id`: the site's, when already known). :raises UsageError: unknown
+    UUID, a name that matches no or several rules, a rule without Send web request. :raises ConfigError:
+    no inspector configured."""
     if not settings.has_inspector:
         raise ConfigError(INSPECTOR_NEEDED)
     assert settings.site_url is not None
     async with Atlassian(settings, transport=transport) as http:
         try:
-            cloud_id = await _cloud_id(http)
+            cloud_id = cloud_id or await _cloud_id(http)
             if cloud_id is None:
                 return _unreadable(ref.uuid or "", settings)
             uuid = ref.uuid

@@ -144,10 +144,16 @@ class FactMissing(Exception):
 
 
 class FactStore:
-    """Each fact resolved once: a value or `Unknown`. Readers await it."""
+    """Each fact resolved once: a value or `Unknown`. Readers await it.
+
+    A fact may be *assumed* (kept from an earlier run, `bot.site_facts`): it is resolved before any
+    probe starts, and what its providing probe establishes later is kept in `observed`, to be
+    compared with the assumption, instead of being dropped."""
 
     def __init__(self) -> None:
         self._futures: dict[str, asyncio.Future[Any]] = {}
+        self._assumed: set[str] = set()
+        self.observed: dict[str, Any] = {}
 
     def _future(self, key: FactKey[Any]) -> asyncio.Future[Any]:
         if key.name not in self._futures:
@@ -160,9 +166,21 @@ class FactStore:
             raise TypeError(f"fact {key.name} must be {key.type.__name__} or Unknown, got {type(value).__name__}")
         future = self._future(key)
         if future.done():
+            if key.name in self._assumed:
+                self.observed.setdefault(key.name, value)
             return False
         future.set_result(value)
         return True
+
+    def assume(self, key: FactKey[T], value: T) -> None:
+        """Resolve `key` now with a value kept from before; its provider's answer goes to `observed`."""
+        self.set(key, value)
+        self._assumed.add(key.name)
+
+    def peek(self, key: FactKey[T]) -> T | Unknown | None:
+        """The fact if it is resolved, else None (without waiting)."""
+        future = self._futures.get(key.name)
+        return future.result() if future is not None and future.done() else None  # type: ignore[no-any-return]
 
     def resolved(self, key: FactKey[Any]) -> bool:
         return key.name in self._futures and self._futures[key.name].done()

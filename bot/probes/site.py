@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.atlassian import Role
+from bot.config import Settings
 from bot.facts import SITE, Site
 from bot.model import CauseCode, Confidence, StepResult
 from bot.probes.registry import ProbeContext, probe
@@ -17,8 +18,7 @@ async def site_tenant(ctx: ProbeContext) -> StepResult:
     body = reply.json()
     cloud_id = body.get("cloudId") if reply.status == 200 and isinstance(body, dict) else None
     if isinstance(cloud_id, str) and cloud_id:
-        gateway = f"{ctx.settings.api_url}{ctx.http.gateway_path(cloud_id)}"
-        ctx.provide(SITE, Site(cloud_id, gateway, urlsplit(ctx.settings.site_url or "").hostname or "this site"))
+        ctx.provide(SITE, site_of(ctx.settings, cloud_id))
         return ctx.passed(f"cloudId {cloud_id}")
     if 400 <= reply.status < 500 and reply.status != 429:
         # §8 A8: an unknown subdomain answers 404 "Site temporarily unavailable". Only a client error
@@ -29,3 +29,9 @@ async def site_tenant(ctx: ProbeContext) -> StepResult:
                         f"{ctx.settings.site_url}/_edge/tenant_info answered {reply.status} without a cloudId."),
         )
     return ctx.unreadable("the site's cloudId", reply)
+
+
+def site_of(settings: Settings, cloud_id: str) -> Site:
+    """The site fact for the configured site, once its cloudId is known (read now, or kept)."""
+    gateway = f"{settings.api_url}/ex/confluence/{cloud_id}"  # docs/atlassian.md §2.2
+    return Site(cloud_id, gateway, urlsplit(settings.site_url or "").hostname or "this site")

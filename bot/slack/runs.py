@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.atlassian.hosts import HostGuard
 from bot.automation import parse_rule_reference
-from bot.automation.load import RuleUnreadable, load_rule
+from bot.automation.load import RuleUnreadable
 from bot.engine import RunHandle, new_run_id
 from bot.errors import UsageError
 from bot.model import Run, utcnow
@@ -38,7 +38,7 @@ async def run_rule_in_thread(services: Services, rule: str, place: Place, *, pre
     """Read the rule (in the background, after the ack), then run each Send web request action — or
     only `action` (a Re-run) — each in its own thread unless `place.thread_ts`; the first as `run_id`.
     :raises UsageError: (or ConfigError) for a rule that cannot be named or has no web request."""
-    plan = await load_rule(parse_rule_reference(rule), services.settings, transport=services.checker.transport)
+    plan = await services.checker.load_rule(parse_rule_reference(rule))
     if isinstance(plan, RuleUnreadable):
         work = [(plan.request, unreadable_probes())]
     else:

@@ -127,12 +127,20 @@ def _steps_apart(db: Db) -> None:
                        [run_head(run), run_steps(run), run_id])
 
 
+_V6 = _sql(
+    # Site facts that do not change, kept between runs (site_facts.py); read_at in epoch seconds.
+    "CREATE TABLE site_facts (kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,"
+    " read_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, key))",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and steps", _V1),
     Migration(2, "refusals", _V2),
     Migration(3, "lean runs: one compressed document, owners and leases, latest run per actor", _lean_runs),
     Migration(4, "shared Slack write pace per channel", _V4),
     Migration(5, "steps apart from the rest of the run document", _steps_apart),
+    Migration(6, "site facts kept between runs", _V6),
 )
 
 
