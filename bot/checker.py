@@ -76,7 +76,11 @@ class Checker:
         self._in_flight.add(checked)
         checked.when_done(self._in_flight.discard)
         if kept is not None:
-            checked.when_done(lambda done: handle.facts is not None and kept.keep_run(handle.facts, done.run.planned))
+            def keep(done: CheckedRun) -> None:
+                if handle.facts is not None:
+                    kept.keep_run(handle.facts, done.run.planned)
+
+            checked.when_done(keep)
         if self.history is not None and (self._renewer is None or self._renewer.done()):
             self._renewer = asyncio.create_task(self._renew_leases(self.history), name="history leases")
         return checked
@@ -192,6 +196,7 @@ class CheckedRun(RunHandle):
                 self._save_step(self._positions.get(step.id, len(self._positions)), step)
                 self._emit(step)
             await self._source.wait()  # an engine crash is raised here, after its steps were saved
+            self.facts = self._source.facts
             if run.verdict is None:  # ended without deciding: nothing will finish it
                 await self.interrupt()
             else:
