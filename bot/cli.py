@@ -111,6 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
     rule_fmt = rule.add_mutually_exclusive_group()
     rule_fmt.add_argument("--json", action="store_true", help="print the run(s) as confluence-check/run@1 JSON")
     rule_fmt.add_argument("--markdown", action="store_true", help="print a redacted support bundle per run")
+    tokens = sub.add_parser("tokens", help="every API token of the organization's accounts, flagged before it breaks")
+    tokens.add_argument("--expiring", type=_days, default=30, metavar="DAYS",
+                        help="flag tokens that expire within DAYS days (default 30)")
+    tokens.add_argument("--unused", type=_days, default=90, metavar="DAYS",
+                        help="flag tokens not used for DAYS days (default 90)")
+    tokens_fmt = tokens.add_mutually_exclusive_group()
+    tokens_fmt.add_argument("--json", action="store_true", help="print confluence-check/tokens@1 JSON")
+    tokens_fmt.add_argument("--csv", action="store_true", help="print the token rows as CSV")
     history = sub.add_parser("history", help="recent runs, or how one actor's verdict changed")
     history.add_argument("actor", nargs="?", help="only this account's runs, with when its verdict changed")
     history.add_argument("--limit", type=_positive, default=20, help="how many runs to list (default 20)")
@@ -164,6 +172,12 @@ def _sim_port(text: str) -> int:
     if not 0 <= value <= 65533:  # the API and status page listen on the next two ports
         raise argparse.ArgumentTypeError(f"must be between 1 and 65533 (or 0 for free ports), got {value}")
     return value
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or int(text) > 3650:
+        raise argparse.ArgumentTypeError(f"must be a number of days from 0 to 3650: {text!r}")
+    return int(text)
 
 
 def _positive(text: str) -> int:
@@ -270,6 +284,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     if args.command == "rule":
         return commands.rule(RuleOptions(args.rule, args.json, args.markdown), settings, out=sys.stdout,
                              color=color_wanted(sys.stdout))
+    if args.command == "tokens":
+        from bot import sweep_commands
+
+        options = sweep_commands.TokensOptions(args.expiring, args.unused, args.json, args.csv)
+        return sweep_commands.tokens(options, settings, out=sys.stdout, err=sys.stderr,
+                                     color=color_wanted(sys.stdout))
     if args.command == "history":
         return commands.history(args.actor, args.limit, args.json, settings, out=sys.stdout)
     if args.command == "show":

@@ -41,6 +41,7 @@ import httpx
 from multidict import CIMultiDict
 
 from bot.atlassian.hosts import HostGuard, origin
+from bot.atlassian.limiter import AdaptiveLimiter
 from bot.atlassian.redact import Redactor
 from bot.atlassian.transport import AiohttpTransport, Answer, wire_url
 from bot.config import Secret, Settings
@@ -216,6 +217,7 @@ class Atlassian:
         deadline_s: float = RUN_DEADLINE_S,
         timeout_s: float = REQUEST_TIMEOUT_S,
         retry: RetryPolicy | None = None,
+        limiter: AdaptiveLimiter | None = None,
     ) -> None:
         if not settings.site_url:
             raise ValueError("ATLASSIAN_SITE_URL is required")
@@ -224,6 +226,7 @@ class Atlassian:
         self.deadline = Deadline(deadline_s)
         self._timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
+        self.limiter = limiter  # a sweep's adaptive pace: every attempt waits for a slot, every answer teaches it
         self._actor_token = actor_token
         self._paired: set[str] = set()
         # extra_secrets: values the run holds besides the actor's token (a rule's header values, §5)
@@ -353,6 +356,16 @@ class Atlassian:
         return True
 
     async def _send(self, request: _Outgoing) -> Answer:
+        """One attempt, in a slot of the limiter when there is one (which then learns from the answer)."""
+        if self.limiter is None:
+            return await self._send_now(request)
+        async with self.limiter.slot():
+            answer = await self._send_now(request)
+            self.limiter.observe(answer.status, answer.headers,
+                                 _server_delay(answer) if answer.status == 429 else None)
+        return answer
+
+    async def _send_now(self, request: _Outgoing) -> Answer:
         """One attempt: the request through its origin's transport, the answer read whole."""
         timeout = min(self._timeout_s, self.deadline.remaining())
         if timeout <= 0:

@@ -95,8 +95,25 @@ def _path_pattern(template: str) -> re.Pattern[str]:
 
 
 @dataclass
+class KeyRateLimit:
+    """A token bucket per API key (the Bearer credential presented) on the organization and user
+    management APIs (`/admin/…`, `/users/…`): `per_second` tokens a second, at most `burst` saved
+    up; a request finding the bucket empty is answered 429. Atlassian publishes no numbers for
+    these APIs (docs/atlassian.md §4); the headers are those the Organizations API documents on
+    every answer: `X-RateLimit-Limit` (the bucket's size), `X-RateLimit-Remaining` (whole tokens
+    left) and `X-RateLimit-Reset` (ISO 8601 UTC: when the bucket is full again; on a 429, when
+    the next request can pass). It documents no `Retry-After`; `retry_after` adds one to 429s
+    (whole seconds, rounded up), as some gateway answers carry it (docs/atlassian.md §4)."""
+
+    per_second: float = 20.0
+    burst: int = 20
+    retry_after: bool = False
+
+
+@dataclass
 class Faults:
     latency_ms: int = 0
+    key_rate_limit: KeyRateLimit | None = None
     rate_limit: list[RateLimitFault] = field(default_factory=list)
     errors: list[ErrorFault] = field(default_factory=list)
     routes: list[RouteFault] = field(default_factory=list)  # checked first, in order

@@ -6,15 +6,18 @@ does not parse. The middleware (`middleware.py`) applies them; the world (`state
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import struct
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
 from aiohttp import web
 
 from bot.simulator import bodies
-from bot.simulator.fault_model import FaultKind, Faults, RetryAfterForm, RouteFault
+from bot.simulator.fault_model import FaultKind, Faults, KeyRateLimit, RetryAfterForm, RouteFault
 from bot.simulator.routes import admin_shapes as shapes
 from bot.simulator.state import utcnow
 
@@ -119,3 +122,44 @@ def retry_after_value(seconds: int, form: RetryAfterForm, now: datetime) -> str:
     if form is RetryAfterForm.HTTP_DATE:
         return format_datetime(now + timedelta(seconds=seconds), usegmt=True)
     return str(seconds)
+
+
+def is_admin_path(path: str) -> bool:
+    """The organization and user-management APIs (where `KeyRateLimit` applies)."""
+    return path.startswith(_ADMIN_PREFIXES)
+
+
+@dataclass
+class Bucket:
+    """One API key's token bucket (`KeyRateLimit`)."""
+
+    limit: KeyRateLimit
+    tokens: float = field(init=False)
+    at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.limit.burst)
+
+    def take(self) -> tuple[bool, dict[str, str]]:
+        """Spend a token if there is one: (passed, the X-RateLimit-* headers for the answer)."""
+        now = time.monotonic()
+        rate, burst = self.limit.per_second, self.limit.burst
+        self.tokens = min(float(burst), self.tokens + (now - self.at) * rate)
+        self.at = now
+        passed = self.tokens >= 1.0
+        if passed:
+            self.tokens -= 1.0
+            seconds = (burst - self.tokens) / rate  # until full again
+        else:
+            seconds = (1.0 - self.tokens) / rate  # until one request can pass
+        reset = utcnow() + timedelta(seconds=seconds)
+        headers = {"X-RateLimit-Limit": str(burst), "X-RateLimit-Remaining": str(int(self.tokens)),
+                   "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%M:%S.") + f"{reset.microsecond // 1000:03d}Z"}
+        if not passed and self.limit.retry_after:
+            headers["Retry-After"] = str(max(1, math.ceil(seconds)))
+        return passed, headers
+
+
+def key_rate_limited(path: str, headers: dict[str, str]) -> web.Response:
+    """The 429 a `KeyRateLimit` answers, in the admin APIs' form (ProxyError, as `status_response`)."""
+    return bodies.raw(_admin_error_body(429, path), status=429, headers=headers)

@@ -5,6 +5,7 @@ the world's injected faults (latency, route faults, 429 rate limits, 5xx errors)
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from typing import Any
 
@@ -78,12 +79,41 @@ def _log(request: web.Request, status: int | None, occurrence: int, body: Any,
 
 @web.middleware
 async def inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Latency on every request, then the first route fault that fires, then the first matching
-    rate-limit or error fault (the older prefix-based API)."""
-    runtime, role = request.app[RUNTIME], request.app[ROLE]
-    world_faults = runtime.world.faults
+    """The API key's token bucket (`KeyRateLimit`), latency on every request, then the first route
+    fault that fires, then the first matching rate-limit or error fault (the older prefix-based API)."""
+    world_faults = request.app[RUNTIME].world.faults
+    limited = _key_rate_limit(request)
     if world_faults.latency_ms > 0:
         await asyncio.sleep(world_faults.latency_ms / 1000)
+    if limited is not None:
+        passed, headers = limited
+        if not passed:
+            request[_FAULT] = FaultKind.STATUS
+            return faults.key_rate_limited(request.path, headers)
+        response = await _faulted(request, handler)
+        response.headers.update(headers)
+        return response
+    return await _faulted(request, handler)
+
+
+def _key_rate_limit(request: web.Request) -> tuple[bool, dict[str, str]] | None:
+    """The API key's token bucket verdict when the world limits this request (`KeyRateLimit`)."""
+    runtime = request.app[RUNTIME]
+    limit = runtime.world.faults.key_rate_limit
+    authorization = request.headers.get("Authorization", "")
+    if limit is None or request.app[ROLE] != "api" or not faults.is_admin_path(request.path) \
+            or not authorization.lower().startswith("bearer "):
+        return None
+    key = hashlib.sha256(authorization.encode()).hexdigest()  # the key itself is never kept
+    bucket = runtime.buckets.get(key)
+    if bucket is None or bucket.limit is not limit:
+        bucket = runtime.buckets[key] = faults.Bucket(limit)
+    return bucket.take()
+
+
+async def _faulted(request: web.Request, handler: Handler) -> web.StreamResponse:
+    runtime, role = request.app[RUNTIME], request.app[ROLE]
+    world_faults = runtime.world.faults
     fault = faults.pick(world_faults, role, request.method, request.path)
     if fault is not None:
         request[_FAULT] = fault.kind

@@ -47,6 +47,7 @@ class Runtime:
     world: World
     log: list[LoggedRequest] = field(default_factory=list)
     seen: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (role, method, path) → requests
+    buckets: dict[str, Any] = field(default_factory=dict, repr=False)  # API key digest → faults.Bucket
     site_url: str = ""
     api_url: str = ""
     status_url: str = ""

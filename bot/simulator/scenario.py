@@ -107,6 +107,7 @@ def scenario_from_dict(data: Any, source: str = "<dict>", stem: str | None = Non
         raise ScenarioError(f"{source}: name {data['name']!r} must equal the file name {stem!r}")
     world = build(World, data["world"], "world", source)
     check_world(world, source)
+    _anchor_times(world)
     return Scenario(
         name=data["name"], title=data["title"], description=data["description"],
         tour=_expect_type(data.get("tour", False), bool, "tour", source),
@@ -131,9 +132,10 @@ def _check_keys(data: dict[str, Any], required: tuple[str, ...], optional: tuple
             raise ScenarioError(f"{source}: missing key {key!r} in {where}")
 
 
-def _expect_type(value: Any, kind: type, where: str, source: str) -> Any:
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ScenarioError(f"{source}: {where} must be {kind.__name__}, got {type(value).__name__}")
+def _expect_type(value: Any, kind: type | tuple[type, ...], where: str, source: str) -> Any:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        name = kind.__name__ if isinstance(kind, type) else "a number"
+        raise ScenarioError(f"{source}: {where} must be {name}, got {type(value).__name__}")
     return value
 
 
@@ -215,6 +217,8 @@ def build(cls: Any, value: Any, where: str, source: str) -> Any:
         return copy.deepcopy(_expect_type(value, dict, where, source))
     if cls in (str, int, bool):
         return _expect_type(value, cls, where, source)
+    if cls is float:  # a JSON number, whole or not
+        return float(_expect_type(value, (int, float), where, source))
     raise TypeError(f"scenario builder cannot handle {cls!r} at {where}")
 
 
@@ -278,6 +282,16 @@ def _check_faults(world: World, fail: Any) -> None:
             fail(f"{where}: status {fault.status} is not an injectable fault (429 or 5xx)")
         if min(fault.delay_ms, fault.retry_after or 0, fault.rate_limit_reset or 0) < 0:
             fail(f"{where}: delays and resets cannot be negative")
+
+
+def _anchor_times(world: World) -> None:
+    """Relative token times (`now-20d`) fixed at loading, so every answer gives the same instant."""
+    for user in world.users:
+        for token in user.tokens:
+            for name in ("created_at", "expiry", "last_access"):
+                stamp = getattr(token, name)
+                if stamp is not None and stamp.startswith("now"):
+                    setattr(token, name, parse_time(stamp).isoformat())
 
 
 def _check_time(stamp: str | None, where: str, fail: Any) -> None:

@@ -8,9 +8,10 @@ Atlassian's wire names. Secrets (token values, passwords, org keys) are kept out
 from __future__ import annotations
 
 import ipaddress
+import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 # The fault model lives in its own module; its names stay importable from here.
@@ -49,8 +50,18 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_RELATIVE = re.compile(r"^now(?:([+-])(\d+)([dh]))?$")
+
+
 def parse_time(text: str) -> datetime:
-    """An ISO date or timestamp from a scenario file, as an aware UTC datetime."""
+    """An ISO date or timestamp from a scenario file, as an aware UTC datetime; or a time relative
+    to the moment it is read (`now`, `now+20d`, `now-400d`, `now-3h`), so a world about token
+    expiry keeps the same meaning whatever day it is served."""
+    relative = _RELATIVE.match(text.strip())
+    if relative is not None:
+        sign, amount, unit = relative.groups()
+        delta = timedelta(days=int(amount)) if unit == "d" else timedelta(hours=int(amount or 0))
+        return utcnow() + (delta if sign != "-" else -delta)
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 

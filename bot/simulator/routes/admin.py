@@ -148,6 +148,29 @@ async def get_policy(ctx: AdminContext) -> web.Response:
     return bodies.json_response({"data": shapes.policy_json(ctx.world, policy, ctx.api_url)})
 
 
+# -- managed accounts (v1) ----------------------------------------------------------------------
+
+_USERS_PAGE = 100  # GET /admin/v1/orgs/{orgId}/users: the page size is not documented and not settable [I]
+
+
+async def list_org_users(ctx: AdminContext) -> web.Response:
+    """UserPage (admin spec `getUsers`): the org's managed accounts, service accounts (`app`)
+    included, snake_case; `cursor` in, `links.next` a URL carrying the next cursor out, `meta.total`."""
+    managed = [u for u in ctx.world.users if u.claim_status == "managed"]
+    url = f"{ctx.api_url}/admin/v1/orgs/{ctx.world.org.id}/users"
+    cursor = ctx.request.query.get("cursor")
+    try:
+        offset = paging.decode_cursor(cursor)["offset"] if cursor else 0
+    except paging.BadPage as exc:
+        return _bad_cursor(str(exc))
+    page = paging.window(managed, offset, _USERS_PAGE)
+    links = {"self": f"{url}?cursor={cursor}" if cursor else url}
+    if page.next_offset is not None:
+        links["next"] = f"{url}?cursor={paging.encode_cursor({'offset': page.next_offset})}"
+    data = [shapes.org_user(ctx.world, u, ctx.api_url) for u in page.items]
+    return bodies.json_response({"data": data, "links": links, "meta": {"total": len(managed)}})
+
+
 # -- directory users ----------------------------------------------------------------------------
 
 async def search_users(ctx: AdminContext) -> web.Response:
@@ -253,6 +276,9 @@ def _managed_user(ctx: AdminContext) -> User | web.Response:
     if user.claim_status != "managed":
         # "Only managed accounts" (docs/atlassian.md §2.7): the spec's 403 "Cannot manage an unverified target account".
         return bodies.raw(shapes.user_management_error("forbidden.targetUnverified"), status=403)
+    if user.account_status == "closed":
+        # a closed (deleted) account is still listed by the org, but has nothing left to manage [I]
+        return _user_not_found(ctx)
     return user
 
 
@@ -276,6 +302,7 @@ ROUTES: tuple[tuple[str, str, AdminHandler], ...] = (
     ("GET", r"^/admin/v1/orgs$", list_orgs),
     ("GET", _ORG + r"$", get_org),
     ("GET", _ORG + r"/policies$", list_policies),
+    ("GET", _ORG + r"/users$", list_org_users),
     ("GET", _ORG + r"/policies/(?P<policy>[^/]+)$", get_policy),
     ("POST", _DIR + r"/search$", search_users),
     ("GET", _DIR + r"/(?P<account>[^/]+)$", get_user),

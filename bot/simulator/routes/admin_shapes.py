@@ -54,6 +54,32 @@ def product_access(world: World, user: User) -> list[dict[str, Any]]:
     return [{"key": "confluence", "id": world.cloud_ari(), "lastActiveTimestamp": _last_active(user)}]
 
 
+def org_user(world: World, user: User, api_url: str) -> dict[str, Any]:
+    """A managed account as `GET /admin/v1/orgs/{orgId}/users` lists it (admin spec `User`, FACTS
+    §2.6: snake_case); `last_active` and `product_access[].last_active` only when known."""
+    out: dict[str, Any] = {
+        "account_id": user.account_id,
+        "account_type": user.account_type,
+        "account_status": user.account_status,
+        "name": user.name,
+        "picture": _avatar(user),
+        "email": user.email,
+        "access_billable": bool(product_access(world, user)),
+    }
+    last = _last_active(user)
+    if last is not None:
+        out["last_active"] = last
+    products = []
+    for _ in product_access(world, user):
+        product: dict[str, Any] = {"key": "confluence", "name": "Confluence", "url": f"{world.site.name}.atlassian.net"}
+        if last is not None:
+            product["last_active"] = last
+        products.append(product)
+    out["product_access"] = products
+    out["links"] = {"self": f"{api_url}/users/{user.account_id}/manage/profile"}
+    return out
+
+
 def directory_user(world: World, user: User, expand: set[str], api_url: str) -> dict[str, Any]:
     """MultiDirectoryUser / the `data` of GET …/users/{accountId} (docs/atlassian.md §2.6, §8 A5a)."""
     out: dict[str, Any] = {

@@ -1,0 +1,85 @@
+"""The CLI side of the org-wide commands: `tokens` (the API-token sweep) and `compare`.
+
+Kept apart from `bot.commands` (one diagnosis at a time) so each stays small; both print through
+`bot.cli.write` and return an `ExitCode`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import TextIO
+
+import httpx
+
+from bot.cli import ExitCode, write
+from bot.config import Settings
+from bot.render.tokens import format_tokens_csv, format_tokens_json, format_tokens_text
+from bot.tokens import Progress, SweepOptions, TokenSweep, sweep
+
+_BAR = 30
+
+
+@dataclass(frozen=True)
+class TokensOptions:
+    expiring_days: int = 30
+    unused_days: int = 90
+    json: bool = False
+    csv: bool = False
+
+
+def tokens(options: TokensOptions, settings: Settings, *, out: TextIO, err: TextIO, color: bool,
+           transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+    """Sweep the org's tokens; the table (or JSON, or CSV) on `out`, a progress bar on `err` when
+    it is a terminal. Exit 0 nothing flagged, 1 something flagged, 2 some accounts unread."""
+    bar = ProgressBar(err)
+    try:
+        report = asyncio.run(sweep(settings, SweepOptions(options.expiring_days, options.unused_days),
+                                   transport=transport, on_progress=bar.show))
+    finally:
+        bar.clear()
+    if options.json:
+        write(out, format_tokens_json(report))
+    elif options.csv:
+        write(out, format_tokens_csv(report))
+        _warn_unread(report, err)
+    else:
+        write(out, format_tokens_text(report, color=color))
+    return ExitCode(report.exit_status)
+
+
+def _warn_unread(report: TokenSweep, err: TextIO) -> None:
+    """CSV holds token rows only: the accounts it lacks are named on stderr."""
+    if report.not_checked:
+        names = ", ".join(u.account_id or "the account list" for u in report.not_checked[:10])
+        more = f" and {len(report.not_checked) - 10} more" if len(report.not_checked) > 10 else ""
+        write(err, f"confluence-check: {len(report.not_checked)} account(s) could not be read "
+                   f"({names}{more}); the CSV is incomplete")
+
+
+class ProgressBar:
+    """`[#####.....] 1,234/5,000 accounts read`, rewritten in place; only on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        isatty = getattr(stream, "isatty", None)
+        self._live = bool(isatty and isatty())
+        self._shown = False
+
+    def show(self, progress: Progress) -> None:
+        if not self._live or progress.done:
+            return
+        total = max(progress.total or 0, progress.listed, progress.read)
+        filled = int(_BAR * progress.read / total) if total else 0
+        line = f"\r[{'#' * filled}{'.' * (_BAR - filled)}] {progress.read:,}/{total:,} accounts read"
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            self._stream.write(line)
+            self._stream.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                self._stream.write("\r\x1b[K")
+                self._stream.flush()
