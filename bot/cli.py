@@ -287,9 +287,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     if args.command == "tokens":
         from bot import sweep_commands
 
-        options = sweep_commands.TokensOptions(args.expiring, args.unused, args.json, args.csv)
-        return sweep_commands.tokens(options, settings, out=sys.stdout, err=sys.stderr,
-                                     color=color_wanted(sys.stdout))
+        return sweep_commands.tokens(sweep_commands.TokensOptions(args.expiring, args.unused, args.json, args.csv),
+                                     settings, out=sys.stdout, err=sys.stderr, color=color_wanted(sys.stdout))
     if args.command == "history":
         return commands.history(args.actor, args.limit, args.json, settings, out=sys.stdout)
     if args.command == "show":

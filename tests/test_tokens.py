@@ -214,3 +214,16 @@ def test_the_sweeps_requests_and_answers_fit_atlassians_specs(served, capsys) ->
         api, path = spec_path(request)
         op = openapi.find(api, request.method, path)
         assert op is not None and not openapi.request_problems(api, op, request.query, request.json_body)
+
+
+def test_an_escape_sequence_in_a_label_is_shown_never_obeyed(served, capsys) -> None:
+    def escape(world: Any) -> None:
+        world.faults.routes.clear()
+        world.users[1].tokens[0].label = "ops\x1b[2J\u202ecleared"
+        world.users[1].tokens[0].last_access = None  # flagged: shown in the table
+
+    with served(_scenario(escape)):
+        outputs = [_run(fmt, capsys)[1] for fmt in ([], ["--json"], ["--csv"])]
+    for out in outputs:
+        assert "\x1b" not in out and "\u202e" not in out
+    assert "ops\\x1b[2J" in outputs[0]

@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Sequence
 
+from bot.redact import inert
 from bot.render.markdown import scrub
 from bot.tokens import TokenFlag, TokenRow, TokenSweep
 
@@ -53,7 +54,7 @@ def format_tokens_text(sweep: TokenSweep, *, color: bool = False) -> str:
                      "the organization's to read.")
     if sweep.not_checked:
         lines += ["", _paint(f"Not read ({len(sweep.not_checked)}): this list is incomplete", "33", color)]
-        lines += [f"  {u.account_id or '(account list)'}: {_inert(u.why)}" for u in sweep.not_checked]
+        lines += [f"  {u.account_id or '(account list)'}: {inert(u.why)}" for u in sweep.not_checked]
     elif not sweep.flagged:
         lines += ["", "Nothing to do: no token is expired, expiring, unused or on an inactive account."]
     return scrub("\n".join(lines))
@@ -62,7 +63,7 @@ def format_tokens_text(sweep: TokenSweep, *, color: bool = False) -> str:
 def _table(rows: Sequence[TokenRow]) -> list[str]:
     cells = [("account", "token", "expires", "last used", "flags")]
     for r in rows:
-        cells.append((_inert(r.email or r.account_id), _inert(r.label or r.token_id)[:40], _day(r.expires),
+        cells.append((inert(r.email or r.account_id), inert(r.label or r.token_id)[:40], _day(r.expires),
                       _day(r.last_used) or "never", ",".join(f.value for f in r.flags)))
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
@@ -72,17 +73,13 @@ def _day(value: str | None) -> str:
     return (value or "")[:10]
 
 
-def _inert(text: str) -> str:
-    """Control characters (an escape sequence in a label, say) shown as text, never obeyed."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
 def _paint(text: str, ansi: str, color: bool) -> str:
     return f"\x1b[{ansi}m{text}\x1b[0m" if color else text
 
 
 def format_tokens_json(sweep: TokenSweep) -> str:
-    return scrub(json.dumps(sweep.to_dict(), indent=2, ensure_ascii=False))
+    """tokens@1, every character outside ASCII escaped (so no control character reaches a terminal)."""
+    return scrub(json.dumps(sweep.to_dict(), indent=2, ensure_ascii=True))
 
 
 def format_tokens_csv(sweep: TokenSweep) -> str:
@@ -98,7 +95,7 @@ def format_tokens_csv(sweep: TokenSweep) -> str:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else inert(str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
