@@ -55,8 +55,8 @@ def product_access(world: World, user: User) -> list[dict[str, Any]]:
 
 
 def org_user(world: World, user: User, api_url: str) -> dict[str, Any]:
-    """A managed account as `GET /admin/v1/orgs/{orgId}/users` lists it (admin spec `User`, FACTS
-    §2.6: snake_case); `last_active` and `product_access[].last_active` only when known."""
+    """A managed account as `GET /admin/v1/orgs/{orgId}/users` lists it (admin spec `User`,
+    docs/atlassian.md §2.6: snake_case); `last_active` and `product_access[].last_active` only when known."""
     out: dict[str, Any] = {
         "account_id": user.account_id,
         "account_type": user.account_type,
