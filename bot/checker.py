@@ -1,6 +1,8 @@
 """The application service every adapter uses: start a run, keep it in history as it goes.
 
-The CLI, the Slack bot and the demo all go through `Checker.start`. A run is stored when it
+The CLI, the Slack bot and the demo all go through `Checker`: `plan_rule` turns an automation rule
+into the runs it needs (one per Send web request action), `draft` builds a run as it will start
+(for a Slack thread waiting its turn, or an acked command a stop cut short), `start` runs one. A run is stored when it
 starts (owned by this process, with a lease the checker renews), each step when it finishes,
 and the whole run when it ends; all of it off the event loop, in order (`AsyncHistory`).
 
@@ -19,6 +21,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -28,10 +32,11 @@ from bot.automation.load import RulePlan, RuleUnreadable, load_rule
 from bot.automation.reference import RuleRef
 from bot.config import Settings
 from bot.engine import RunHandle
-from bot.errors import ConfigError, HistoryError
+from bot.errors import ConfigError, HistoryError, UsageError
 from bot.facts import SITE
-from bot.model import Run, StepResult
-from bot.probes import ProbeSpec
+from bot.model import Run, StepResult, utcnow
+from bot.probes import REGISTRY, ProbeSpec
+from bot.probes.rule import rule_probes, unreadable_probes
 from bot.request import CheckRequest
 from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore, Via
@@ -95,6 +100,29 @@ class Checker:
             cloud_id = site.cloud_id if site is not None else None
         return await load_rule(ref, self.settings, transport=self._transport, cloud_id=cloud_id)
 
+    async def plan_rule(self, ref: RuleRef, *, action: int | None = None) -> list[PlannedRun]:
+        """The runs the automation rule `ref` needs: one per Send web request action (only the
+        `action`-th when given, a Re-run), or one short run saying why the rule could not be read.
+        :raises UsageError: (or ConfigError) for a rule that cannot be named, or has no such action."""
+        plan = await self.load_rule(ref)
+        if isinstance(plan, RuleUnreadable):
+            return [PlannedRun(plan.request, unreadable_probes())]
+        work = [PlannedRun(request, rule_probes(request)) for request in plan.requests
+                if action is None or (request.rule is not None and request.rule.action_index == action)]
+        if not work:
+            raise UsageError(f"rule '{plan.rule.name}' has no Send web request #{action} any more")
+        return work
+
+    def draft(self, actor: str, *, described: Mapping[str, Any] | None = None, run_id: str | None = None,
+              started_at: datetime | None = None, probes: Iterable[ProbeSpec] | None = None,
+              previous_run_id: str | None = None) -> Run:
+        """The run as it will start (id, actor, site, plan, its described input), before it does:
+        what a queued Slack thread shows, and what a stop saves for a command acked but not started."""
+        return Run(run_id=run_id or engine.new_run_id(), actor=actor, site=self.settings.site_url or "",
+                   started_at=started_at or utcnow(),
+                   planned=[(spec.id, spec.title) for spec in (REGISTRY.values() if probes is None else probes)],
+                   previous_run_id=previous_run_id, request=dict(described or {}))
+
     @property
     def transport(self) -> httpx.AsyncBaseTransport | None:
         """The HTTP transport runs use (tests point it at the simulator); None: the network."""
@@ -119,6 +147,14 @@ class Checker:
                 await history.call(HistoryStore.renew_leases)
             except Exception as exc:  # a missed renewal is retried; the lease outlasts several
                 log.warning("could not renew run leases: %s", exc)
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRun:
+    """One run a command needs: its input and the probes it runs."""
+
+    request: CheckRequest
+    probes: list[ProbeSpec]
 
 
 class CheckedRun(RunHandle):

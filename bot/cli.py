@@ -18,43 +18,16 @@ import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import NoReturn
 
 from bot import __version__, logs
 from bot.config import Settings, color_wanted
+from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, close_stdout
 from bot.errors import ConfluenceCheckError, UsageError
-from bot.model import Outcome, Run
 from bot.redact import inert, redact_text
 
 log = logging.getLogger(__name__)
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    PROBLEM = 1
-    INCONCLUSIVE = 2
-    USAGE = 64  # EX_USAGE: bad usage or configuration
-    INTERNAL = 70  # EX_SOFTWARE: a bug
-    INTERRUPTED = 130  # 128 + SIGINT
-
-
-EXIT_FOR_OUTCOME = {Outcome.OK: ExitCode.OK, Outcome.PROBLEM: ExitCode.PROBLEM,
-                    Outcome.INCONCLUSIVE: ExitCode.INCONCLUSIVE}
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    actor: str
-    endpoint: str | None = None
-    status: int | None = None
-    body: str | None = None
-    body_file: str | None = None
-    space: str | None = None
-    actor_token_stdin: bool = False
-    json: bool = False
 
 
 class CommandUsageError(UsageError):
@@ -65,22 +38,9 @@ class CommandUsageError(UsageError):
         self.usage = usage
 
 
-@dataclass(frozen=True)
-class RuleOptions:
-    rule: str
-    json: bool = False
-    markdown: bool = False
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # argparse exits 2; usage errors are 64 here
         raise CommandUsageError(message, " ".join(self.format_usage().split()))
-
-
-class RunTracker:
-    """The id of the run this process is working on, for the internal-error and interrupt lines."""
-
-    run_id: str | None = None
 
 
 def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:
@@ -212,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say("interrupted" + (f" (run {RunTracker.run_id})" if RunTracker.run_id else ""))
         return int(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        _close_stdout()
+        close_stdout()
         return int(ExitCode.OK)
     except Exception as exc:
         return _internal_error(exc, debug)
@@ -262,17 +222,6 @@ def _forward_sigterm() -> signal._HANDLER:
         return signal.getsignal(signal.SIGTERM)
 
 
-def _close_stdout() -> None:
-    """The reader went away (`| head -1`): send what is still buffered, and all later output,
-    to /dev/null, so neither this write nor the one at exit raises BrokenPipeError again."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
-        pass
-
-
 def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     from bot import commands
 
@@ -316,17 +265,3 @@ def _server_loop() -> Callable[[], asyncio.AbstractEventLoop] | None:
     except ImportError:
         return None
     return uvloop.new_event_loop
-
-
-def exit_code(run: Run) -> ExitCode:
-    assert run.outcome is not None
-    return EXIT_FOR_OUTCOME[run.outcome]
-
-
-def write(out: TextIO, text: str) -> None:
-    """Print a line; a closed pipe silences the rest of the output but never stops the run."""
-    try:
-        out.write(text if text.endswith("\n") else text + "\n")
-        out.flush()
-    except BrokenPipeError:
-        _close_stdout()

@@ -22,8 +22,8 @@ import httpx
 from bot import logs
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
-from bot.cli import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
 from bot.config import Settings
+from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
 from bot.errors import ConfigError, ConfluenceCheckError, UsageError
 from bot.model import Run, StepResult
 from bot.preflight import check_reachable
@@ -233,18 +233,10 @@ async def _rule_runs(checker: Checker, ref: RuleRef, options: RuleOptions, *, ou
                      color: bool, via: str, preflight: bool) -> list[Run]:
     """Read the rule, then run each Send web request action in rule order (as for `check`, an unreachable
     configured host is a configuration error, exit 64, not a diagnosis)."""
-    from bot.automation.load import RuleUnreadable
-    from bot.probes.rule import rule_probes, unreadable_probes
-
     if preflight:
         await check_reachable(checker.settings)
-    plan = await checker.load_rule(ref)
-    if isinstance(plan, RuleUnreadable):
-        work = [(plan.request, unreadable_probes())]
-    else:
-        work = [(request, rule_probes(request)) for request in plan.requests]
     runs: list[Run] = []
-    for request, probes in work:
+    for request, probes in ((planned.request, planned.probes) for planned in await checker.plan_rule(ref)):
         if live is not None and request.rule is not None:
             write(live, "\n" + format_rule_heading(request.rule.describe()))
         run = await _run_check(checker, request, out=live, color=color, via=via, probes=probes)

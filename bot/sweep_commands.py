@@ -1,7 +1,7 @@
 """The CLI side of the org-wide commands: `tokens` (the API-token sweep) and `compare`.
 
 Kept apart from `bot.commands` (one diagnosis at a time) so each stays small; both print through
-`bot.cli.write` and return an `ExitCode`.
+`bot.console.write` and return an `ExitCode`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TextIO
 
 import httpx
 
-from bot.cli import ExitCode, write
 from bot.config import Settings
+from bot.console import ExitCode, write
 from bot.render.tokens import format_tokens_csv, format_tokens_json, format_tokens_text
 from bot.tokens import Progress, SweepOptions, TokenSweep, sweep
 

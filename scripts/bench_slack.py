@@ -82,8 +82,8 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.render.blocks import OUTCOME_LABELS
 from bot.simulator import SimulatorServer, load_scenario
+from bot.slack.blocks import OUTCOME_LABELS
 from bot.slack.serve import http_server
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import Call, FakeSlack

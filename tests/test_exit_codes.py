@@ -21,8 +21,8 @@ import pytest
 
 from bot.cli import ExitCode, main
 from bot.commands import simulator_in_thread
-from bot.history import HistoryStore
 from bot.simulator import SimulatorServer, load_scenario
+from bot.store import HistoryStore
 
 UNREACHABLE_SITE = "http://127.0.0.1:9"  # discard port: nothing listens; never reached by these tests
 

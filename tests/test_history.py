@@ -16,11 +16,10 @@ import pytest
 
 from bot.config import Secret, Settings
 from bot.errors import ConfigError, NotFound
-from bot.history import MIGRATIONS, Change, HistoryStore, Migration, Via, migrate
 from bot.model import CauseCode, Outcome, Run, StepResult, StepStatus, iso, utcnow
 from bot.render import format_run, format_timeline
 from bot.request import ActorSecret, CheckRequest, FailingRequest
-from bot.store import Owner, SqliteDb, this_process
+from bot.store import MIGRATIONS, Change, HistoryStore, Migration, Owner, SqliteDb, Via, migrate, this_process
 from bot.store.db import Db
 from bot.store.records import decode_doc
 from tests.conftest import Database

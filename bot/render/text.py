@@ -20,7 +20,7 @@ from bot.render.glyphs import NEEDS_DETAIL, TERMINAL, TERMINAL_PENDING, Glyph, S
 from bot.render.markdown import scrub
 
 if TYPE_CHECKING:
-    from bot.history import Change
+    from bot.store import Change
 
 _RESET = "\x1b[0m"
 _BOLD = "1"

@@ -11,22 +11,14 @@ interrupted run. A SIGKILL or a crash in that window leaves nothing: no code run
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from bot.automation import parse_rule_reference
-from bot.engine import describe_request, new_run_id
+from bot.engine import new_run_id
 from bot.model import Run, utcnow
-from bot.probes import REGISTRY
-from bot.redact import redact_text
-from bot.slack.access import refusal_reason
 from bot.slack.private import Place
-from bot.slack.text import CheckCommand, RuleCommand, parse_command
-from bot.store import HistoryStore, Via
-
-if TYPE_CHECKING:
-    from bot.slack.services import Services
+from bot.store import AsyncHistory, HistoryStore, Via
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +54,10 @@ class AcceptedCommands:
     def pending(self) -> list[Accepted]:
         return list(self._pending.values())
 
-    async def save_interrupted(self, services: Services) -> list[Run]:
-        """At a stop: save every command still pending as an interrupted run (waits for the saves)."""
-        runs = [(accepted, run) for accepted in self.pending
-                if (run := interrupted_run(services, accepted)) is not None]
+    async def save_interrupted(self, history: AsyncHistory, draft: Callable[[Accepted], Run | None]) -> list[Run]:
+        """At a stop: save every command still pending as an interrupted run (waits for the saves);
+        `draft` is the run a command would have started, None when it would have started none."""
+        runs = [(accepted, run) for accepted in self.pending if (run := draft(accepted)) is not None]
         for accepted, run in runs:
             origin = {"via": Via.SLACK.value, "slack_channel": accepted.place.channel,
                       "slack_user": accepted.place.user}
@@ -75,7 +67,7 @@ class AcceptedCommands:
                 store.interrupt(run)
 
             try:
-                await services.history.call(save)
+                await history.call(save)
             except Exception as exc:  # one lost record must not keep the others from being saved
                 log.error("could not save command %s in %s as interrupted: %s", accepted.run_id,
                           accepted.place.channel, exc)
@@ -83,25 +75,3 @@ class AcceptedCommands:
             self.settled(accepted.run_id)
         return [run for _, run in runs]
 
-
-def interrupted_run(services: Services, accepted: Accepted) -> Run | None:
-    """The run `accepted` would have started, or None when it would have started none (help,
-    history, a usage error, a user or channel outside the allow-lists)."""
-    settings, place = services.settings, accepted.place
-    if refusal_reason(settings, place.user, place.channel) is not None:
-        return None
-    try:
-        command = parse_command(accepted.text, services.guard)
-    except Exception:  # a command that does not parse is answered with usage help, never a run
-        return None
-    typed = redact_text(accepted.text, settings.secrets())
-    if isinstance(command, CheckCommand):
-        actor, request = command.request.actor, {**describe_request(command.request, settings), "command": typed}
-    elif isinstance(command, RuleCommand):
-        # the rule (and so its actor) is read only in the background: named as an unreadable rule is
-        ref = parse_rule_reference(command.rule)
-        actor, request = (f"rule {ref.uuid}" if ref.uuid else "rule"), {"command": typed}
-    else:
-        return None
-    return Run(run_id=accepted.run_id, actor=actor, site=settings.site_url or "", started_at=accepted.at,
-               planned=[(spec.id, spec.title) for spec in REGISTRY.values()], request=request)

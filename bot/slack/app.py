@@ -24,17 +24,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
-from bot.checker import Checker
 from bot.config import Settings
 from bot.slack import listeners
-from bot.slack.accepted import AcceptedCommands
 from bot.slack.failures import report_failure
-from bot.slack.identity import BotIdentity
-from bot.slack.pacer import ChannelPacer
 from bot.slack.private import Place
 from bot.slack.services import Services
-from bot.slack.tasks import BackgroundTasks
-from bot.store import AsyncHistory
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +56,12 @@ async def close_client(client: AsyncWebClient) -> None:
         await client.session.close()
 
 
-def create_app(settings: Settings, checker: Checker, history: AsyncHistory, *,
-               client: AsyncWebClient | None = None, identity: BotIdentity | None = None,
-               pacer: ChannelPacer | None = None, tasks: BackgroundTasks | None = None,
-               accepted: AcceptedCommands | None = None) -> AsyncApp:
-    """The bot's AsyncApp. `client` defaults to `build_client(settings)` (whoever calls this closes
-    it: `close_client(services.client)`); `identity` (auth.test) is loaded on first use unless
-    given loaded; `tasks` holds the background runs; `accepted` the commands acked and not yet on
-    record (`serve` saves them when it stops)."""
+def create_app(services: Services) -> AsyncApp:
+    """The bot's AsyncApp around `services`, the one bundle of the process (`serve` builds it once:
+    one outbox, one run queue, one set of acked commands); its client is closed by whoever built it."""
+    settings, client, identity = services.settings, services.client, services.identity
     logs.install_record_filter()  # Bolt logs rejected request bodies: no record may carry one
     logs.register_secrets(settings.secrets())
-    client = client or build_client(settings)
-    identity = identity or BotIdentity(client)
-    services = Services(settings=settings, checker=checker, history=history, client=client,
-                        identity=identity, pacer=pacer or ChannelPacer(), tasks=tasks or BackgroundTasks(),
-                        accepted=accepted or AcceptedCommands())
     app = AsyncApp(
         name="confluence-check",
         client=_without_token(client),  # so Bolt uses `authorize` below instead of its own auth.test

@@ -13,7 +13,7 @@ import uuid
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import ConfigError, ConfluenceCheckError
-from bot.render import blocks
+from bot.slack import blocks
 from bot.slack.private import Place, tell_privately
 
 log = logging.getLogger(__name__)

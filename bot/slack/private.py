@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.render.blocks import Message
+from bot.slack.blocks import Message
 
 log = logging.getLogger(__name__)
 

@@ -16,17 +16,18 @@ from slack_sdk.errors import SlackApiError
 
 from bot.atlassian.hosts import HostGuard
 from bot.automation import parse_rule_reference
-from bot.automation.load import RuleUnreadable
-from bot.engine import RunHandle, new_run_id
-from bot.errors import UsageError
-from bot.model import Run, utcnow
-from bot.probes import REGISTRY, ProbeSpec
-from bot.probes.rule import rule_probes, unreadable_probes
-from bot.render import blocks
+from bot.engine import RunHandle, describe_request
+from bot.model import Run
+from bot.probes import ProbeSpec
+from bot.redact import redact_text
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
+from bot.slack import blocks
+from bot.slack.accepted import Accepted
+from bot.slack.access import refusal_reason
 from bot.slack.private import Place, tell_privately
 from bot.slack.services import Services
 from bot.slack.tasks import RunQueue, Ticket
+from bot.slack.text import CheckCommand, RuleCommand, parse_command
 from bot.slack.thread import CannotPost, RunThread
 from bot.store import Via
 
@@ -38,17 +39,10 @@ async def run_rule_in_thread(services: Services, rule: str, place: Place, *, pre
     """Read the rule (in the background, after the ack), then run each Send web request action — or
     only `action` (a Re-run) — each in its own thread unless `place.thread_ts`; the first as `run_id`.
     :raises UsageError: (or ConfigError) for a rule that cannot be named or has no web request."""
-    plan = await services.checker.load_rule(parse_rule_reference(rule))
-    if isinstance(plan, RuleUnreadable):
-        work = [(plan.request, unreadable_probes())]
-    else:
-        work = [(r, rule_probes(r)) for r in plan.requests
-                if action is None or (r.rule is not None and r.rule.action_index == action)]
-        if not work:
-            raise UsageError(f"rule '{plan.rule.name}' has no Send web request #{action} any more")
-    return [await run_in_thread(services, request, place, previous_run_id=previous_run_id, probes=probes,
-                                run_id=run_id if i == 0 else None)
-            for i, (request, probes) in enumerate(work)]
+    work = await services.checker.plan_rule(parse_rule_reference(rule), action=action)
+    return [await run_in_thread(services, planned.request, place, previous_run_id=previous_run_id,
+                                probes=planned.probes, run_id=run_id if i == 0 else None)
+            for i, planned in enumerate(work)]
 
 
 async def run_in_thread(services: Services, request: CheckRequest, place: Place, *,
@@ -63,7 +57,8 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
     origin = {"slack_channel": place.channel, "slack_user": place.user}
     if place.thread_ts:
         origin["slack_thread_ts"] = place.thread_ts
-    draft = draft_run(services, request, previous_run_id, probes, run_id=run_id)
+    draft = services.checker.draft(request.actor, described={"rule": request.rule.describe()} if request.rule else {},
+                                   run_id=run_id, probes=probes, previous_run_id=previous_run_id)
     # On record from the first moment, queued or not (saved off the loop, in order): a stop or a
     # crash before its turn leaves an interrupted run whose thread is told, never nothing.
     services.history.submit(lambda store: store.save(draft, origin={"via": Via.SLACK.value, **origin}))
@@ -93,15 +88,6 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
         return await thread.follow(start, draft, queued=queued)
     finally:
         services.run_queue.leave(ticket)
-
-
-def draft_run(services: Services, request: CheckRequest, previous_run_id: str | None,
-              probes: list[ProbeSpec] | None = None, *, run_id: str | None = None) -> Run:
-    """The run as it will start (id, actor, site, plan, the rule it reads), to show while it waits its turn."""
-    return Run(run_id=run_id or new_run_id(), actor=request.actor, site=services.settings.site_url or "",
-               started_at=utcnow(), planned=[(spec.id, spec.title) for spec in probes or REGISTRY.values()],
-               previous_run_id=previous_run_id,
-               request={"rule": request.rule.describe()} if request.rule else {})
 
 
 def request_from_run(run: Run, guard: HostGuard, secret: ActorSecret | None = None) -> CheckRequest:
@@ -177,3 +163,25 @@ def _leave(ended: asyncio.Future[Run], queue: RunQueue, ticket: Ticket) -> None:
     if not ended.cancelled():
         ended.exception()  # retrieved, so asyncio does not log it as never retrieved
     queue.leave(ticket)
+
+
+def interrupted_run(services: Services, accepted: Accepted) -> Run | None:
+    """The run `accepted` would have started, or None when it would have started none (help,
+    history, a usage error, a user or channel outside the allow-lists)."""
+    settings, place = services.settings, accepted.place
+    if refusal_reason(settings, place.user, place.channel) is not None:
+        return None
+    try:
+        command = parse_command(accepted.text, services.guard)
+    except Exception:  # a command that does not parse is answered with usage help, never a run
+        return None
+    typed = redact_text(accepted.text, settings.secrets())
+    if isinstance(command, CheckCommand):
+        actor, request = command.request.actor, {**describe_request(command.request, settings), "command": typed}
+    elif isinstance(command, RuleCommand):
+        # the rule (and so its actor) is read only in the background: named as an unreadable rule is
+        ref = parse_rule_reference(command.rule)
+        actor, request = (f"rule {ref.uuid}" if ref.uuid else "rule"), {"command": typed}
+    else:
+        return None
+    return services.checker.draft(actor, described=request, run_id=accepted.run_id, started_at=accepted.at)

@@ -34,12 +34,11 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.preflight import check_reachable
-from bot.slack.accepted import AcceptedCommands
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import ACKED_EARLY
 from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S, ChannelPacer
-from bot.slack.runs import announce_interrupted
+from bot.slack.runs import announce_interrupted, interrupted_run
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
 from bot.store import AsyncHistory
@@ -113,7 +112,6 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     history = AsyncHistory.open(settings)  # marks the runs of gone processes interrupted, off the loop
     tasks = BackgroundTasks()
-    accepted = AcceptedCommands()
     client = build_client(settings)
     checker: Checker | None = None
     services: Services | None = None
@@ -130,14 +128,13 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         # Replicas on one PostgreSQL share each channel's pace through it; one process keeps it in memory.
         pacer = ChannelPacer(source=SharedSlots(history, interval=DEFAULT_INTERVAL_S, burst=DEFAULT_BURST)
                              if settings.database_url is not None else None)
-        services = Services(settings, checker, history, client, identity, pacer, tasks, accepted)
+        services = Services(settings, checker, history, client, identity, pacer, tasks)
         interrupted = await announce_interrupted(services)
         if interrupted:
             log.info("told %d thread(s) that their run was interrupted", len(interrupted))
         sweeper = asyncio.create_task(_sweep_forever(services), name="interrupted-run sweep")
         _tune_collector()
-        app = create_app(settings, checker, history, client=client, identity=identity, pacer=pacer, tasks=tasks,
-                         accepted=accepted)
+        app = create_app(services)
         if chosen is Mode.SOCKET:
             await _serve_socket_mode(app, settings)
         else:
@@ -160,7 +157,8 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         if checker is not None:
             await checker.interrupt_all()
         if services is not None:
-            cut = await accepted.save_interrupted(services)
+            cut = await services.accepted.save_interrupted(services.history,
+                                                           lambda command: interrupted_run(services, command))
             if cut:
                 log.info("saved %d acked command(s) not yet started as interrupted", len(cut))
         await close_client(client)

@@ -35,8 +35,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.engine import RunHandle
 from bot.model import Run
-from bot.render import blocks, steps
-from bot.render.blocks import Message
+from bot.slack import blocks, steps
+from bot.slack.blocks import Message
 from bot.slack.failures import new_error_id
 from bot.slack.outbox import Outbox, Priority, PriorityOf
 from bot.slack.private import Place, tell_privately

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import NotFound
 from bot.model import CauseCode, Outcome, Run, StepResult, iso, utcnow
-from bot.render.markdown import scrub
+from bot.redact import redact_text
 from bot.store import records
 from bot.store.db import Db, Dialect, SqliteDb, connect
 from bot.store.owner import Owner, owner_gone, this_process
@@ -280,7 +280,7 @@ class HistoryStore:
         with self._db.transaction():
             self._db.execute(
                 "INSERT INTO refusals (at, slack_user, slack_channel, text, reason) VALUES (?, ?, ?, ?, ?)",
-                [iso(utcnow()), slack_user, slack_channel, scrub(text)[:_REFUSAL_TEXT_LIMIT], reason])
+                [iso(utcnow()), slack_user, slack_channel, redact_text(text)[:_REFUSAL_TEXT_LIMIT], reason])
 
     def refusals(self, limit: int = 20) -> builtins.list[Refusal]:
         """The newest `limit` refusals, newest first."""

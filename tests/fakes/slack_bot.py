@@ -23,7 +23,9 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.simulator import SimulatorServer
 from bot.slack.app import build_client, close_client, create_app
+from bot.slack.identity import BotIdentity
 from bot.slack.pacer import ChannelPacer
+from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
 from bot.store import AsyncHistory, HistoryStore
 from tests.fakes import slack_requests as req
@@ -106,6 +108,7 @@ def start_bot(fake: FakeSlack, sim: SimulatorServer, db_path: Path, *, pace: flo
     app_history = AsyncHistory.open(settings)
     tasks = BackgroundTasks()
     client = build_client(settings)
-    app = create_app(settings, Checker(settings, app_history), app_history, client=client,
-                     pacer=pacer or ChannelPacer(pace), tasks=tasks)
+    services = Services(settings, Checker(settings, app_history), app_history, client, BotIdentity(client),
+                        pacer or ChannelPacer(pace), tasks)
+    app = create_app(services)
     return SlackBot(app, fake, sim, history, settings, tasks, db_path, client, app_history)

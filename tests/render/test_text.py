@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from bot.history import Change
 from bot.model import CauseCode, Confidence, Evidence, FindingSummary, Outcome, StepResult, StepStatus
 from bot.render import (
     TERMINAL,
@@ -19,6 +18,7 @@ from bot.render import (
     format_timeline,
     format_verdict,
 )
+from bot.store import Change
 from tests.samples import FIX, PRODUCT_ACCESS, RENDER_T0, SITE_URL, sample_run
 
 ANSI = re.compile(r"\x1b\[")

@@ -26,5 +26,5 @@ def test_the_listener_package_only_wires() -> None:
 
 def test_modules_stay_small() -> None:
     for path in SLACK.rglob("*.py"):
-        assert len(path.read_text().splitlines()) < 400, path.name
-    assert len((SLACK.parent / "render" / "blocks.py").read_text().splitlines()) < 500  # all Slack limits
+        limit = 500 if path.name == "blocks.py" else 400  # blocks.py: all of Slack's limits in one place
+        assert len(path.read_text().splitlines()) < limit, path.name

@@ -13,9 +13,9 @@ import pytest
 from bot.config import Settings
 from bot.engine import new_run_id
 from bot.errors import ConfigError
-from bot.history import HistoryStore
 from bot.model import Run, utcnow
 from bot.slack.serve import Mode, resolve_mode, serve
+from bot.store import HistoryStore
 from tests.fakes import slack_requests as req
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_bot import bot_settings

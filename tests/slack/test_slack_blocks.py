@@ -20,8 +20,8 @@ from bot.model import (
     StepStatus,
     utcnow,
 )
-from bot.render import blocks, steps
 from bot.render.markdown import format_markdown
+from bot.slack import blocks, steps
 from bot.slack.escape import clip, escape, unescape
 from bot.slack.ids import RunRef, parse_ref
 from tests.samples import sample_run

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.render import blocks
+from bot.slack import blocks
 from bot.slack.access import refusal_reason
 from bot.slack.failures import report_failure
 from bot.slack.private import Place, tell_privately

@@ -14,8 +14,8 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.render import blocks
 from bot.render.markdown import format_markdown
+from bot.slack import blocks
 from bot.slack.ids import RunRef, parse_ref
 from bot.slack.listeners._shared import click_place, refused, report_to
 from bot.slack.private import Place, tell_privately

@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 
-from bot.render import blocks
+from bot.slack import blocks
 from bot.slack.accepted import Accepted
 from bot.slack.listeners._shared import refused, report_to
 from bot.slack.private import Place, tell_privately

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.render import blocks
+from bot.slack import blocks
 from bot.slack.access import refusal_reason
 from bot.slack.runs import thread_links
 from bot.slack.services import Services

@@ -1,6 +1,6 @@
 """The step list in Slack: the live list, and a finished run's final message (verdict, then steps).
 
-Built from `bot.render.blocks` (its Block Kit helpers and limits, https://docs.slack.dev/reference/block-kit/blocks):
+Built from `bot.slack.blocks` (its Block Kit helpers and limits, https://docs.slack.dev/reference/block-kit/blocks):
 the step list gets whatever room the verdict leaves and is trimmed to fit, never failed.
 """
 
@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot.model import Run, StepResult, StepStatus
-from bot.render.blocks import (
+from bot.render.glyphs import NEEDS_DETAIL, Slot, slots
+from bot.slack.blocks import (
     MAX_BLOCKS,
     MESSAGE_BUDGET,
     PENDING_GLYPH,
@@ -24,7 +25,6 @@ from bot.render.blocks import (
     _within,
     verdict_message,
 )
-from bot.render.glyphs import NEEDS_DETAIL, Slot, slots
 from bot.slack.escape import clip, escape
 from bot.slack.ids import BlockId, block_id
 
