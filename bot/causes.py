@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from bot.model import CauseCode, Confidence, Finding, FindingSummary, NotChecked, Outcome, Verdict, outcome_of
 
 TOKENS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
+SERVICE_ACCOUNTS = "Atlassian Administration > Directory > Service accounts"
+AUTH_POLICIES = "Atlassian Administration > Security > Authentication policies"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,14 @@ CATALOGUE: tuple[Cause, ...] = (
         "Check ATLASSIAN_SITE_URL and the URL the failing caller uses: {site}/_edge/tenant_info must "
         "answer with a cloudId.",
         "Use the site's own address, https://<name>.atlassian.net (no /wiki, no custom path).",
+    )),
+    Cause(C.NOT_A_CLOUD_SITE, "site", "The URL is a Confluence Data Center/Server instance, not a Cloud site", (
+        "{site} answers like Confluence Data Center/Server ({site}/status says the node is running; there is no "
+        "/_edge/tenant_info): Cloud API tokens and OAuth credentials mean nothing there.",
+        "If the integration should talk to Confluence Cloud, point it (and ATLASSIAN_SITE_URL) at the Cloud site "
+        "https://<name>.atlassian.net; Cloud REST paths start with /wiki/rest/api or /wiki/api/v2.",
+        "If it really talks to Data Center, use a Data Center credential there (a personal access token or a "
+        "Data Center service account); confluence-check diagnoses Cloud sites only.",
     )),
     Cause(C.INSPECTOR_MISCONFIGURED, "bot", "confluence-check's own credentials are refused", (
         "Fix the bot's settings: {inspector_setting} was refused ({inspector_detail}).",
@@ -82,18 +92,38 @@ CATALOGUE: tuple[Cause, ...] = (
         "Build the value on one line, e.g. printf '%s' '{header_email}:<API token>' | base64 — the scheme "
         "word Basic, one space, then the base64 of email:token with no space or line break inside.",
     )),
+    Cause(C.OAUTH_CLIENT_REJECTED, "credential", "The token host refuses the OAuth 2.0 client id and secret", (
+        "The token host answered {oauth_error} to POST {auth}/oauth/token: the client id and secret do not make "
+        "a live credential that may use the client-credentials grant.",
+        f"Open {SERVICE_ACCOUNTS} > the service account > Credentials: if the credential is gone or its secret "
+        "was not copied whole, create a new OAuth 2.0 credential and copy the client id and secret exactly "
+        "(the secret is shown once).",
+        "An app's (3LO) client id cannot use this grant: a service account's OAuth 2.0 credential can.",
+    )),
     Cause(C.SCOPED_TOKEN_SITE_URL, "credential", "A scoped API token is sent to the site URL", (
         "Call the gateway instead of the site: {gateway_url}",
         "Keep the same header (Authorization: Basic base64(<email>:<token>)); scoped and service-account "
         "tokens are only accepted at {gateway}.",
         f"Or, for a person's account, use a classic token without scopes from {TOKENS_PAGE}.",
     )),
+    Cause(C.OAUTH_TOKEN_SITE_URL, "credential", "An OAuth 2.0 access token is sent to the site URL", (
+        "Call the gateway instead of the site: {gateway_url}",
+        "Send the token as Authorization: Bearer <access token>; the site URL ({site}) accepts no OAuth token, "
+        "only the gateway {gateway} does.",
+    )),
     Cause(C.TOKEN_EXPIRED, "credential", "The account's API token has expired or none is left", (
         f"Create a new API token for {{actor}} at {TOKENS_PAGE} (while logged in as that account).",
         "Replace the secret in the failing caller (the automation rule's Authorization header, the "
         "integration's settings) and run the check again.",
     )),
+    Cause(C.OAUTH_TOKEN_EXPIRED, "credential", "The OAuth 2.0 access token has expired", (
+        "The access token expired {token_expiry}: fetch a new one (POST {auth}/oauth/token with the client "
+        "credentials, or the app's refresh token) before each run, and again whenever the gateway answers 401.",
+        "Access tokens from a service account's client credentials live about an hour: an integration must "
+        "not store one.",
+    )),
     Cause(C.CREDENTIAL_REJECTED, "credential", "The credential the caller sends is not accepted", (
+        "{oauth_rejected_note}",
         "Send the token exactly as: Authorization: Basic base64({actor_email}:<api token>) — one line, "
         "no spaces or newline inside the base64.",
         "In a Confluence automation rule's Send web request, add that header yourself: the rule adds "
@@ -101,10 +131,25 @@ CATALOGUE: tuple[Cause, ...] = (
         "Check that the email is the token owner's current email, and the token value is complete "
         f"({TOKENS_PAGE}).",
     )),
+    Cause(C.OAUTH_SITE_NOT_AUTHORIZED, "credential", "The OAuth 2.0 credential does not reach this site", (
+        "The token is good, but its accessible resources ({oauth_sites}) do not include {site_name} "
+        "(cloudId {cloud_id}).",
+        f"For a service account: {SERVICE_ACCOUNTS} > the account > give it a Confluence role on {{site_name}} "
+        "(it reaches only the sites it has a role on), then fetch a new token.",
+        "For an app (3LO): install the app on this site, or have the user consent to it for this site, "
+        "then fetch a new token.",
+    )),
     Cause(C.API_TOKEN_BLOCKED, "policy", "An organization policy blocks API tokens for this user", (
         "Atlassian Administration > Security > User security > External users: set "
         "'API token access for external users' to Allow for this user's policy, or add an exception.",
         "Or run the integration under a managed account (or a service account with an OAuth credential).",
+    )),
+    Cause(C.API_TOKEN_AUTH_DISABLED, "policy", "An authentication policy turns API tokens off for this account", (
+        f"{AUTH_POLICIES}: the policy that holds {{actor}} does not allow API tokens. Allow them there, or "
+        "move the account into a policy that does (changes take a few minutes).",
+        "Or move the integration to a service account's OAuth 2.0 credential (client credentials), which "
+        f"authentication policies do not turn off: {SERVICE_ACCOUNTS}.",
+        "{inspector_policy_note}",
     )),
     Cause(C.IP_NOT_ALLOWLISTED, "policy", "The caller's IP address is not on the site's IP allowlist", (
         "Atlassian Administration > Security > IP allowlists: add the caller's egress address range.",
@@ -120,9 +165,10 @@ CATALOGUE: tuple[Cause, ...] = (
         "Or, to keep it a guest, assign it the one space it needs (guests reach one space only).",
     )),
     Cause(C.MISSING_SCOPE, "scope", "The token lacks a scope this endpoint needs", (
-        "Create a new scoped token with the scopes the endpoint lists (scopes cannot be added to an "
-        f"existing token): {TOKENS_PAGE}",
-        "v2 endpoints need granular scopes (e.g. read:space:confluence); classic scopes only cover v1.",
+        "{endpoint_scopes}",
+        "{held_scopes}",
+        "Scopes are fixed when a token or credential is created: create a new scoped token "
+        f"({TOKENS_PAGE}) or a new OAuth 2.0 credential ({SERVICE_ACCOUNTS}) with one of those sets.",
     )),
     Cause(C.XSRF_CHECK_FAILED, "request", "The POST is refused by XSRF protection", (
         "Add the header X-Atlassian-Token: no-check to the request.",
@@ -173,6 +219,17 @@ _FACT_DEFAULTS = {
     "action": "the failing request (in an automation rule: its Send web request action)",
     "header_email": "<email>",
     "header_value": "<base64 of email:API token>",
+    "endpoint_scopes": "Give the failing endpoint (--endpoint \"METHOD URL\") to see the scopes it accepts: "
+                       "v2 endpoints need granular scopes (e.g. read:space:confluence); classic scopes only cover v1.",
+    "held_scopes": "A scoped API token's scopes cannot be read through any API: compare the list above with the "
+                   "scopes shown for the token at id.atlassian.com (or the service account's credential).",
+    "oauth_error": "a refusal",
+    "auth": "https://auth.atlassian.com",
+    "token_expiry": "before the call",
+    "oauth_sites": "none listed",
+    "cloud_id": "<cloudId>",
+    "inspector_policy_note": "",
+    "oauth_rejected_note": "",
 }
 
 
@@ -183,7 +240,8 @@ class _Facts(dict[str, str]):
 
 def fill_fix(cause: Cause, facts: Mapping[str, str]) -> tuple[str, ...]:
     filled = _Facts({k: v for k, v in facts.items() if v})
-    return tuple(line.format_map(filled).rstrip("; ").strip() for line in cause.fix)
+    lines = (line.format_map(filled).rstrip("; ").strip() for line in cause.fix)
+    return tuple(line for line in lines if line)  # a line whose fact says "nothing to add" is dropped
 
 
 def summarize(findings: Iterable[Finding]) -> list[FindingSummary]:

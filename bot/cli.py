@@ -62,9 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--body", help="the response body the caller saw")
     body.add_argument("--body-file", help="read that body from a file")
     check.add_argument("--space", help="the space key the call is about")
-    check.add_argument("--actor-token-stdin", action="store_true",
-                       help="read the actor's API token (or email:token) from standard input "
-                            "(prompted for, without echo, at a terminal)")
+    secret = check.add_mutually_exclusive_group()
+    secret.add_argument("--actor-token-stdin", action="store_true",
+                        help="read the actor's API token (or email:token, or an OAuth 2.0 access token) from "
+                             "standard input (prompted for, without echo, at a terminal)")
+    secret.add_argument("--client-credentials-stdin", action="store_true",
+                        help="read a service account's OAuth 2.0 credential, CLIENT_ID:CLIENT_SECRET, from "
+                             "standard input; it is exchanged at ATLASSIAN_AUTH_URL and sent nowhere else")
     check.add_argument("--json", action="store_true", help="print the run as confluence-check/run@1 JSON")
     rule = sub.add_parser("rule", help="diagnose a Confluence automation rule's Send web request action(s)")
     rule.add_argument("rule", help="the rule's UUID, or its URL (…#/rule/<uuid>), or its exact name")
@@ -227,7 +231,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
 
     if args.command == "check":
         options = CheckOptions(args.actor, args.endpoint, args.status, args.body, args.body_file,
-                               args.space, args.actor_token_stdin, args.json)
+                               args.space, args.actor_token_stdin, args.json, args.client_credentials_stdin)
         return commands.check(options, settings, out=sys.stdout, stdin=sys.stdin,
                               color=color_wanted(sys.stdout))
     if args.command == "rule":

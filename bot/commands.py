@@ -65,7 +65,14 @@ def build_request(options: CheckOptions, settings: Settings, stdin: TextIO | Non
     if options.actor_token_stdin:
         if stdin is None:
             raise UsageError("--actor-token-stdin needs the token on standard input")
-        secret = ActorSecret.parse(read_secret(stdin, "The actor's API token (or email:token), not shown: "))
+        secret = ActorSecret.parse(read_secret(
+            stdin, "The actor's API token (or email:token, or an OAuth access token), not shown: "))
+        logs.register_secret(secret.token.reveal())
+    elif options.client_credentials_stdin:
+        if stdin is None:
+            raise UsageError("--client-credentials-stdin needs CLIENT_ID:CLIENT_SECRET on standard input")
+        secret = ActorSecret.parse_client(read_secret(stdin, "The service account's CLIENT_ID:CLIENT_SECRET, "
+                                                             "not shown: "))
         logs.register_secret(secret.token.reveal())
     return CheckRequest(actor=actor, failing=failing, observed_status=options.status,
                         observed_body=body[:MAX_BODY_CHARS] if body else None,
@@ -363,6 +370,8 @@ def demo(name: str | None, settings: Settings, *, out: TextIO, color: bool) -> E
 
 
 def _demo_one(scenario: Scenario, settings: Settings, *, out: TextIO, color: bool) -> bool:
+    from bot.simulator.scenario import secret_line
+
     write(out, f"\n━━ {scenario.name}: {scenario.title}")
     write(out, "   " + scenario.description)
     with simulator_in_thread(scenario) as sim:
@@ -372,7 +381,7 @@ def _demo_one(scenario: Scenario, settings: Settings, *, out: TextIO, color: boo
             return _demo_rule(scenario, given["rule"], sim_settings, out=out, color=color)
         options = _options_from_input(given)
         write(out, "$ " + _command_line(options, given))
-        stdin = io.StringIO(given["actor_token"] + "\n") if given.get("actor_token") else None
+        stdin = io.StringIO(secret_line(given) + "\n") if secret_line(given) else None
         run = run_check(options, sim_settings, out=out, stdin=stdin, color=color, via="demo")
     return _demo_verdict(scenario, run, exit_code(run), out=out)
 
@@ -402,7 +411,8 @@ def _demo_verdict(scenario: Scenario, run: Run, code: ExitCode, *, out: TextIO) 
 def _options_from_input(given: Mapping[str, Any]) -> CheckOptions:
     return CheckOptions(actor=given["actor"], endpoint=given.get("endpoint"), status=given.get("status"),
                         body=given.get("body"), space=given.get("space"),
-                        actor_token_stdin=bool(given.get("actor_token")))
+                        actor_token_stdin=bool(given.get("actor_token")),
+                        client_credentials_stdin=bool(given.get("client_credentials")))
 
 
 def _command_line(options: CheckOptions, given: Mapping[str, Any], *, full: bool = False) -> str:
@@ -418,6 +428,8 @@ def _command_line(options: CheckOptions, given: Mapping[str, Any], *, full: bool
     if options.space:
         parts += ["--space", options.space]
     line = shlex.join(parts)
+    if given.get("client_credentials"):
+        return "echo '<client id>:<client secret>' | " + line + " --client-credentials-stdin"
     return ("echo '<actor token>' | " + line + " --actor-token-stdin") if given.get("actor_token") else line
 
 
@@ -430,7 +442,7 @@ def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
         running = simulator_in_thread(scenario, site_port=port)
         sim = running.__enter__()
     except OSError as exc:
-        raise UsageError(f"--port {port}: cannot listen on ports {port}-{port + 2}: {_reason(exc)}") from None
+        raise UsageError(f"--port {port}: cannot listen on ports {port}-{port + 3}: {_reason(exc)}") from None
     try:
         write(out, f"Simulating scenario {scenario.name}: {scenario.title}")
         write(out, "Point the bot at it with these settings (e.g. in .env; its runs go to their own database):")
@@ -444,6 +456,9 @@ def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
         if given.get("actor_token"):
             write(out, f"The actor's simulated token (for --actor-token-stdin or the Slack form): "
                        f"{given['actor_token']}")
+        if given.get("client_credentials"):
+            write(out, f"The service account's simulated CLIENT_ID:CLIENT_SECRET (for --client-credentials-stdin "
+                       f"or the Slack form): {given['client_credentials']}")
         write(out, "Press Ctrl-C to stop.")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

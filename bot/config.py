@@ -50,6 +50,7 @@ class Secret:
 
 DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_STATUS_URL = "https://confluence.status.atlassian.com"
+DEFAULT_AUTH_URL = "https://auth.atlassian.com"  # the OAuth 2.0 token host (docs/credentials.md)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MAX_CONCURRENT_RUNS = 32  # a run is ~1 s mostly waiting on Atlassian, ~25 ms of CPU: 2 cores
 
@@ -58,6 +59,7 @@ SETTING_HELP: dict[str, str] = {
     "ATLASSIAN_SITE_URL": "the Confluence Cloud site, e.g. https://acme.atlassian.net (required for check/serve)",
     "ATLASSIAN_API_URL": "gateway, admin and user-management APIs",
     "ATLASSIAN_STATUS_URL": "Confluence Statuspage",
+    "ATLASSIAN_AUTH_URL": "OAuth 2.0 token host: client credentials are exchanged there, and sent nowhere else",
     "ATLASSIAN_EMAIL": "the bot's own inspector account (a site admin)",
     "ATLASSIAN_API_TOKEN": "classic (unscoped) API token of the inspector account",
     "ATLASSIAN_ORG_API_KEY": "organization admin API key (Bearer) for the admin APIs",
@@ -129,6 +131,7 @@ class Settings:
     site_url: str | None = None
     api_url: str = DEFAULT_API_URL
     status_url: str = DEFAULT_STATUS_URL
+    auth_url: str = DEFAULT_AUTH_URL
     email: str | None = None
     api_token: Secret | None = None
     org_api_key: Secret | None = None
@@ -177,6 +180,7 @@ class Settings:
             site_url=_base_url("ATLASSIAN_SITE_URL", site, root=True) if site else None,
             api_url=_base_url("ATLASSIAN_API_URL", v.get("ATLASSIAN_API_URL", DEFAULT_API_URL)),
             status_url=_base_url("ATLASSIAN_STATUS_URL", v.get("ATLASSIAN_STATUS_URL", DEFAULT_STATUS_URL)),
+            auth_url=_base_url("ATLASSIAN_AUTH_URL", v.get("ATLASSIAN_AUTH_URL", DEFAULT_AUTH_URL)),
             email=v.get("ATLASSIAN_EMAIL"),
             api_token=secret("ATLASSIAN_API_TOKEN"),
             org_api_key=secret("ATLASSIAN_ORG_API_KEY"),

@@ -36,6 +36,7 @@ class CheckOptions:
     space: str | None = None
     actor_token_stdin: bool = False
     json: bool = False
+    client_credentials_stdin: bool = False
 
 
 @dataclass(frozen=True)

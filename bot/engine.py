@@ -25,8 +25,9 @@ from bot.errors import HostNotAllowed
 from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, Unknown
 from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
 from bot.probes import NEED_REASON, NOT_NEEDED, REGISTRY, ProbeContext, ProbeSpec, has_need
+from bot.probes.oauth import scope_facts
 from bot.probes.registry import FactMissing, FactStore
-from bot.request import CheckRequest, is_email
+from bot.request import CheckRequest, SecretKind, is_email
 
 PROBE_TIMEOUT_S = 25.0
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -127,7 +128,10 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
     run = handle.run
     secret = request.actor_secret
     try:
-        async with Atlassian(settings, actor_token=secret.token if secret else None,
+        async with Atlassian(settings, actor_token=secret.token if secret and not secret.is_oauth else None,
+                             access_token=secret.token if secret and secret.kind is SecretKind.ACCESS_TOKEN else None,
+                             client=(secret.client_id or "", secret.token)
+                             if secret and secret.kind is SecretKind.CLIENT_CREDENTIALS else None,
                              transport=transport, extra_secrets=request.secrets(), retry=retry,
                              timeout_s=timeout_s) as http:
             assumed = dict(await assume()) if assume is not None else {}
@@ -326,10 +330,11 @@ def _ok_confidence(results: dict[str, StepResult], request: CheckRequest) -> Con
         r = results.get(pid)
         return r is not None and r.status is StepStatus.PASS
 
-    endpoint = results.get("replay.endpoint")
     lost = any(r.status is StepStatus.ERROR for r in results.values())
-    if ok("replay.credential") and (endpoint is None or endpoint.status in (StepStatus.PASS, StepStatus.SKIP)):
-        return Confidence.LIKELY if lost or not request.replayed_exactly else Confidence.CONFIRMED
+    for credential, endpoint_id in (("replay.credential", "replay.endpoint"), ("oauth.credential", "oauth.endpoint")):
+        endpoint = results.get(endpoint_id)
+        if ok(credential) and (endpoint is None or endpoint.status in (StepStatus.PASS, StepStatus.SKIP)):
+            return Confidence.LIKELY if lost or not request.replayed_exactly else Confidence.CONFIRMED
     if ok("identity.account_status") and (ok("product.role") or ok("product.access_by_email")):
         return Confidence.LIKELY
     return None
@@ -352,6 +357,8 @@ def _fix_facts(settings: Settings, request: CheckRequest, store: FactStore) -> d
     out.setdefault("actor", request.actor)
     out.setdefault("site", settings.site_url or "")
     out.setdefault("api", settings.api_url)
+    out.setdefault("auth", settings.auth_url)
+    out.update(scope_facts(request, store.known()))
     if is_email(request.actor):
         out.setdefault("actor_email", request.actor)
     return out

@@ -12,6 +12,7 @@ Plain data only: no I/O, no Slack, no terminal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Generic, Self, TypeVar
 
@@ -217,6 +218,39 @@ class Access:
     roles: str  # e.g. "atlassian/user (group_direct)"
 
 
+class TokenSource(StrEnum):
+    GIVEN = "given"  # an OAuth 2.0 access token on --actor-token-stdin or in the Slack form
+    EXCHANGED = "exchanged"  # issued for the client credentials during this run
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """The OAuth 2.0 access token the run holds (never its value). `expires_at` is the JWT's `exp`
+    claim, read without verifying the token: a hint for the expiry cause, never proof of anything
+    else (docs/credentials.md)."""
+
+    source: TokenSource
+    expires_at: datetime | None
+    granted: tuple[str, ...] | None = None  # the exchange answer's `scope`
+
+    def template(self) -> dict[str, str]:
+        return {"token_expiry": f"at {self.expires_at:%Y-%m-%d %H:%M} UTC"} if self.expires_at else {}
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """`GET {api}/oauth/token/accessible-resources` (docs/atlassian.md §2.1): the sites a token reaches,
+    and the scopes it holds on this one. `status` 200, or the refusal (then nothing is listed)."""
+
+    status: int
+    site_listed: bool
+    scopes: tuple[str, ...]  # on this site ("" when it is not listed)
+    sites: tuple[str, ...]  # every listed site, as "name (url)"
+
+    def template(self) -> dict[str, str]:
+        return {"oauth_sites": ", ".join(self.sites) or "none"}
+
+
 # The keys. A key is provided by exactly one probe (the registry checks it).
 SITE = FactKey("site", Site, "the site's cloudId")
 ORG = FactKey("org", Org, "the organization")
@@ -231,6 +265,11 @@ GATEWAY_REPLAY = FactKey("gateway_replay", Observation, "the replay at the gatew
 ANONYMOUS_REPLAY = FactKey("anonymous_replay", Observation, "the anonymous control call")
 CREDENTIAL = FactKey("credential", Credential, "whether the actor's credential is accepted")
 ACCESS = FactKey("access", Access, "the account's Confluence access")
+OAUTH_TOKEN = FactKey("oauth_token", AccessToken, "the OAuth 2.0 access token")
+OAUTH_RESOURCES = FactKey("oauth_resources", Resources, "the OAuth token's accessible resources")
+OAUTH_GATEWAY = FactKey("oauth_gateway", Observation, "the OAuth token's identity call at the gateway")
+OAUTH_SITE = FactKey("oauth_site", Observation, "the OAuth token's identity call at the site URL")
 
 ALL_KEYS: tuple[FactKey[object], ...] = (SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE,  # type: ignore[assignment]
-                                         SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL, ACCESS)
+                                         SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL, ACCESS,
+                                         OAUTH_TOKEN, OAUTH_RESOURCES, OAUTH_GATEWAY, OAUTH_SITE)

@@ -41,13 +41,14 @@ class Outcome(StrEnum):
 
 
 class CauseCode(StrEnum):
-    """The 26 cause codes of CAUSES.md, in precedence order (outer layers first).
+    """The 32 cause codes of docs/causes.md, in precedence order (outer layers first).
 
     The catalogue (titles, fixes, layers) is `bot.causes.CATALOGUE`; the order here is the
     order there, and a test compares both with the CAUSES.md table.
     """
 
     SITE_NOT_FOUND = "site_not_found"
+    NOT_A_CLOUD_SITE = "not_a_cloud_site"
     INSPECTOR_MISCONFIGURED = "inspector_misconfigured"
     ATLASSIAN_INCIDENT = "atlassian_incident"
     ACTOR_NOT_FOUND = "actor_not_found"
@@ -57,10 +58,15 @@ class CauseCode(StrEnum):
     BEARER_WITH_API_TOKEN = "bearer_with_api_token"
     AUTH_HEADER_MISSING = "auth_header_missing"
     AUTH_HEADER_MALFORMED = "auth_header_malformed"
+    OAUTH_CLIENT_REJECTED = "oauth_client_rejected"
     SCOPED_TOKEN_SITE_URL = "scoped_token_site_url"
+    OAUTH_TOKEN_SITE_URL = "oauth_token_site_url"
     TOKEN_EXPIRED = "token_expired"
+    OAUTH_TOKEN_EXPIRED = "oauth_token_expired"
     CREDENTIAL_REJECTED = "credential_rejected"
+    OAUTH_SITE_NOT_AUTHORIZED = "oauth_site_not_authorized"
     API_TOKEN_BLOCKED = "api_token_blocked"
+    API_TOKEN_AUTH_DISABLED = "api_token_auth_disabled"
     IP_NOT_ALLOWLISTED = "ip_not_allowlisted"
     NO_CONFLUENCE_ACCESS = "no_confluence_access"
     GUEST_ACCESS_ONLY = "guest_access_only"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -111,25 +112,67 @@ def parse_endpoint(text: str, guard: HostGuard) -> FailingRequest:
     return FailingRequest(method=method, url=url)
 
 
+class SecretKind(StrEnum):
+    """Which credential the actor's secret is (docs/credentials.md)."""
+
+    API_TOKEN = "api_token"  # sent as Basic email:token
+    ACCESS_TOKEN = "access_token"  # an OAuth 2.0 access token, sent as Bearer to the gateway
+    CLIENT_CREDENTIALS = "client_credentials"  # a service account's client id and secret, exchanged first
+
+
+# An OAuth 2.0 access token from Atlassian is a JWT: three base64url segments joined by dots
+# (https://www.rfc-editor.org/rfc/rfc7519#section-3). API tokens hold no dot.
+_JWT = re.compile(r"^[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}\.[A-Za-z0-9_-]+={0,2}$")
+
+
+def looks_like_access_token(value: str) -> bool:
+    return bool(_JWT.match(value))
+
+
 @dataclass(frozen=True)
 class ActorSecret:
-    """The actor's API token, optionally with the email it pairs with (`email:token`)."""
+    """The actor's credential: an API token (optionally `email:token`), an OAuth 2.0 access token,
+    or a service account's client credentials (`token` is then the client secret)."""
 
     token: Secret
     email: str | None = None
+    kind: SecretKind = SecretKind.API_TOKEN
+    client_id: str | None = None
+
+    @property
+    def is_oauth(self) -> bool:
+        return self.kind is not SecretKind.API_TOKEN
 
     @classmethod
     def parse(cls, text: str) -> ActorSecret:
+        """An API token, `email:token`, or an OAuth 2.0 access token (told by its shape)."""
         value = clean_text(text or "").strip()
         if not value:
             raise UsageError("no actor token was given on standard input")
         if ":" in value:
             email, _, token = value.partition(":")
             if _EMAIL.match(email) and token:
+                if looks_like_access_token(token):  # an access token needs no email: it names its account
+                    return cls(token=Secret(token), kind=SecretKind.ACCESS_TOKEN)
                 return cls(token=Secret(token), email=email.lower())
         if any(c.isspace() for c in value):
             raise UsageError("the actor token must be one line without spaces")
+        if looks_like_access_token(value):
+            return cls(token=Secret(value), kind=SecretKind.ACCESS_TOKEN)
         return cls(token=Secret(value))
+
+    @classmethod
+    def parse_client(cls, text: str, secret: str | None = None) -> ActorSecret:
+        """A service account's OAuth 2.0 credential: one line `CLIENT_ID:CLIENT_SECRET`, or the id
+        and the secret apart (the Slack form). Raises UsageError."""
+        value = clean_text(text or "").strip()
+        client_id, _, rest = value.partition(":") if secret is None else (value, ":", clean_text(secret).strip())
+        if not value or not client_id or not rest:
+            raise UsageError("give the service account's OAuth 2.0 credential as CLIENT_ID:CLIENT_SECRET "
+                             "(Atlassian Administration > Directory > Service accounts > Credentials)")
+        if any(c.isspace() for c in client_id + rest):
+            raise UsageError("the client id and secret must be one line without spaces")
+        return cls(token=Secret(rest), kind=SecretKind.CLIENT_CREDENTIALS, client_id=client_id)
 
 
 @dataclass(frozen=True)
@@ -199,6 +242,7 @@ class CheckRequest:
             "body": self.observed_body[:2000] if self.observed_body else None,
             "space": self.space,
             "actor_token_given": self.actor_secret is not None,
+            **({"credential": self.actor_secret.kind.value} if self.actor_secret else {}),
             **({"rule": self.rule.describe()} if self.rule else {}),
         }
 

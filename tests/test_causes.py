@@ -24,7 +24,8 @@ def test_codes_match_the_causes_table_in_order() -> None:
 def test_rows_8a_and_8b_sit_between_8_and_9() -> None:
     codes = _table_codes()
     at = codes.index("bearer_with_api_token")
-    assert codes[at + 1:at + 4] == ["auth_header_missing", "auth_header_malformed", "scoped_token_site_url"]
+    assert codes[at + 1:at + 5] == ["auth_header_missing", "auth_header_malformed", "oauth_client_rejected",
+                                    "scoped_token_site_url"]
     for code in (CauseCode.AUTH_HEADER_MISSING, CauseCode.AUTH_HEADER_MALFORMED):
         assert BY_CODE[code].layer == "credential"
 
@@ -91,16 +92,17 @@ def test_fix_templates_use_facts_and_stay_readable_without_them() -> None:
 # outer layers first"): the layer a cause sits on, and within a layer the order in which the
 # failures mask each other. A swap of two causes in CATALOGUE fails the pair test below.
 _PRECEDENCE: tuple[tuple[CauseCode, ...], ...] = (
-    (CauseCode.SITE_NOT_FOUND,),  # nothing else is reachable
+    (CauseCode.SITE_NOT_FOUND, CauseCode.NOT_A_CLOUD_SITE),  # nothing else is reachable
     (CauseCode.INSPECTOR_MISCONFIGURED,),  # the bot's own view must work before it judges anyone
     (CauseCode.ATLASSIAN_INCIDENT,),
     # identity: an account that does not exist cannot be deactivated; a deactivated one's membership is moot
     (CauseCode.ACTOR_NOT_FOUND, CauseCode.ACCOUNT_DEACTIVATED, CauseCode.ACCOUNT_SUSPENDED),
     # credential: the wrong kind of secret, then the wrong way to send it, then where, then whether it is alive
     (CauseCode.PASSWORD_USED, CauseCode.BEARER_WITH_API_TOKEN, CauseCode.AUTH_HEADER_MISSING,
-     CauseCode.AUTH_HEADER_MALFORMED, CauseCode.SCOPED_TOKEN_SITE_URL, CauseCode.TOKEN_EXPIRED,
-     CauseCode.CREDENTIAL_REJECTED),
-    (CauseCode.API_TOKEN_BLOCKED, CauseCode.IP_NOT_ALLOWLISTED),  # policy
+     CauseCode.AUTH_HEADER_MALFORMED, CauseCode.OAUTH_CLIENT_REJECTED, CauseCode.SCOPED_TOKEN_SITE_URL,
+     CauseCode.OAUTH_TOKEN_SITE_URL, CauseCode.TOKEN_EXPIRED, CauseCode.OAUTH_TOKEN_EXPIRED,
+     CauseCode.CREDENTIAL_REJECTED, CauseCode.OAUTH_SITE_NOT_AUTHORIZED),
+    (CauseCode.API_TOKEN_BLOCKED, CauseCode.API_TOKEN_AUTH_DISABLED, CauseCode.IP_NOT_ALLOWLISTED),  # policy
     (CauseCode.NO_CONFLUENCE_ACCESS, CauseCode.GUEST_ACCESS_ONLY),  # product
     (CauseCode.MISSING_SCOPE,),  # scope
     (CauseCode.XSRF_CHECK_FAILED, CauseCode.ENDPOINT_GONE, CauseCode.ENDPOINT_NOT_FOUND),  # the request itself

@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.commands import simulator_in_thread
 from bot.model import CauseCode
 from bot.simulator import list_scenarios, load_scenario
+from bot.simulator.scenario import secret_flag, secret_line
 
 SCENARIOS = [s.name for s in list_scenarios()]
 READ_ONLY_POSTS = ("/users/search", "/check-access-by-email", "/users-bulk", "/permission/check")
@@ -24,8 +25,8 @@ def cli_args(given: dict) -> list[str]:
     for flag, key in (("--endpoint", "endpoint"), ("--status", "status"), ("--body", "body"), ("--space", "space")):
         if given.get(key) is not None:
             args += [flag, str(given[key])]
-    if given.get("actor_token"):
-        args.append("--actor-token-stdin")
+    if secret_flag(given):
+        args.append(secret_flag(given))
     return args
 
 
@@ -37,7 +38,7 @@ def test_scenario_gives_its_expected_verdict(name: str, tmp_path: Path, monkeypa
         for key, value in {**sim.env(), "DATABASE_PATH": str(tmp_path / "h.db")}.items():
             monkeypatch.setenv(key, value)
         given = sim.resolve_input()
-        monkeypatch.setattr("sys.stdin", io.StringIO((given.get("actor_token") or "") + "\n"))
+        monkeypatch.setattr("sys.stdin", io.StringIO(secret_line(given) + "\n"))
         code = main(cli_args(given))
         log = list(sim.requests)
     captured = capsys.readouterr()
@@ -54,8 +55,11 @@ def test_scenario_gives_its_expected_verdict(name: str, tmp_path: Path, monkeypa
         assert run["verdict"]["fix"]
     # nothing credentialed reaches the status page; nothing but reads is ever sent
     assert all(r.auth_kind == "none" for r in log if r.role == "status")
-    assert all(r.method in ("GET", "HEAD") or r.path.endswith(READ_ONLY_POSTS) for r in log), \
-        [(r.method, r.path) for r in log]
+    # (and the one other POST: the client-credentials exchange, only on the token host)
+    assert all(r.method in ("GET", "HEAD") or r.path.endswith(READ_ONLY_POSTS)
+               or (r.role == "auth" and r.path == "/oauth/token") for r in log), [(r.method, r.path) for r in log]
+    # a client secret goes to the token host alone; an OAuth token never to the status page or token host
+    assert all(r.auth_kind == "none" for r in log if r.role == "auth")
     # a step that could not run never passes, and says why
     for step in run["steps"]:
         if step["status"] in ("skip", "error"):

@@ -3,6 +3,9 @@
 
 - Credentials only go to the site and API hosts (the status client never carries one) and
   only to URLs the host guard accepts; redirects are not followed, so nothing leaks along one.
+  A client secret goes only to the OAuth token host (`ATLASSIAN_AUTH_URL`), in the body of the
+  token request; an OAuth access token only to the API host (gateway, accessible-resources) and
+  to the site only when a probe asks for the contrast call (docs/credentials.md).
 - Every request has a timeout, every run an overall deadline.
 - Idempotent requests (all the bot sends) are retried on 429/500/502/503/504, a reset or closed
   connection, a read timeout and a 2xx JSON body that does not parse: a fault is missing evidence,
@@ -61,12 +64,16 @@ EXCERPT_CHARS = 300
 _READ_ONLY_POST = re.compile(
     r"(/users/search$|/check-access-by-email$|/users-bulk$|/permission/check$)"
 )
+# The one other POST: the client-credentials exchange on the token host. It changes nothing in
+# Atlassian (it mints a short-lived access token), so a retry is as safe as a read.
+TOKEN_PATH = "/oauth/token"
 
 
 class Role(StrEnum):
     SITE = "site"
-    API = "api"  # gateway, admin, user management
+    API = "api"  # gateway, admin, user management, OAuth accessible-resources
     STATUS = "status"
+    AUTH = "auth"  # the OAuth 2.0 token host: client credentials only
 
 
 class Auth(StrEnum):
@@ -75,6 +82,8 @@ class Auth(StrEnum):
     ORG_KEY = "org_key"  # Bearer organization API key (admin APIs only)
     ACTOR = "actor"  # the actor's Basic email:token, from stdin or the Slack modal
     AS_SENT = "rule_headers"  # exactly the headers an automation rule sends (given in `headers`), nothing added
+    ACTOR_BEARER = "actor_bearer"  # the actor's OAuth 2.0 access token (given, or from the client credentials)
+    CLIENT = "client"  # the client id and secret, in the body of POST {auth}/oauth/token
 
 
 class RequestFailed(Exception):
@@ -212,6 +221,8 @@ class Atlassian:
         settings: Settings,
         *,
         actor_token: Secret | None = None,
+        access_token: Secret | None = None,
+        client: tuple[str, Secret] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         extra_secrets: Iterable[str] = (),
         deadline_s: float = RUN_DEADLINE_S,
@@ -222,16 +233,18 @@ class Atlassian:
         if not settings.site_url:
             raise ValueError("ATLASSIAN_SITE_URL is required")
         self.settings = settings
-        self.guard = HostGuard(settings.site_url, settings.api_url)
+        self.guard = HostGuard(settings.site_url, settings.api_url, settings.auth_url)
         self.deadline = Deadline(deadline_s)
         self._timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self.limiter = limiter  # a sweep's adaptive pace: every attempt waits for a slot, every answer teaches it
         self._actor_token = actor_token
+        self._access_token = access_token
+        self._client = client
         self._paired: set[str] = set()
         # extra_secrets: values the run holds besides the actor's token (a rule's header values, §5)
-        self.redact = Redactor([*settings.secrets(), *([actor_token.reveal()] if actor_token else []),
-                                *extra_secrets])
+        held = [s.reveal() for s in (actor_token, access_token, client[1] if client else None) if s is not None]
+        self.redact = Redactor([*settings.secrets(), *held, *extra_secrets])
         if settings.email and settings.api_token:
             self.redact = self.redact.basic_pair(settings.email, settings.api_token.reveal())
         self._pool = pool_for(transport)
@@ -246,6 +259,16 @@ class Atlassian:
     @property
     def has_actor_token(self) -> bool:
         return self._actor_token is not None
+
+    @property
+    def has_access_token(self) -> bool:
+        return self._access_token is not None
+
+    def adopt_access_token(self, token: str) -> None:
+        """The access token the client credentials were exchanged for: masked from here on, and
+        sent as the actor's Bearer for the rest of the run."""
+        self._access_token = Secret(token)
+        self.redact = self.redact.with_secrets(token)
 
     def gateway_path(self, cloud_id: str, path: str = "") -> str:
         """`/ex/confluence/{cloudId}` + path, on the API host (docs/atlassian.md §2.2)."""
@@ -263,6 +286,8 @@ class Atlassian:
         headers: Mapping[str, str] | None = None,
         as_email: str | None = None,
         shared: bool = False,
+        form: Mapping[str, str] | None = None,
+        bearer_at_site: bool = False,
     ) -> Reply:
         """Send one request (retrying 429/503 when safe). Raises RequestFailed without a response,
         HostNotAllowed for a URL outside the configured hosts. `Auth.ACTOR` pairs the run's actor
@@ -273,12 +298,15 @@ class Atlassian:
         request (same URL, body and credential) is in flight, other runs wait for its answer
         instead of sending it again. Nothing is kept once it is answered, so an answer is never
         older than the run that gets it; each run gets its own copy of the evidence, masked with
-        its own secrets. Never for a request carrying the actor's credential."""
+        its own secrets. Never for a request carrying the actor's credential.
+
+        `form`: a form-encoded body (the token request). `bearer_at_site`: the one deliberate call
+        that sends the actor's OAuth access token to the site URL, to show the site refusing it."""
         if shared and auth not in (Auth.NONE, Auth.INSPECTOR, Auth.ORG_KEY):
             raise ValueError("only a request carrying no actor credential may be shared between runs")
         method = method.upper()
         url = self._absolute(role, target)
-        send_headers = {**(headers or {}), **self._auth_headers(role, auth, as_email)}
+        send_headers = {**(headers or {}), **self._auth_headers(role, auth, as_email, bearer_at_site)}
         if auth is Auth.ACTOR and as_email and self._actor_token and as_email not in self._paired:
             # the base64 form of this email:token pair is masked too, should anything echo it
             self._paired.add(as_email)
@@ -289,15 +317,20 @@ class Atlassian:
         all_headers = CIMultiDict(_HEADERS)
         if body is not None:
             all_headers["Content-Type"] = "application/json"
+        if form is not None or auth is Auth.CLIENT:
+            body = urlencode({**(form or {}), **self._client_fields(role, auth)}).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
         for name, value in send_headers.items():  # case-insensitively: a rule's own `accept` replaces ours
             all_headers[name] = value
         request = _Outgoing(method, wire, all_headers, body)
         request_line = f"{method} {self.redact(wire)}"
-        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(urlsplit(wire).path))
+        path = urlsplit(wire).path
+        token_request = role is Role.AUTH and method == "POST" and path.rstrip("/").endswith(TOKEN_PATH)
+        idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(path)) or token_request
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
         if not shared:
-            return await self._exchange(request, request_line, auth, url)
+            return await self._exchange(request, request_line, auth, url, withhold_ok_body=role is Role.AUTH)
         key = (method, wire, hashlib.sha256(all_headers.get("authorization", "").encode()).digest(), body or b"")
         exchange = self._pool.in_flight.get(key)
         if exchange is None:
@@ -320,8 +353,11 @@ class Atlassian:
         """Evidence another run's exchange produced, masked with this run's secrets too."""
         return replace(evidence, request=self.redact(evidence.request) or "", excerpt=self.redact(evidence.excerpt))
 
-    async def _exchange(self, request: _Outgoing, request_line: str, auth: Auth, url: str) -> Reply:
-        """The request's attempts (retried when safe) up to an answer; RequestFailed without one."""
+    async def _exchange(self, request: _Outgoing, request_line: str, auth: Auth, url: str,
+                        withhold_ok_body: bool = False) -> Reply:
+        """The request's attempts (retried when safe) up to an answer; RequestFailed without one.
+        `withhold_ok_body`: a 2xx body is kept out of the evidence (the token host's answer holds
+        an access token the redactor does not know yet)."""
         faults: list[str] = []  # what each failed attempt met, for the evidence note
         while True:
             started = time.monotonic()
@@ -340,7 +376,10 @@ class Atlassian:
                 faults.append(fault)
                 continue
             note = _note("gave up: " + fault if fault else None, faults)
-            evidence = self._evidence(request_line, response.status, auth, response.text, started, note)
+            shown = response.text
+            if withhold_ok_body and 200 <= response.status < 300:
+                shown, note = None, _note("body not kept: it holds an access token", faults)
+            evidence = self._evidence(request_line, response.status, auth, shown, started, note)
             return Reply(response.status, response.headers, response.text, url, evidence)
 
     async def _backoff(self, retries: int, response: Answer | None) -> bool:
@@ -385,9 +424,12 @@ class Atlassian:
 
     def _absolute(self, role: Role, target: str) -> str:
         base = {Role.SITE: self.settings.site_url, Role.API: self.settings.api_url,
-                Role.STATUS: self.settings.status_url}[role]
+                Role.STATUS: self.settings.status_url, Role.AUTH: self.settings.auth_url}[role]
         assert base is not None
         url = target if re.match(r"^https?://", target, re.I) else base.rstrip("/") + "/" + target.lstrip("/")
+        if role is Role.AUTH:
+            self.guard.check_auth(url)  # the token host, and only it
+            return url
         if role is Role.STATUS:
             if origin(url) != origin(base) or "@" in httpx.URL(url).netloc.decode():
                 raise HostNotAllowed(f"refusing {url}: not the status page")
@@ -397,11 +439,31 @@ class Atlassian:
             raise HostNotAllowed(f"refusing {url}: not the {role.value} host")
         return url
 
-    def _auth_headers(self, role: Role, auth: Auth, as_email: str | None = None) -> dict[str, str]:
-        if auth in (Auth.NONE, Auth.AS_SENT):
+    def _client_fields(self, role: Role, auth: Auth) -> dict[str, str]:
+        """The client id and secret for the token request body; only ever for the token host."""
+        if auth is not Auth.CLIENT:
+            return {}
+        if role is not Role.AUTH:
+            raise HostNotAllowed("a client secret only goes to the OAuth token host")
+        if self._client is None:
+            raise ValueError("no client credentials were given")
+        client_id, secret = self._client
+        return {"client_id": client_id, "client_secret": secret.reveal()}
+
+    def _auth_headers(self, role: Role, auth: Auth, as_email: str | None = None,
+                      bearer_at_site: bool = False) -> dict[str, str]:
+        if auth in (Auth.NONE, Auth.AS_SENT, Auth.CLIENT):
             return {}
         if role is Role.STATUS:
             raise HostNotAllowed("credentials are never sent to the status page")
+        if role is Role.AUTH:
+            raise HostNotAllowed("only the client credentials go to the OAuth token host")
+        if auth is Auth.ACTOR_BEARER:
+            if role is Role.SITE and not bearer_at_site:
+                raise HostNotAllowed("an OAuth access token goes to the API gateway, not the site")
+            if self._access_token is None:
+                raise ValueError("no OAuth access token is held")
+            return {"Authorization": f"Bearer {self._access_token.reveal()}"}
         if auth is Auth.ORG_KEY:
             if role is not Role.API or not self.settings.org_api_key:
                 raise ValueError("the org API key only goes to the admin APIs")

@@ -1,7 +1,9 @@
 """Host guard: credentials only ever go to the configured site and API hosts (docs/architecture.md §Security).
 
 An endpoint naming any other host, or hiding one behind user-info (`https://site@other/`),
-is refused before anything is sent.
+is refused before anything is sent. The OAuth 2.0 token host (`ATLASSIAN_AUTH_URL`) is a host of
+its own: a client secret goes there and nowhere else, and it is never a failing endpoint's host
+(docs/credentials.md).
 """
 
 from __future__ import annotations
@@ -37,10 +39,22 @@ def origin(url: str) -> tuple[str, str, int]:
 
 @dataclass(frozen=True)
 class HostGuard:
-    """Knows the two origins that may receive credentials."""
+    """Knows the origins that may receive credentials: site and API, plus the token host for a
+    client secret alone."""
 
     site_url: str
     api_url: str
+    auth_url: str | None = None
+
+    def check_auth(self, url: str) -> None:
+        """Raise HostNotAllowed unless `url` is on the OAuth token host (the only place a client
+        secret may go)."""
+        parts = split_url(url)
+        if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+            raise HostNotAllowed(f"refusing {_safe(url)}: user-info in a URL hides the real host")
+        if self.auth_url is None or origin(url) != origin(self.auth_url):
+            where = self.auth_url or "the token host"
+            raise HostNotAllowed(f"refusing {_safe(url)}: client secrets only go to {where}")
 
     def role_of(self, url: str) -> str:
         """'site' or 'api' for an allowed URL; raises HostNotAllowed for anything else."""

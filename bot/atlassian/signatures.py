@@ -75,9 +75,10 @@ SIGNATURES: tuple[Signature, ...] = (
               statuses=(404,), pattern=_p(r"null for uri")),
     Signature(K.UNKNOWN_PATH, "unknown path (404 'No endpoint …')", C.ENDPOINT_NOT_FOUND, CF.CONFIRMED,
               statuses=(404,), pattern=_p(r"No endpoint (GET|POST|PUT|DELETE|PATCH|HEAD) ")),
-    # §8 A1: the one Cloud sighting of API-token auth disabled by policy [R, single report]
+    # §8 A1: the one Cloud sighting of API-token auth disabled by policy [R, single report]: an
+    # authentication policy for managed users; an external-user block is not known to answer otherwise [I]
     Signature(K.BASIC_DISABLED, "API-token authentication disabled ('Basic Authentication has been "
-              "disabled on this instance.')", C.API_TOKEN_BLOCKED, CF.LIKELY,
+              "disabled on this instance.')", C.API_TOKEN_AUTH_DISABLED, CF.LIKELY,
               pattern=_p(r"Basic Authentication has been disabled on this instance")),
     # §1.16
     Signature(K.RATE_LIMITED, "rate limited (429)", C.RATE_LIMITED, CF.CONFIRMED, statuses=(429,)),

@@ -21,8 +21,8 @@ from bot.probes.registry import (
     probe,
 )
 
-LAYERS = ("site", "platform", "inspector", "report", "identity", "credential", "replay", "policy", "product",
-          "content")
+LAYERS = ("site", "platform", "inspector", "report", "identity", "credential", "replay", "oauth", "policy",
+          "product", "content")
 for _layer in LAYERS:
     importlib.import_module(f"bot.probes.{_layer}")
 

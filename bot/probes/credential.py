@@ -16,6 +16,9 @@ _FAILURE_STATUSES = (401, 403, 404)
 @probe("credential.api_tokens", title="Actor's API tokens", needs={Need.ORG_KEY}, build=(ACTOR,),
        provides=(TOKENS,))
 async def credential_api_tokens(ctx: ProbeContext) -> StepResult:
+    if ctx.request.actor_secret is not None and ctx.request.actor_secret.is_oauth:
+        # an OAuth credential is no API token: the account's API tokens say nothing about it
+        return ctx.not_needed("the credential is OAuth 2.0, not an API token")
     account_id = (await ctx.require(ACTOR)).account_id
     reply = await ctx.call(Role.API, "GET", f"/users/{account_id}/manage/api-tokens", auth=Auth.ORG_KEY)
     if reply.status in (403, 404):

@@ -34,6 +34,8 @@ async def inspector_site_login(ctx: ProbeContext) -> StepResult:
         # a site that is not (known to be) an Atlassian site refuses everyone: not the bot's fault
         return ctx.skipped(f"the site itself could not be confirmed ({site.reason})")
     sig = classify(reply.status, reply.text)
+    if sig.kind is Kind.BASIC_DISABLED:
+        return _policy_refuses_the_bot(ctx, reply.status)
     why = "answered as anonymous" if anonymous else f"{reply.status}: {sig.label}"
     if sig.kind is Kind.SCOPED_ON_SITE:
         why += " — the bot's token must be a classic (unscoped) token"
@@ -43,6 +45,23 @@ async def inspector_site_login(ctx: ProbeContext) -> StepResult:
                     f"The bot's own login ({ctx.settings.email}) was refused by the site ({why}).",
                     inspector_setting="ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN", inspector_detail=why),
         fix="Set ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN to a site admin and its classic API token.",
+    )
+
+
+def _policy_refuses_the_bot(ctx: ProbeContext, status: int) -> StepResult:
+    """'Basic Authentication has been disabled on this instance.' for the bot's own classic token is an
+    authentication policy turning API tokens off (docs/atlassian.md §8 A1), not a wrong setting: a new
+    token would be refused the same way. The actor's tokens are refused too if the policy covers it."""
+    said = f"{status}: 'Basic Authentication has been disabled on this instance.'"
+    return ctx.failed(
+        f"the bot's API token is refused by policy ({said})",
+        ctx.finding(CauseCode.API_TOKEN_AUTH_DISABLED, Confidence.LIKELY,
+                    f"The site refuses the bot's own API token ({ctx.settings.email}) with {said}: an "
+                    "authentication policy turns API tokens off, and an API token of any account it covers is "
+                    "refused the same way.",
+                    inspector_policy_note=f"The bot's own account ({ctx.settings.email}) is refused the same way: "
+                    "allow API tokens for it too, or nothing site-side can be checked."),
+        fix="Allow API tokens in the authentication policy that holds the bot's account.",
     )
 
 

@@ -36,9 +36,15 @@ from bot.request import READ_ONLY
 
 IDENTITY_PATH = "/wiki/rest/api/user/current"
 EXTERNAL_USERS_PAGE = "admin.atlassian.com > Security > External users"
+OAUTH_ELSEWHERE = "the credential is OAuth 2.0: the oauth.* steps test it"
 
 
-def _observe(reply: Reply) -> Observation | None:
+def _oauth(ctx: ProbeContext) -> bool:
+    """An OAuth 2.0 credential is never sent as Basic email:token: the oauth layer replays it."""
+    return ctx.request.actor_secret is not None and ctx.request.actor_secret.is_oauth
+
+
+def observe(reply: Reply) -> Observation | None:
     """What an identity call showed; None when the answer is not evidence (5xx, 429, unparsable 200)."""
     body = reply.json()
     if reply.status == 200 and isinstance(body, dict) and body.get("type") in ("known", "anonymous"):
@@ -61,9 +67,11 @@ async def _identity_call(ctx: ProbeContext, role: Role, path: str, auth: Auth, e
 @probe("replay.site", title="Actor's token at the site URL", needs={Need.ACTOR_TOKEN}, build=(ACTOR_EMAIL,),
        provides=(SITE_REPLAY,))
 async def replay_site(ctx: ProbeContext) -> StepResult:
+    if _oauth(ctx):
+        return ctx.not_needed(OAUTH_ELSEWHERE)
     email = (await ctx.require(ACTOR_EMAIL)).email
     reply = await _identity_call(ctx, Role.SITE, IDENTITY_PATH, Auth.ACTOR, email)
-    obs = _observe(reply)
+    obs = observe(reply)
     if obs is None:
         return ctx.unreadable("the site's answer", reply)
     ctx.provide(SITE_REPLAY, obs)
@@ -73,10 +81,12 @@ async def replay_site(ctx: ProbeContext) -> StepResult:
 @probe("replay.gateway", title="Actor's token at the API gateway", needs={Need.ACTOR_TOKEN},
        build=(ACTOR_EMAIL, SITE), provides=(GATEWAY_REPLAY,))
 async def replay_gateway(ctx: ProbeContext) -> StepResult:
+    if _oauth(ctx):
+        return ctx.not_needed(OAUTH_ELSEWHERE)
     email = (await ctx.require(ACTOR_EMAIL)).email
     site = await ctx.require(SITE)
     reply = await _identity_call(ctx, Role.API, ctx.http.gateway_path(site.cloud_id, IDENTITY_PATH), Auth.ACTOR, email)
-    obs = _observe(reply)
+    obs = observe(reply)
     if obs is None:
         return ctx.unreadable("the gateway's answer", reply)
     ctx.provide(GATEWAY_REPLAY, obs)
@@ -88,8 +98,10 @@ async def replay_gateway(ctx: ProbeContext) -> StepResult:
 @probe("replay.anonymous", title="Control call without any credential", needs={Need.ACTOR_TOKEN},
        provides=(ANONYMOUS_REPLAY,))
 async def replay_anonymous(ctx: ProbeContext) -> StepResult:
+    if _oauth(ctx):
+        return ctx.not_needed(OAUTH_ELSEWHERE)
     reply = await _identity_call(ctx, Role.SITE, IDENTITY_PATH, Auth.NONE, None)
-    obs = _observe(reply)
+    obs = observe(reply)
     if obs is None:
         return ctx.unreadable("the site's answer", reply)
     ctx.provide(ANONYMOUS_REPLAY, obs)
@@ -101,6 +113,8 @@ async def replay_anonymous(ctx: ProbeContext) -> StepResult:
 @probe("replay.credential", title="Actor's credential is accepted", needs={Need.ACTOR_TOKEN},
        judge=(SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, ACTOR, SITE), provides=(CREDENTIAL,))
 async def replay_credential(ctx: ProbeContext) -> StepResult:
+    if _oauth(ctx):
+        return ctx.not_needed(OAUTH_ELSEWHERE)
     site = await ctx.require(SITE_REPLAY)
     gateway, anonymous = await ctx.fact(GATEWAY_REPLAY), await ctx.fact(ANONYMOUS_REPLAY)
     return await _judge(ctx, site, None if isinstance(gateway, Unknown) else gateway,
@@ -117,9 +131,7 @@ async def _judge(ctx: ProbeContext, site: Observation, gw: Observation | None,
                                          "The secret given is a password or an org API key, not an API token "
                                          "(401 'Basic authentication with passwords is deprecated')."))
     if site.signature == Kind.BASIC_DISABLED:
-        return ctx.failed(site.label, await _f(ctx, CauseCode.API_TOKEN_BLOCKED, Confidence.CONFIRMED,
-                                               "The site refuses the actor's API token: 'Basic Authentication "
-                                               "has been disabled on this instance.' (an API-token access policy)."))
+        return await _api_tokens_refused(ctx, site)
     if site.signature == Kind.IP_ALLOWLIST:
         return ctx.failed(site.label, await _f(ctx, CauseCode.IP_NOT_ALLOWLISTED, Confidence.CONFIRMED,
                                                "The site rejected the request's IP address (allowlist)."))
@@ -130,6 +142,28 @@ async def _judge(ctx: ProbeContext, site: Observation, gw: Observation | None,
     if (gw is not None and gw.signature == Kind.GATEWAY_UNAUTHORIZED) or site.kind is ReplayKind.ANONYMOUS:
         return await _rejected(ctx, site, gw, same_as_anon)
     return ctx.warned(f"site: {site.label}; gateway: {gw.label if gw else 'not checked'} — not decisive")
+
+
+async def _api_tokens_refused(ctx: ProbeContext, site: Observation) -> StepResult:
+    """'Basic Authentication has been disabled on this instance.' (docs/atlassian.md §8 A1): for an account
+    external to the organization, its external-user policy; for a managed one, an authentication policy
+    turning API tokens off. Unknown claim: the policy for managed users is likely, the other possible."""
+    identity = await ctx.fact(ACTOR)
+    claim = None if isinstance(identity, Unknown) else identity.claim
+    refused = "The site refuses the actor's API token: 'Basic Authentication has been disabled on this instance.'"
+    if claim is Claim.UNMANAGED:
+        return ctx.failed(site.label, await _f(ctx, CauseCode.API_TOKEN_BLOCKED, Confidence.CONFIRMED,
+                                               f"{refused} The account is external to the organization: its "
+                                               "external-user policy blocks API tokens."))
+    if claim is Claim.MANAGED:
+        return ctx.failed(site.label, await _f(ctx, CauseCode.API_TOKEN_AUTH_DISABLED, Confidence.CONFIRMED,
+                                               f"{refused} The account is managed by the organization: an "
+                                               "authentication policy turns API tokens off for it."))
+    return ctx.failed(site.label, await _f(ctx, CauseCode.API_TOKEN_AUTH_DISABLED, Confidence.LIKELY,
+                                           f"{refused} An authentication policy turns API tokens off (whether the "
+                                           "organization manages the account was not read)."), await _f(
+        ctx, CauseCode.API_TOKEN_BLOCKED, Confidence.POSSIBLE,
+        f"If the account is external to the organization, {EXTERNAL_USERS_PAGE} may block its API tokens."))
 
 
 async def _accepted_at_site(ctx: ProbeContext, site: Observation) -> StepResult:
@@ -205,6 +239,8 @@ async def _f(ctx: ProbeContext, cause: CauseCode, confidence: Confidence, detail
 async def replay_endpoint(ctx: ProbeContext) -> StepResult:
     failing = ctx.request.failing
     assert failing is not None
+    if _oauth(ctx):
+        return ctx.not_needed(OAUTH_ELSEWHERE)
     if failing.method not in READ_ONLY:
         return ctx.skipped(f"{failing.method} is analysed, not sent: the replay only sends GET/HEAD")
     email = (await ctx.require(ACTOR_EMAIL)).email
@@ -215,7 +251,8 @@ async def replay_endpoint(ctx: ProbeContext) -> StepResult:
     if reply.status >= 500 or reply.status == 429:
         return ctx.unreadable("the replayed call", reply)
     sig = classify(reply.status, reply.text)
-    if sig.cause is not None and sig.confidence is not None:
+    if sig.cause is not None and sig.confidence is not None and sig.kind is not Kind.BASIC_DISABLED:
+        # (a refused API token by policy is judged by replay.credential, which knows whose policy)
         return ctx.failed(f"{reply.status}: {sig.label}", ctx.finding(
             sig.cause, Confidence.CONFIRMED,
             f"Replayed as the actor, {failing.describe()} answered {sig.label}.",

@@ -23,7 +23,8 @@ async def report_classify(ctx: ProbeContext) -> StepResult:
             CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.LIKELY,
             "The reported 401 is the HTML page the site returns to scoped tokens.",
             **_path_facts(ctx)))
-    if sig.kind is Kind.GATEWAY_UNAUTHORIZED:
+    if sig.kind is Kind.GATEWAY_UNAUTHORIZED and not _oauth(ctx):
+        # (an OAuth credential's 401 may be an expired token or another site's: the oauth steps tell)
         return ctx.failed(seen, ctx.finding(
             CauseCode.CREDENTIAL_REJECTED, Confidence.LIKELY,
             "The gateway answered 401 'Unauthorized': it did not accept the credential."))
@@ -33,6 +34,10 @@ async def report_classify(ctx: ProbeContext) -> StepResult:
     if sig.kind is Kind.V2_NOT_FOUND:
         return ctx.warned(f"{seen} — v2 hides objects from unresolved credentials as 404")
     return ctx.warned(seen)
+
+
+def _oauth(ctx: ProbeContext) -> bool:
+    return ctx.request.actor_secret is not None and ctx.request.actor_secret.is_oauth
 
 
 def _path_facts(ctx: ProbeContext) -> dict[str, str]:

@@ -10,6 +10,10 @@ from bot.facts import SITE, Site
 from bot.model import CauseCode, Confidence, StepResult
 from bot.probes.registry import ProbeContext, probe
 
+# the lifecycle states a Data Center node's /status reports (Atlassian's KB "Jira 'status' endpoint
+# response meanings"; Confluence's is the same endpoint, CONFSERVER-102144)
+_DC_STATES = ("STARTING", "STOPPING", "FIRST_RUN", "RUNNING", "MAINTENANCE", "ERROR")
+
 
 @probe("site.tenant", title="Site is an Atlassian Cloud site", provides=(SITE,))
 async def site_tenant(ctx: ProbeContext) -> StepResult:
@@ -21,6 +25,14 @@ async def site_tenant(ctx: ProbeContext) -> StepResult:
         ctx.provide(SITE, site_of(ctx.settings, cloud_id))
         return ctx.passed(f"cloudId {cloud_id}")
     if 400 <= reply.status < 500 and reply.status != 429:
+        if await _data_center(ctx):
+            return ctx.failed(
+                f"{ctx.settings.site_url} is a Confluence Data Center/Server instance ({reply.status} on "
+                "/_edge/tenant_info; /status says RUNNING)",
+                ctx.finding(CauseCode.NOT_A_CLOUD_SITE, Confidence.CONFIRMED,
+                            f"{ctx.settings.site_url} has no /_edge/tenant_info ({reply.status}) and its /status "
+                            "answers like a running Confluence Data Center/Server node: it is not an Atlassian Cloud "
+                            "site."))
         # §8 A8: an unknown subdomain answers 404 "Site temporarily unavailable". Only a client error
         # says the site is not there; a 5xx or an unreadable 200 says nothing about it.
         return ctx.failed(
@@ -35,3 +47,11 @@ def site_of(settings: Settings, cloud_id: str) -> Site:
     """The site fact for the configured site, once its cloudId is known (read now, or kept)."""
     gateway = f"{settings.api_url}/ex/confluence/{cloud_id}"  # docs/atlassian.md §2.2
     return Site(cloud_id, gateway, urlsplit(settings.site_url or "").hostname or "this site")
+
+
+async def _data_center(ctx: ProbeContext) -> bool:
+    """True when `GET {site}/status` answers a Data Center node's state, e.g. 200 {"state":"RUNNING"}
+    (https://jira.atlassian.com/browse/CONFSERVER-102144; asked only when tenant_info gave no cloudId)."""
+    reply = await ctx.call(Role.SITE, "GET", "/status", shared=True)
+    body = reply.json()
+    return reply.status in (200, 500, 503) and isinstance(body, dict) and body.get("state") in _DC_STATES

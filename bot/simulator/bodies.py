@@ -209,3 +209,44 @@ def proxy_error(status: int, message: str) -> str:
 def jira_not_found(method: str, path: str) -> web.Response:
     body = JIRA_NOT_FOUND_TEMPLATE.format(method=_esc(method), path=_esc(path))
     return raw(body, status=404, content_type="application/problem+json")
+
+
+# -- OAuth 2.0 (token host, accessible-resources) and look-alikes --------------------------------
+# The token host answers in OAuth 2.0's error shape (RFC 6749 §5.2,
+# https://www.rfc-editor.org/rfc/rfc6749#section-5.2). Atlassian documents one such answer itself
+# (403 {"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."},
+# https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/). For a client-credentials request
+# with an unknown client or a wrong secret no Atlassian capture was found: the 401 `access_denied` /
+# "Unauthorized" below is what an Auth0-hosted token endpoint answers, recorded in public code against a live
+# tenant [I: that auth.atlassian.com answers the same]. `unauthorized_client` (403) is the grant refused to a
+# client that may not use it (an app's 3LO client id) [I, same wording family].
+OAUTH_ACCESS_DENIED_BODY = '{"error":"access_denied","error_description":"Unauthorized"}'
+OAUTH_INVALID_CLIENT_BODY = '{"error":"invalid_client","error_description":"Client authentication failed"}'
+OAUTH_UNAUTHORIZED_CLIENT_BODY = ('{"error":"unauthorized_client","error_description":"Grant type '
+                                  "'client_credentials' not allowed for the client.\"}")
+OAUTH_UNSUPPORTED_GRANT_BODY = ('{"error":"unsupported_grant_type","error_description":"Unsupported grant type: '
+                                'only client_credentials is simulated"}')
+# Avatar URL shape of accessible-resources entries (an example value, [I]).
+SITE_AVATAR_URL = "https://site-admin-avatar-cdn.prod.public.atl-paas.net/avatars/240/rocket.png"
+
+# Confluence Data Center/Server look-alike [R]: /status answers 200 {"state":"RUNNING"} on a running node
+# (https://jira.atlassian.com/browse/CONFSERVER-102144; the Jira KB "Jira 'status' endpoint response
+# meanings" lists the same states); a refused credential on /rest/api gets Tomcat's 401 page with
+# "Basic Authentication Failure - Reason : AUTHENTICATED_FAILED" (a DC reply recorded in
+# https://github.com/markdown-confluence/markdown-confluence/issues/621). The 404 page for anything else
+# (/_edge/tenant_info, /wiki/...) is Tomcat's standard report [I].
+DC_STATUS_RUNNING_BODY = '{"state":"RUNNING"}'
+DC_TOMCAT_401_HTML = (
+    '<!doctype html><html lang="en"><head><title>HTTP Status 401 – Unauthorized</title></head><body>'
+    "<h1>HTTP Status 401 – Unauthorized</h1><hr class=\"line\" /><p><b>Type</b> Status Report</p>"
+    "<p><b>Message</b> Basic Authentication Failure - Reason : AUTHENTICATED_FAILED</p><p><b>Description</b> "
+    "The request has not been applied to the target resource because it lacks valid authentication "
+    'credentials for that resource.</p><hr class="line" /><h3>Apache Tomcat/9.0.82</h3></body></html>'
+)
+DC_TOMCAT_404_HTML = (
+    '<!doctype html><html lang="en"><head><title>HTTP Status 404 – Not Found</title></head><body>'
+    "<h1>HTTP Status 404 – Not Found</h1><hr class=\"line\" /><p><b>Type</b> Status Report</p>"
+    "<p><b>Description</b> The origin server did not find a current representation for the target resource "
+    'or is not willing to disclose that one exists.</p><hr class="line" /><h3>Apache Tomcat/9.0.82</h3>'
+    "</body></html>"
+)

@@ -29,7 +29,8 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     key = (role, request.method, request.path)
     runtime.seen[key] += 1
     occurrence = runtime.seen[key]
-    body = await _json_body(request)
+    # the token host's body holds a client secret: never kept in the log
+    body = None if role == "auth" else await _json_body(request)
     try:
         response = await handler(request)
     except faults.ConnectionDropped:
@@ -42,7 +43,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
         _log(request, 500, occurrence, body)
         raise
     _log(request, response.status, occurrence, body, response)
-    if role in _EDGE_ROLES:
+    if role in _EDGE_ROLES and not (role == "site" and runtime.world.site.data_center):  # DC: its own Tomcat
         # docs/atlassian.md §0.1 "headers worth emitting": Server: AtlassianEdge, Atl-Traceid.
         response.headers["Server"] = "AtlassianEdge"
         response.headers["Atl-Traceid"] = bodies.new_trace_id()

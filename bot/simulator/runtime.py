@@ -1,4 +1,4 @@
-"""The simulator's live state shared by its three listeners: the world, the request log and
+"""The simulator's live state shared by its four listeners: the world, the request log and
 the base URLs, reachable from every handler through one aiohttp app key.
 """
 
@@ -13,7 +13,7 @@ from aiohttp import web
 from bot.simulator.fault_model import FaultKind
 from bot.simulator.state import World
 
-ListenerRole = Literal["site", "api", "status"]
+ListenerRole = Literal["site", "api", "status", "auth"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class Runtime:
     site_url: str = ""
     api_url: str = ""
     status_url: str = ""
+    auth_url: str = ""
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

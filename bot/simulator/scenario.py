@@ -24,7 +24,8 @@ from bot.simulator.state import World, parse_time
 
 SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
 INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str,
-              "rule": str}  # rule: what `confluence-check rule` is given (a UUID, URL or name); then no actor
+              "rule": str,  # rule: what `confluence-check rule` is given (a UUID, URL or name); then no actor
+              "client_credentials": str}  # CLIENT_ID:CLIENT_SECRET, for --client-credentials-stdin
 EXPECT_KEYS = ("cause", "confidence", "outcome", "exit")
 USAGE_EXPECT_KEYS = ("exit", "error")  # a scenario whose command must refuse: exit 64, stderr holds `error`
 _TOP_REQUIRED = ("name", "title", "description", "world", "input", "expect")
@@ -59,6 +60,18 @@ class Scenario:
     expect: dict[str, Any]
     source: str  # file the scenario came from, for messages
     story: dict[str, Any] | None = None  # field scenarios: the public report, quoted verbatim
+
+
+def secret_line(given: dict[str, Any]) -> str:
+    """What the scenario's user pipes to standard input: the actor's token or the client credentials."""
+    return str(given.get("actor_token") or given.get("client_credentials") or "")
+
+
+def secret_flag(given: dict[str, Any]) -> str | None:
+    """The `check` option that reads `secret_line(given)`, if any."""
+    if given.get("actor_token"):
+        return "--actor-token-stdin"
+    return "--client-credentials-stdin" if given.get("client_credentials") else None
 
 
 def scenarios_dir() -> Path:
@@ -161,6 +174,8 @@ def _story(data: Any, source: str) -> dict[str, Any]:
 
 def _input(data: Any, source: str) -> dict[str, Any]:
     _expect_type(data, dict, "input", source)
+    if data.get("actor_token") and data.get("client_credentials"):
+        raise ScenarioError(f"{source}: input: give actor_token or client_credentials, not both")
     required = () if "rule" in data else ("actor",)
     _check_keys(data, required, tuple(k for k in INPUT_KEYS if k not in required), "input", source)
     for key, value in data.items():

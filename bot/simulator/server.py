@@ -1,5 +1,5 @@
-"""`SimulatorServer`: one scenario's world served over real HTTP on loopback by three aiohttp
-listeners — site, API (gateway + admin) and status page — each on its own port.
+"""`SimulatorServer`: one scenario's world served over real HTTP on loopback by four aiohttp
+listeners — site, API (gateway + admin), status page and the OAuth token host — each on its own port.
 """
 
 from __future__ import annotations
@@ -12,34 +12,34 @@ from typing import Any
 from aiohttp import web
 
 from bot.simulator.middleware import MIDDLEWARES
-from bot.simulator.routes import handle_api, handle_site, handle_status
+from bot.simulator.routes import handle_api, handle_auth, handle_site, handle_status
 from bot.simulator.runtime import ROLE, RUNTIME, ListenerRole, LoggedRequest, Runtime
 from bot.simulator.scenario import Scenario
 from bot.simulator.state import World
 
-_HANDLERS = {"site": handle_site, "api": handle_api, "status": handle_status}
-_ROLES: tuple[ListenerRole, ...] = ("site", "api", "status")
+_HANDLERS = {"site": handle_site, "api": handle_api, "status": handle_status, "auth": handle_auth}
+_ROLES: tuple[ListenerRole, ...] = ("site", "api", "status", "auth")
 
 
 class SimulatorServer:
     """Serve `scenario` on `host`.
 
-    `site_port` 0 gives each listener a free port; N ≠ 0 puts the site on N, the API on N+1
-    and the status page on N+2. Use as `async with SimulatorServer(scenario) as sim:` or call
-    `start()`/`stop()`. `sim.state` is the live world: change it between requests to change
+    `site_port` 0 gives each listener a free port; N ≠ 0 puts the site on N, the API on N+1,
+    the status page on N+2 and the token host on N+3. Use as `async with SimulatorServer(scenario)
+    as sim:` or call `start()`/`stop()`. `sim.state` is the live world: change it between requests to change
     the answers.
     """
 
     def __init__(self, scenario: Scenario, host: str = "127.0.0.1", site_port: int = 0) -> None:
         self.scenario = scenario
         self.host = host
-        self._ports = (0, 0, 0) if site_port == 0 else (site_port, site_port + 1, site_port + 2)
+        self._ports = (0, 0, 0, 0) if site_port == 0 else (site_port, site_port + 1, site_port + 2, site_port + 3)
         self._runtime = Runtime(world=copy.deepcopy(scenario.world))
         self._runners: list[web.AppRunner] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> SimulatorServer:
-        """Bind the three listeners; raises OSError when a port is taken (nothing left running)."""
+        """Bind the four listeners; raises OSError when a port is taken (nothing left running)."""
         if self._runners:
             raise RuntimeError("the simulator is already running")
         try:
@@ -89,6 +89,10 @@ class SimulatorServer:
         return self._url("status")
 
     @property
+    def auth_url(self) -> str:
+        return self._url("auth")
+
+    @property
     def gateway_url(self) -> str:
         """`{api}/ex/confluence/{cloudId}` (docs/atlassian.md §2.2)."""
         return f"{self.api_url}/ex/confluence/{self.state.site.cloud_id}"
@@ -109,15 +113,16 @@ class SimulatorServer:
 
     @property
     def requests(self) -> list[LoggedRequest]:
-        """Every request so far, in arrival order, across the three listeners."""
+        """Every request so far, in arrival order, across the four listeners."""
         return self._runtime.log
 
     def env(self) -> dict[str, str]:
-        """The bot's settings for this world: the three base URLs plus the scenario's settings."""
+        """The bot's settings for this world: the four base URLs plus the scenario's settings."""
         return {
             "ATLASSIAN_SITE_URL": self.site_url,
             "ATLASSIAN_API_URL": self.api_url,
             "ATLASSIAN_STATUS_URL": self.status_url,
+            "ATLASSIAN_AUTH_URL": self.auth_url,
             **self.scenario.settings,
         }
 
@@ -137,7 +142,7 @@ class SimulatorServer:
 
 async def serve_forever(scenario: Scenario, host: str = "127.0.0.1", site_port: int = 0,
                         on_ready: Callable[[SimulatorServer], None] | None = None) -> None:
-    """Serve until cancelled (ports as in SimulatorServer). `on_ready(sim)` runs once all three
+    """Serve until cancelled (ports as in SimulatorServer). `on_ready(sim)` runs once all four
     listen — the CLI prints `sim.env()` there; this function prints nothing."""
     async with SimulatorServer(scenario, host=host, site_port=site_port) as sim:
         if on_ready is not None:

@@ -82,6 +82,9 @@ class Site:
     jira: bool = True  # whether /rest/api/3/myself answers (docs/atlassian.md §2.5)
     # ROLES: spaces grant through role assignments (docs/atlassian.md §2.4)
     space_role_mode: SpaceRoleMode = "PRE_ROLES"
+    # A Confluence Data Center/Server instance at this URL instead of a Cloud site: no /_edge/tenant_info,
+    # Tomcat pages, /status answering {"state":"RUNNING"} (routes/data_center.py has the sources)
+    data_center: bool = False
 
 
 @dataclass
@@ -90,6 +93,9 @@ class Org:
     name: str
     api_keys: list[str] = field(default_factory=list, repr=False)
     block_api_tokens_for_external_users: bool = False  # Guard policy (docs/atlassian.md §1.11, §8 A1)
+    # An authentication policy that turns API tokens off for the org's managed users (docs/atlassian.md
+    # §8 A1): their Basic email:token is refused with "Basic Authentication has been disabled…"
+    api_token_auth_disabled: bool = False
 
     @property
     def directory_id(self) -> str:
@@ -138,6 +144,7 @@ class User:
     password: str | None = field(default=None, repr=False)
     tokens: list[Token] = field(default_factory=list)
     other_resources: list[ResourceRoles] = field(default_factory=list)  # listed before this site's roles
+    auth_policy_exempt: bool = False  # in another authentication policy, one that allows API tokens
 
     @property
     def active(self) -> bool:
@@ -154,6 +161,34 @@ class User:
 
     def token_by_value(self, value: str) -> Token | None:
         return next((t for t in self.tokens if t.value == value), None)
+
+
+@dataclass
+class OAuthClient:
+    """A service account's OAuth 2.0 credential (client id and secret), exchanged at the token host
+    for an access token (https://support.atlassian.com/user-management/docs/create-oauth-2-0-credential-for-service-accounts)."""
+
+    client_id: str
+    secret: str = field(repr=False)
+    account_id: str = ""  # the service account it belongs to
+    scopes: list[str] = field(default_factory=list)
+    sites: list[str] | None = None  # cloudIds its tokens reach; None = this site
+    client_credentials_grant: bool = True  # False: an app's (3LO) client, which may not use this grant
+    revoked: bool = False
+
+
+@dataclass
+class OAuthToken:
+    """An OAuth 2.0 access token (a JWT): minted by the token host, or given by a scenario."""
+
+    value: str = field(repr=False)
+    account_id: str
+    scopes: list[str] = field(default_factory=list)
+    expires_at: str = "2099-01-01T00:00:00Z"
+    sites: list[str] | None = None  # cloudIds it reaches; None = this site
+
+    def reaches(self, cloud_id: str, own: str) -> bool:
+        return cloud_id in (self.sites if self.sites is not None else [own])
 
 
 @dataclass
@@ -278,6 +313,8 @@ class World:
     # Confluence automation rules as `GET …/rule/{uuid}` returns them ({"rule": …, "connections": […]}),
     # stored as opaque JSON so any component tree round-trips (docs/atlassian.md §A.6)
     automation_rules: list[dict[str, Any]] = field(default_factory=list)
+    oauth_clients: list[OAuthClient] = field(default_factory=list)
+    oauth_tokens: list[OAuthToken] = field(default_factory=list)  # minted ones are added as they are issued
 
     # -- accounts -------------------------------------------------------------------------
     def user_by_email(self, email: str) -> User | None:
@@ -296,6 +333,18 @@ class World:
 
     def is_org_key(self, secret: str) -> bool:
         return secret in self.org.api_keys
+
+    def oauth_token(self, value: str) -> OAuthToken | None:
+        return next((t for t in self.oauth_tokens if t.value == value), None)
+
+    def oauth_client(self, client_id: str) -> OAuthClient | None:
+        return next((c for c in self.oauth_clients if c.client_id == client_id), None)
+
+    def api_tokens_off(self, user: User) -> bool:
+        """An authentication policy turns API tokens off for this managed person (not for service
+        accounts, which authentication policies do not cover [I])."""
+        return (self.org.api_token_auth_disabled and user.claim_status == "managed"
+                and user.account_type == "atlassian" and not user.auth_policy_exempt)
 
     # -- Confluence product access (docs/atlassian.md §1.8, §1.9, §1.10) ------------------------------
     def confluence_roles(self, user: User) -> dict[str, list[str]]:

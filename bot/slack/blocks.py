@@ -249,10 +249,13 @@ def home_refused_view() -> dict[str, Any]:
 
 
 def token_modal(ref: RunRef) -> dict[str, Any]:
-    """The private form for the actor's token. Its metadata is the RunRef only, never a token."""
-    intro = (f"Paste the API token of `{escape(ref.actor)}` to replay its failing call as that account. "
-             "The token is used once, in memory, for this run only: it is never shown, stored or "
-             "logged. Write `email:token` when the token belongs to another address.")
+    """The private form for the actor's credential: a token (API token, `email:token` or an OAuth 2.0
+    access token), or a service account's client id and secret. Its metadata is the RunRef only."""
+    intro = (f"Paste the API token of `{escape(ref.actor)}` to replay its failing call as that account "
+             "(`email:token` when the token belongs to another address), or an OAuth 2.0 access token. For a "
+             "service account's OAuth 2.0 credential, fill in its client id and secret instead: the secret "
+             "goes only to Atlassian's token host. Whatever you paste is used once, in memory, for this "
+             "run only: it is never shown, stored or logged.")
     return {
         "type": "modal",
         "callback_id": CallbackId.TOKEN_MODAL.value,
@@ -264,7 +267,13 @@ def token_modal(ref: RunRef) -> dict[str, Any]:
             _section(intro, block_id(BlockId.TOKEN_INPUT, "intro")),
             {"type": "input", "block_id": BlockId.TOKEN_INPUT.value, "label": _plain("API token", 2000),
              "element": {"type": "plain_text_input", "action_id": ActionId.TOKEN_INPUT.value,
-                         "placeholder": _plain("ATATT…", 150)}},
+                         "placeholder": _plain("ATATT… or an access token (eyJ…)", 150)}, "optional": True},
+            {"type": "input", "block_id": BlockId.CLIENT_ID_INPUT.value, "optional": True,
+             "label": _plain("OAuth 2.0 client id (service account)", 2000),
+             "element": {"type": "plain_text_input", "action_id": ActionId.CLIENT_ID_INPUT.value}},
+            {"type": "input", "block_id": BlockId.CLIENT_SECRET_INPUT.value, "optional": True,
+             "label": _plain("OAuth 2.0 client secret", 2000),
+             "element": {"type": "plain_text_input", "action_id": ActionId.CLIENT_SECRET_INPUT.value}},
         ],
     }
 

@@ -23,6 +23,8 @@ class ActionId(StrEnum):
     SHARE = "share_with_support"
     HISTORY = "history"
     TOKEN_INPUT = "actor_token_input"
+    CLIENT_ID_INPUT = "client_id_input"
+    CLIENT_SECRET_INPUT = "client_secret_input"
 
 
 class CallbackId(StrEnum):
@@ -37,6 +39,8 @@ class BlockId(StrEnum):
     VERDICT = "verdict"
     VERDICT_ACTIONS = "verdict_actions"
     TOKEN_INPUT = "actor_token"
+    CLIENT_ID_INPUT = "client_id"
+    CLIENT_SECRET_INPUT = "client_secret"
     HISTORY = "history"
     HOME = "home"
     HELP = "help"

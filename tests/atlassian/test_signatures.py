@@ -28,7 +28,7 @@ CASES = [
     (404, '{"type":"about:blank","title":"Not Found","status":404,"detail":"No endpoint GET /rest/api/3/nosuch",'
           '"instance":"/rest/api/3/nosuch"}', Kind.UNKNOWN_PATH, CauseCode.ENDPOINT_NOT_FOUND),
     (403, '{"message":"Basic Authentication has been disabled on this instance."}', Kind.BASIC_DISABLED,
-     CauseCode.API_TOKEN_BLOCKED),
+     CauseCode.API_TOKEN_AUTH_DISABLED),
     (429, "Too Many Requests", Kind.RATE_LIMITED, CauseCode.RATE_LIMITED),
     (401, "<!doctype html><html><head><title>HTTP Status 401 – Unauthorized</title></head><body>The request has not "
           "been applied to the target resource because it lacks valid authentication credentials for that "

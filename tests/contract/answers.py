@@ -12,11 +12,13 @@ _CONFLUENCE = (Api.CONFLUENCE_V1, Api.CONFLUENCE_V2)
 # status → (the bodies docs/atlassian.md records for it, why); Confluence routes only.
 RECORDED_ONLY: dict[int, tuple[tuple[str, ...], str]] = {
     401: ((bodies.PASSWORD_DEPRECATED_BODY, bodies.TOMCAT_401_HTML, bodies.GATEWAY_UNAUTHORIZED_BODY,
-           bodies.SCOPE_MISMATCH_BODY),
-          "docs/atlassian.md §0.1/§1.4/§1.5: password or scoped token on the site; §1.6/§8 A8: the gateway's refusals"),
+           bodies.SCOPE_MISMATCH_BODY, bodies.DC_TOMCAT_401_HTML),
+          "docs/atlassian.md §0.1/§1.4/§1.5: password or scoped token on the site; §1.6/§8 A8: the gateway's refusals; "
+          "a Data Center server's Tomcat 401 where a Cloud site was expected (the not_a_cloud_site look-alike)"),
     403: ((bodies.BASIC_AUTH_DISABLED_BODY, bodies.IP_REJECTED_BODY, bodies.STACKLESS_403_BODY),
           "docs/atlassian.md §8 A1 external-user token block, §1.11 IP allowlist, §0 the headline 403 on any v1 route"),
-    404: ((bodies.SITE_UNAVAILABLE_BODY,), "docs/atlassian.md §8 A8: an unknown site answers this on every route"),
+    404: ((bodies.SITE_UNAVAILABLE_BODY, bodies.DC_TOMCAT_404_HTML),
+          "docs/atlassian.md §8 A8: an unknown site answers this on every route; a Data Center server's Tomcat 404"),
     405: ((), "docs/atlassian.md §0.1: a wrong method on a Confluence route (METHOD_NOT_ALLOWED)"),
     410: ((bodies.GONE_410_BODY,), "docs/atlassian.md §1.15/§8 A11: a removed v1 route"),
 }

@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.commands import simulator_in_thread
 from bot.config import SETTING_HELP
 from bot.simulator import LoggedRequest, Scenario, list_field_scenarios, list_scenarios
+from bot.simulator.scenario import secret_line
 from tests.contract.openapi import spec_dir
 from tests.test_scenarios import cli_args
 
@@ -41,7 +42,7 @@ def _run(scenario: Scenario, workdir: Path) -> ScenarioTraffic:
         patch.chdir(workdir)
         given = sim.resolve_input()
         args = cli_args(given)
-        patch.setattr("sys.stdin", io.StringIO((given.get("actor_token") or "") + "\n"))
+        patch.setattr("sys.stdin", io.StringIO(secret_line(given) + "\n"))
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             main(args)  # the verdicts are test_scenarios.py's business; here only the traffic counts
         reported = [given["endpoint"]] if given.get("endpoint") else []

@@ -17,6 +17,12 @@ STATUSPAGE = "Statuspage's public API v2 is not among Atlassian's product OpenAP
 REPLAY = "the reported request itself, replayed as the user gave it (any route, even a removed one)"
 AUTOMATION = ("the Automation REST API: its OpenAPI file is not among bot/openapi "
               "(docs/atlassian.md §A reads it through a copy)")
+OAUTH_TOKEN = ("the OAuth 2.0 token host's POST /oauth/token: Atlassian documents it in prose, not in an OpenAPI "
+               "file (https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/)")
+DATA_CENTER_STATUS = ("GET /status, asked only of a URL that gave no cloudId: a Data Center node's health endpoint "
+                      "(https://jira.atlassian.com/browse/CONFSERVER-102144), in no Cloud OpenAPI file")
+ACCESSIBLE_RESOURCES = ("GET /oauth/token/accessible-resources: documented in prose only "
+                        "(https://developer.atlassian.com/cloud/oauth/getting-started/making-calls-to-api/)")
 
 
 def spec_path(request: LoggedRequest) -> tuple[Api, str] | str | None:
@@ -25,9 +31,13 @@ def spec_path(request: LoggedRequest) -> tuple[Api, str] | str | None:
     is stripped and the rest matched against the Confluence specs (openapi/README.md)."""
     if request.role == "status":
         return STATUSPAGE
+    if request.role == "auth":
+        return OAUTH_TOKEN
     path = request.path
     if path.startswith((API_PREFIX, SITE_PREFIX)):
         return AUTOMATION
+    if request.role == "api" and path.rstrip("/") == "/oauth/token/accessible-resources":
+        return ACCESSIBLE_RESOURCES
     if request.role == "api":
         gateway = _GATEWAY.match(path)
         if gateway is None:
@@ -39,6 +49,8 @@ def spec_path(request: LoggedRequest) -> tuple[Api, str] | str | None:
         path = gateway["rest"]
     if path == "/_edge/tenant_info":
         return TENANT_INFO
+    if request.role == "site" and path == "/status":
+        return DATA_CENTER_STATUS
     if path.startswith("/wiki/api/v2/"):
         return Api.CONFLUENCE_V2, path
     if path.startswith("/wiki/rest/api/"):

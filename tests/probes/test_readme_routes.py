@@ -22,7 +22,7 @@ def _routes() -> list[re.Pattern[str]]:
     out = []
     for snippet in re.findall(r"`([^`]*?/[^`]*)`", TABLE):
         for part in re.split(r"\s+", snippet):
-            path = re.sub(r"^\{(site|api|status)\}", "", part).split("?")[0]
+            path = re.sub(r"^\{(site|api|status|auth)\}", "", part).split("?")[0]
             if path.startswith("/"):
                 out.append(re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p)
                                               for p in re.split(r"(\{[^}]+\})", path)) + "$"))
@@ -38,6 +38,8 @@ def test_every_probe_is_in_the_table() -> None:
     ("ok", "GET /wiki/rest/api/content/65601", True),
     ("no_access_check_by_email", None, False),
     ("seed_automation_actor_replay", None, True),
+    ("oauth_missing_scope", None, True),
+    ("not_a_cloud_site", None, True),
 ])
 async def test_every_route_a_run_calls_is_in_the_table(simulator, scenario: str, endpoint: str | None,
                                                         org_key: bool) -> None:
@@ -54,7 +56,8 @@ async def test_every_route_a_run_calls_is_in_the_table(simulator, scenario: str,
     settings = Settings.from_mapping(env)
     given = sim.resolve_input()
     failing = parse_endpoint(endpoint or given["endpoint"], HostGuard(sim.site_url, sim.api_url))
-    secret = ActorSecret.parse(given["actor_token"]) if given.get("actor_token") else None
+    secret = ActorSecret.parse(given["actor_token"]) if given.get("actor_token") else \
+        ActorSecret.parse_client(given["client_credentials"]) if given.get("client_credentials") else None
     await engine.start(CheckRequest(given["actor"], failing=failing, actor_secret=secret, space="DOCS"),
                        settings).wait()
     routes = _routes()

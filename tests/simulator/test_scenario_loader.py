@@ -14,7 +14,7 @@ from bot.simulator import ScenarioError, UnknownScenario, list_scenarios, load_s
 from bot.simulator.scenario import scenarios_dir
 
 BUNDLED = sorted(p.stem for p in scenarios_dir().glob("*.json"))
-TOUR = {"seed_automation_actor", "rule_auth_header_missing", "scoped_token_site_url",
+TOUR = {"seed_automation_actor", "rule_auth_header_missing", "scoped_token_site_url", "oauth_missing_scope",
         "no_confluence_access", "anonymous_fallback", "ok"}
 
 
@@ -35,7 +35,7 @@ def test_bundled_scenario_loads_with_a_valid_expectation(name: str) -> None:
         assert "atlassian/site-admin" in inspector.platform_roles
 
 
-def test_list_is_sorted_and_the_tour_is_the_chosen_five() -> None:
+def test_list_is_sorted_and_the_tour_is_the_chosen_seven() -> None:
     scenarios = list_scenarios()
     assert [s.name for s in scenarios] == BUNDLED
     assert {s.name for s in scenarios if s.tour} == TOUR

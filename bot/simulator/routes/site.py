@@ -18,6 +18,7 @@ from bot.simulator.credentials import AuthKind, Presented, blocked_external, mat
 from bot.simulator.routes.automation import SITE_PREFIX, handle_automation
 from bot.simulator.routes.common import Caller, WikiRoute, mark_used
 from bot.simulator.routes.confluence import serve_wiki
+from bot.simulator.routes.data_center import data_center
 from bot.simulator.runtime import RUNTIME
 from bot.simulator.state import Token, User, World, utcnow
 
@@ -54,7 +55,9 @@ def judge_basic(world: World, presented: Presented) -> SiteAuth:
         return SiteAuth(BasicOutcome.SCOPED, user, token)
     if not token.usable(utcnow()) or not user.active:
         return SiteAuth(BasicOutcome.NONE, user)
-    if blocked_external(world, user):
+    if blocked_external(world, user) or world.api_tokens_off(user):
+        # an external-user block (docs/atlassian.md §8 A1) or an authentication policy turning API tokens off
+        # for managed users (docs/atlassian.md §8 A1): the same body [I]
         return SiteAuth(BasicOutcome.BLOCKED, user, token)
     return SiteAuth(BasicOutcome.OK, user, token)
 
@@ -70,7 +73,10 @@ def _basic_disabled() -> web.Response:
 def authenticate_confluence(world: World, presented: Presented) -> Caller | web.Response:
     """Site-side authentication for a Confluence route (docs/atlassian.md §0.1 rows)."""
     if presented.kind is AuthKind.BEARER:
-        return Caller(refused=True)  # Stackless 403 on v1, never the anonymous view (§0.1)
+        # Stackless 403 on v1, never the anonymous view (§0.1). An OAuth 2.0 access token gets the same:
+        # only the gateway accepts it (https://developer.atlassian.com/cloud/confluence/oauth-2-3lo-apps/,
+        # "construct the request URL"); no capture of the site's exact answer to one was found [I].
+        return Caller(refused=True)
     auth = judge_basic(world, presented)
     if auth.outcome is BasicOutcome.PASSWORD:
         return _password_deprecated()
@@ -147,6 +153,8 @@ async def handle_site(request: web.Request) -> web.Response:
     world, path = runtime.world, request.path
     if not world.site.exists:
         return bodies.raw(bodies.SITE_UNAVAILABLE_BODY, status=404)  # docs/atlassian.md §8 A8, every site route
+    if world.site.data_center:
+        return data_center(request)
     if path == "/_edge/tenant_info":
         return tenant_info(request, world)
     if path.startswith(SITE_PREFIX):  # the site-side base of the Automation API (docs/atlassian.md §A.1.1)

@@ -21,12 +21,42 @@ from bot.slack.runs import place_of, request_from_run, run_in_thread
 from bot.slack.services import Services
 
 
-def _actor_secret(view: dict[str, Any]) -> ActorSecret:
+class _FieldError(UsageError):
+    """A form value that cannot be used, and the field it belongs under."""
+
+    def __init__(self, message: str, block: BlockId) -> None:
+        super().__init__(message)
+        self.block = block
+
+
+def _typed(view: dict[str, Any], block: BlockId, action: ActionId) -> str:
     values = (view.get("state") or {}).get("values") or {}
-    typed = ((values.get(BlockId.TOKEN_INPUT.value) or {}).get(ActionId.TOKEN_INPUT.value) or {}).get("value")
-    if not typed or not typed.strip():
-        raise UsageError("Paste the actor's API token (or email:token).")
-    return ActorSecret.parse(typed)
+    return (((values.get(block.value) or {}).get(action.value) or {}).get("value") or "").strip()
+
+
+def _actor_secret(view: dict[str, Any]) -> ActorSecret:
+    """A token (API token, email:token, OAuth access token), or a client id and secret — not both."""
+    token = _typed(view, BlockId.TOKEN_INPUT, ActionId.TOKEN_INPUT)
+    client_id = _typed(view, BlockId.CLIENT_ID_INPUT, ActionId.CLIENT_ID_INPUT)
+    client_secret = _typed(view, BlockId.CLIENT_SECRET_INPUT, ActionId.CLIENT_SECRET_INPUT)
+    if token and (client_id or client_secret):
+        raise _FieldError("Give a token, or a client id and secret, not both.", BlockId.TOKEN_INPUT)
+    if token:
+        return _parsed(lambda: ActorSecret.parse(token), BlockId.TOKEN_INPUT)
+    if client_id or client_secret:
+        missing = BlockId.CLIENT_SECRET_INPUT if client_id else BlockId.CLIENT_ID_INPUT
+        if not (client_id and client_secret):
+            raise _FieldError("An OAuth 2.0 credential needs both the client id and the client secret.", missing)
+        return _parsed(lambda: ActorSecret.parse_client(client_id, client_secret), BlockId.CLIENT_SECRET_INPUT)
+    raise _FieldError("Paste the actor's API token (or email:token, or an OAuth access token), or fill in a "
+                      "service account's client id and secret.", BlockId.TOKEN_INPUT)
+
+
+def _parsed(parse: Callable[[], ActorSecret], block: BlockId) -> ActorSecret:
+    try:
+        return parse()
+    except UsageError as exc:
+        raise _FieldError(str(exc), block) from None
 
 
 async def handle_token_submission(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any],
@@ -36,6 +66,9 @@ async def handle_token_submission(ack: AsyncAck, body: dict[str, Any], view: dic
     try:
         secret = _actor_secret(view)
         ref = parse_ref(view.get("private_metadata"))
+    except _FieldError as exc:
+        await ack(response_action="errors", errors={exc.block.value: str(exc)})
+        return
     except UsageError as exc:
         await ack(response_action="errors", errors={BlockId.TOKEN_INPUT.value: str(exc)})
         return
