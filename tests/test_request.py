@@ -76,3 +76,22 @@ def test_describe_never_holds_the_secret() -> None:
 def test_bad_status_or_space_is_a_usage_error(kwargs: dict) -> None:
     with pytest.raises(UsageError):
         CheckRequest("a@b.co", **kwargs)
+
+
+def test_an_access_token_is_told_by_its_shape_and_client_credentials_by_their_flag() -> None:
+    from bot.request import SecretKind
+
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJleHAiOjF9.c2lnbmF0dXJl"
+    assert ActorSecret.parse(jwt + "\n").kind is SecretKind.ACCESS_TOKEN
+    assert ActorSecret.parse(f"svc@acme.com:{jwt}").kind is SecretKind.ACCESS_TOKEN  # the email adds nothing
+    assert ActorSecret.parse("ATATT3xFfGF0-abc=DEF").kind is SecretKind.API_TOKEN
+    assert ActorSecret.parse("a.b").kind is SecretKind.API_TOKEN  # two segments: not a JWT
+    client = ActorSecret.parse_client("Zq8sL1vT:ATOA9s3k:with-colon\n")
+    assert (client.kind, client.client_id, client.token.reveal()) == (SecretKind.CLIENT_CREDENTIALS, "Zq8sL1vT",
+                                                                      "ATOA9s3k:with-colon")
+    assert ActorSecret.parse_client("id", "secret").client_id == "id"
+    for bad in ("", "no-colon", ":secret", "id:", "id :secret"):
+        with pytest.raises(UsageError):
+            ActorSecret.parse_client(bad)
+    described = CheckRequest("a@b.co", actor_secret=client).describe()
+    assert described["credential"] == "client_credentials" and "ATOA9s3k" not in str(described)

@@ -185,6 +185,9 @@ async def identity_account_type(ctx: ProbeContext) -> StepResult:
 async def _service_account(ctx: ProbeContext) -> StepResult:
     # §1.7: service accounts only hold scoped tokens, which the site URL never accepts (§1.5)
     summary = "service account: only scoped tokens, only through the gateway"
+    if ctx.request.actor_secret is not None and ctx.request.actor_secret.is_oauth:
+        # its OAuth 2.0 credential is no scoped API token: the oauth steps judge where it was sent
+        return ctx.passed("service account, tested with its OAuth 2.0 credential (gateway only)")
     on_site = caller_on_site(ctx.request, ctx.settings)
     if on_site is None:
         return ctx.warned(summary, ctx.finding(

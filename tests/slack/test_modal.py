@@ -90,3 +90,54 @@ async def test_a_bad_token_is_refused_in_the_form_and_nothing_runs(
     body = json.loads(response.body)
     assert body["response_action"] == "errors" and error in body["errors"][BlockId.TOKEN_INPUT.value]
     assert len(bot.history.list()) == runs_before
+
+
+def client_values(client_id: str, secret: str) -> dict[str, dict[str, object]]:
+    return {BlockId.CLIENT_ID_INPUT.value: {ActionId.CLIENT_ID_INPUT.value: {"type": "plain_text_input",
+                                                                           "value": client_id}},
+            BlockId.CLIENT_SECRET_INPUT.value: {ActionId.CLIENT_SECRET_INPUT.value: {"type": "plain_text_input",
+                                                                                   "value": secret}}}
+
+
+async def test_the_form_takes_a_client_id_and_secret_and_the_secret_leaks_nowhere(
+        make_bot: MakeBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    bot = await make_bot("oauth_missing_scope")
+    canary = "ATOA-CANARY-SLACK-CLIENT-SECRET-51c0"
+    bot.sim.state.oauth_clients[0].secret = canary
+    client_id = bot.sim.state.oauth_clients[0].client_id
+    view = await open_modal(bot, fake_slack)
+    assert {b["block_id"] for b in view["blocks"]} >= {BlockId.CLIENT_ID_INPUT.value, BlockId.CLIENT_SECRET_INPUT.value}
+
+    response = await bot.submit(view, client_values(client_id, canary))
+    assert (response.status, response.body) == (200, "")
+    await bot.settle()
+
+    replay, _ = bot.history.list()
+    assert replay.request["credential"] == "client_credentials"
+    assert replay.verdict is not None and replay.verdict.cause is CauseCode.MISSING_SCOPE
+    assert any("read:space:confluence" in line for line in replay.verdict.fix)
+    assert any(r.role == "auth" for r in bot.sim.requests) and any(r.auth_kind == "bearer" for r in bot.sim.requests)
+    issued = [t.value for t in bot.sim.state.oauth_tokens]
+    for secret in (canary, *issued):
+        assert secret not in fake_slack.all_text(), "secret in a Slack call"
+        assert secret not in caplog.text, "secret in the logs"
+        assert secret not in database_text(bot.db_path), "secret in SQLite"
+
+
+@pytest.mark.parametrize(("values", "block", "error"), [
+    ({**token_values("ATATT-x"), **client_values("id", "secret")}, BlockId.TOKEN_INPUT, "not both"),
+    (client_values("some-client-id", ""), BlockId.CLIENT_SECRET_INPUT, "both the client id and the client secret"),
+    (client_values("", "a-secret"), BlockId.CLIENT_ID_INPUT, "both the client id and the client secret"),
+])
+async def test_a_half_or_doubled_oauth_credential_is_refused_under_its_field(
+        make_bot: MakeBot, fake_slack: FakeSlack, values: dict[str, dict[str, object]], block: BlockId,
+        error: str) -> None:
+    bot = await make_bot("oauth_missing_scope")
+    view = await open_modal(bot, fake_slack)
+    runs_before = len(bot.history.list())
+    response = await bot.submit(view, values)
+    await bot.settle()
+    body = json.loads(response.body)
+    assert body["response_action"] == "errors" and error in body["errors"][block.value]
+    assert len(bot.history.list()) == runs_before
