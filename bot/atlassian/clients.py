@@ -376,7 +376,7 @@ class Atlassian:
                 faults.append(fault)
                 continue
             note = _note("gave up: " + fault if fault else None, faults)
-            shown = response.text
+            shown: str | None = response.text
             if withhold_ok_body and 200 <= response.status < 300:
                 shown, note = None, _note("body not kept: it holds an access token", faults)
             evidence = self._evidence(request_line, response.status, auth, shown, started, note)
