@@ -20,7 +20,7 @@ from bot.cli import main
 from bot.commands import simulator_in_thread
 from bot.model import CauseCode
 from bot.simulator import Scenario, ScenarioError, UnknownScenario, list_field_scenarios, list_scenarios, load_scenario
-from bot.simulator.scenario import scenario_from_dict
+from bot.simulator.scenario import scenario_from_dict, secret_line
 from tests.test_scenarios import cli_args
 
 FIELD = {s.name: s for s in list_field_scenarios()}
@@ -51,7 +51,7 @@ def run_field(scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         for key, value in {**sim.env(), "DATABASE_PATH": str(tmp_path / "h.db")}.items():
             monkeypatch.setenv(key, value)
         given = sim.resolve_input()
-        monkeypatch.setattr("sys.stdin", io.StringIO((given.get("actor_token") or "") + "\n"))
+        monkeypatch.setattr("sys.stdin", io.StringIO(secret_line(given) + "\n"))
         code = main(cli_args(given))
     return json.loads(capsys.readouterr().out), code
 
