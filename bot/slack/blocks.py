@@ -202,6 +202,8 @@ def help_message(error: str | None = None) -> Message:
         f"• `{COMMAND} automation@acme.com GET /wiki/rest/api/space/OPS status:403`",
         f"• `{COMMAND} rule 019d0162-a338-7210-8481-960dff8f80ad`: an automation rule's Send web request, "
         "as the rule sends it (its UUID, its URL or its exact name)",
+        f"• `{COMMAND} tokens`: every API token of the organization, flagged before it breaks (a summary "
+        "in a thread and the full list as a CSV file)",
         f"• `{COMMAND} history automation@acme.com`: recent runs and their threads",
         f"• `{COMMAND} help`: this message",
         "The verdict has buttons: *Re-run*, *Test with the actor's token* (a private form; the token "

@@ -2,6 +2,7 @@
 
     ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
     rule RULE        (a rule's UUID, a URL holding it, or its exact name)
+    tokens [--expiring DAYS] [--unused DAYS]
     help
     history ACTOR
 
@@ -51,7 +52,15 @@ class RuleCommand:
     rule: str
 
 
-Command = HelpCommand | HistoryCommand | CheckCommand | RuleCommand
+@dataclass(frozen=True, slots=True)
+class TokensCommand:
+    """`/confluence-check tokens [--expiring DAYS] [--unused DAYS]`: the org-wide token sweep."""
+
+    expiring_days: int = 30
+    unused_days: int = 90
+
+
+Command = HelpCommand | HistoryCommand | CheckCommand | RuleCommand | TokensCommand
 
 
 def normalise(text: str | None) -> str:
@@ -74,11 +83,32 @@ def parse_command(text: str | None, guard: HostGuard) -> Command:
         if len(words) != 2:
             raise UsageError("`history` takes one account: `/confluence-check history automation@acme.com`")
         return HistoryCommand(actor=parse_actor(words[1]))
+    if head == "tokens":
+        return _tokens_command(words[1:])
     if head == "rule":
         rule = value[len(words[0]):].strip()
         parse_rule_reference(rule)  # a UsageError saying what to paste, before anything runs
         return RuleCommand(rule)
     return CheckCommand(request=_check_request(value, guard))
+
+
+def _tokens_command(words: list[str]) -> TokensCommand:
+    days = {"--expiring": 30, "--unused": 90}
+    usage = "`/confluence-check tokens [--expiring DAYS] [--unused DAYS]`"
+    while words:
+        flag, _, value = words[0].partition("=")
+        if flag not in days:
+            raise UsageError(f"I don't understand {redact_text(words[0])[:100]!r}. Usage: {usage}")
+        if not value:
+            if len(words) < 2:
+                raise UsageError(f"{flag} needs a number of days. Usage: {usage}")
+            value, words = words[1], words[2:]
+        else:
+            words = words[1:]
+        if not value.isdigit() or int(value) > 3650:
+            raise UsageError(f"{flag} takes a number of days from 0 to 3650, not {redact_text(value)[:20]!r}")
+        days[flag] = int(value)
+    return TokensCommand(days["--expiring"], days["--unused"])
 
 
 def _split_body(value: str) -> tuple[str, str | None]:

@@ -3,7 +3,9 @@
 Point the bot's `SLACK_API_URL` at `fake.base_url` and its `response_url`s at
 `fake.response_url(name)`. Every Web API call and every response_url post is recorded as a
 `Call` (method, parameters, headers without the token, raw body, arrival time). Answers are
-realistic bodies for the methods the bot uses (bolt's `mock_web_api_server`, with state);
+realistic bodies for the methods the bot uses (bolt's `mock_web_api_server`, with state), file
+uploads included (`files.getUploadURLExternal`, the POST to the URL it hands out, recorded as
+method "upload", and `files.completeUploadExternal`; the retired `files.upload` is not served);
 errors can be injected per channel (`not_in_channel`, `channel_not_found`) and 429s with a
 `Retry-After` per method. `apps.connections.open` hands out a WebSocket on the same server, so
 Socket Mode can be driven too: `send_envelope` pushes a payload, `socket_acks` holds the acks.
@@ -64,6 +66,7 @@ class FakeSlack:
     _url: str = ""
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _changed: asyncio.Condition | None = None
+    _files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file id → what was uploaded and shared
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -71,6 +74,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/webhook/{name}", self._webhook)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -120,6 +124,14 @@ class FakeSlack:
     def webhook_posts(self, name: str | None = None) -> list[Call]:
         return [c for c in self.calls if c.method == "response_url"
                 and (name is None or c.params.get("_name") == name)]
+
+    def uploads(self) -> list[Call]:
+        """File bodies posted to the upload URLs `files.getUploadURLExternal` handed out."""
+        return self.calls_to("upload")
+
+    def files(self) -> dict[str, dict[str, Any]]:
+        """Files completed (`files.completeUploadExternal`) by id: filename, title, content and where shared."""
+        return dict(self._files)
 
     def all_text(self) -> str:
         return "\n".join(c.text() for c in self.calls)
@@ -184,6 +196,19 @@ class FakeSlack:
         await self._notify()
         return web.Response(text="ok")
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of an upload: the bytes, POSTed to the URL handed out (no token: the URL is the grant)."""
+        call = await self._record("upload", request)
+        file_id = request.match_info["file_id"]
+        known = self._files.get(file_id)
+        if known is None:
+            call.status = 404
+            await self._notify()
+            return web.Response(status=404, text="unknown upload")
+        known["content"] = call.raw
+        await self._notify()
+        return web.Response(text=f"OK - {len(call.raw.encode())}")
+
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         call = await self._record(method, request)
@@ -192,12 +217,13 @@ class FakeSlack:
             call.status, call.response = 429, {"ok": False, "error": "ratelimited"}
             await self._notify()
             return web.json_response(call.response, status=429, headers={"Retry-After": str(pending.pop(0))})
-        error = self.channel_errors.get(call.channel or "")
+        error = self.channel_errors.get(call.channel or str(call.params.get("channel_id") or ""))
         if method == "apps.connections.open" and call.token == self.app_token:
             call.response = {"ok": True, "url": f"{self._url.replace('http', 'ws', 1)}/socket"}
         elif call.token != self.token:
             call.response = {"ok": False, "error": "invalid_auth"}
-        elif error and method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+        elif error and method in ("chat.postMessage", "chat.update", "chat.postEphemeral",
+                                  "files.completeUploadExternal"):
             call.response = {"ok": False, "error": error}
         else:
             call.response = self._answer(method, call.params)
@@ -222,9 +248,39 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "permalink": f"{WORKSPACE_URL}archives/{channel}/p{ts}"}
         if method in ("views.open", "views.publish", "views.update"):
             return {"ok": True, "view": {"id": "VFAKE0001", **_view(params.get("view"))}}
+        if method == "files.upload":  # retired (https://api.slack.com/changelog/2024-04-a-better-way-to-upload-files-is-here-to-stay)
+            return {"ok": False, "error": "method_deprecated"}
+        if method == "files.getUploadURLExternal":
+            # https://docs.slack.dev/reference/methods/files.getUploadURLExternal: filename and length required
+            if not params.get("filename") or not str(params.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            file_id = f"F{next(self._ts):010d}"
+            self._files[file_id] = {"filename": params["filename"], "length": int(params["length"]), "content": None}
+            return {"ok": True, "upload_url": f"{self._url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "DFAKE0001"}}
         return {"ok": True}
+
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/files.completeUploadExternal: each file must have
+        been uploaded whole (`length` bytes) first; shared in `channel_id` (in `thread_ts`) when given."""
+        listed = params.get("files")
+        listed = _maybe_json(listed) if isinstance(listed, str) else listed
+        if not isinstance(listed, list) or not listed:
+            return {"ok": False, "error": "invalid_arguments"}
+        done = []
+        for item in listed:
+            known = self._files.get(str(item.get("id")))
+            if known is None or known["content"] is None or len(known["content"].encode()) != known["length"]:
+                return {"ok": False, "error": "file_not_found" if known is None else "file_upload_not_complete"}
+            known.update(title=item.get("title") or known["filename"], channel=params.get("channel_id"),
+                         thread_ts=params.get("thread_ts"), initial_comment=params.get("initial_comment"))
+            done.append({"id": item["id"], "name": known["filename"], "title": known["title"],
+                         "permalink": f"{WORKSPACE_URL}files/{BOT_USER}/{item['id']}/{known['filename']}"})
+        return {"ok": True, "files": done}
 
 
 def _form(raw: str) -> dict[str, Any]:

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = Path(__file__).with_name("manifest.schema.1.0.0.json")
 # Web API methods the bot may call, and the bot scope each needs (none: no scope required).
 SCOPE_OF = {"chat_postMessage": "chat:write", "chat_update": "chat:write", "chat_postEphemeral": "chat:write",
-            "chat_getPermalink": None, "views_open": None, "views_publish": None, "auth_test": None}
+            "chat_getPermalink": None, "views_open": None, "views_publish": None, "auth_test": None,
+            # files.getUploadURLExternal + upload + files.completeUploadExternal (the retired files.upload: never)
+            "files_upload_v2": "files:write"}
 
 
 def manifest() -> dict:
@@ -42,7 +44,7 @@ def test_manifest_declares_the_command_interactivity_home_and_socket_mode() -> N
 
 def test_bot_scopes_are_exactly_those_the_code_uses_and_each_is_justified() -> None:
     source = "\n".join(p.read_text() for p in Path(bot.slack.__file__).parent.rglob("*.py"))
-    called = set(re.findall(r"\.(chat_\w+|views_\w+|conversations_\w+|users_\w+|auth_test)\(", source))
+    called = set(re.findall(r"\.(chat_\w+|views_\w+|conversations_\w+|users_\w+|files_\w+|auth_test)\(", source))
     assert called <= set(SCOPE_OF), f"unknown Web API methods {called - set(SCOPE_OF)}: add their scope"
     needed = {"commands"} | {SCOPE_OF[m] for m in called if SCOPE_OF[m]}
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == needed

@@ -1,0 +1,140 @@
+"""`/confluence-check tokens` in Slack: the org-wide token sweep, in a thread of its own.
+
+The parent says the sweep started (and, edited at the end, what it found at a glance); the thread
+gets the summary (counts per action, the accounts that could not be read) and the full list as a
+CSV file, uploaded the way Slack takes files now (`files.getUploadURLExternal`, the bytes to the
+URL it hands out, `files.completeUploadExternal` sharing it in the thread: slack_sdk's
+`files_upload_v2`; the old `files.upload` is retired). Every write goes through the channel's
+outbox, at the channel's pace. Where the bot cannot post, the asker is told privately, with the
+summary, and no file is shared.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import ConfluenceCheckError
+from bot.render.tokens import action_groups, format_tokens_csv
+from bot.slack.escape import escape
+from bot.slack.outbox import Priority
+from bot.slack.private import Place, tell_privately
+from bot.slack.services import Services
+from bot.slack.text import TokensCommand
+from bot.slack.thread import CHANNEL_ERRORS
+from bot.tokens import SweepOptions, TokenSweep, sweep
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+_NAMED_UNREAD = 10  # accounts named in the summary; all of them are in the file's absence and the count
+
+
+async def sweep_tokens_in_thread(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:
+    """Run the sweep and report it at `place`; the sweep (None when the bot's settings stopped it).
+    :raises ConfluenceCheckError: (through the task's error report) for a missing or refused org key."""
+    services.settings.require("ATLASSIAN_ORG_API_KEY")  # told before anything is posted
+    parent = await _write(services, place, "chat_postMessage", started_message(place.user))
+    options = SweepOptions(command.expiring_days, command.unused_days)
+    try:
+        report = await sweep(services.settings, options, transport=services.checker.transport)
+    except ConfluenceCheckError as exc:
+        message = _simple(f":warning: The token sweep could not start: {escape(str(exc))}")
+        if parent is not None:
+            await _write(services, place, "chat_postMessage", message, thread_ts=parent)
+        else:
+            await tell_privately(services.client, place, message)
+        return None
+    summary = summary_message(report)
+    if parent is None:
+        await tell_privately(services.client, place, summary)
+        return report
+    await _write(services, place, "chat_postMessage", summary, thread_ts=parent)
+    await _upload(services, place, report, parent)
+    await _write(services, place, "chat_update", glance_message(report, place.user), ts=parent)
+    return report
+
+
+async def _write(services: Services, place: Place, method: str, message: Message, **where: str) -> str | None:
+    """One write in the channel at its pace; the message's ts, or None when the bot may not post there
+    (the asker is then told privately, once: on the first write)."""
+    async def send() -> Any:
+        return await getattr(services.client, method)(channel=place.channel, **message, **where)
+
+    try:
+        response = await services.outbox.write(place.channel, send, priority=Priority.VERDICT)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error not in CHANNEL_ERRORS:
+            raise
+        if method == "chat_postMessage" and "thread_ts" not in where:
+            await tell_privately(services.client, place, _simple(
+                f":warning: I can't post in this channel (`{escape(str(error))}`): invite me with "
+                "`/invite @confluence-check` to get the full list as a file. The summary follows here."))
+        return None
+    return str(response.get("ts") or where.get("ts") or "")
+
+
+async def _upload(services: Services, place: Place, report: TokenSweep, parent: str) -> None:
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    content = format_tokens_csv(report)
+
+    async def send() -> Any:
+        return await services.client.files_upload_v2(
+            channel=place.channel, thread_ts=parent, content=content,
+            filename=f"api-tokens-{day}.csv", title=f"API tokens of the organization, {day}",
+            initial_comment=f"All {len(report.tokens)} token(s), one row each (the columns of `tokens --csv`).")
+
+    try:
+        await services.outbox.write(place.channel, send, priority=Priority.DETAIL)
+    except SlackApiError as exc:
+        log.warning("could not upload the token list in %s: %s", place.channel, exc.response.get("error"))
+        await _write(services, place, "chat_postMessage", _simple(
+            f":warning: The CSV file could not be uploaded (`{escape(str(exc.response.get('error')))}`): "
+            "the app needs the `files:write` scope (see the README); `confluence-check tokens --csv` gives "
+            "the same list."), thread_ts=parent)
+
+
+def started_message(user: str) -> Message:
+    return _simple(f":key: *confluence-check* · sweeping every API token of the organization "
+                   f"(started by <@{escape(user)}>)…")
+
+
+def glance_message(report: TokenSweep, user: str) -> Message:
+    if report.not_checked:
+        glance = f":warning: {len(report.flagged)} flagged; {len(report.not_checked)} account(s) could not be read"
+    elif report.flagged:
+        glance = f":red_circle: {len(report.flagged)} of {len(report.tokens)} token(s) need attention"
+    else:
+        glance = f":white_check_mark: nothing to do ({len(report.tokens)} token(s))"
+    return _simple(f":key: *confluence-check* · API tokens of the organization (started by <@{escape(user)}>)\n"
+                   f"{glance} · {report.checked_accounts} account(s) read — details in the thread")
+
+
+def summary_message(report: TokenSweep) -> Message:
+    """Counts per action and the unread accounts; the rows themselves are in the CSV file."""
+    lines = [f"*API tokens of organization `{escape(report.org_id or '?')}`*: {report.checked_accounts} "
+             f"account(s) read, {len(report.tokens)} token(s), {len(report.flagged)} flagged"]
+    for _, head, rows in action_groups(report):
+        accounts = ", ".join(escape(r.email or r.account_id) for r in rows[:3])
+        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+        lines.append(f"• *{len(rows)}* × {escape(head)} ({accounts}{more})")
+    if not report.flagged and not report.not_checked:
+        lines.append("Nothing to do: no token is expired, expiring, unused or on an inactive account.")
+    if report.unmanaged:
+        lines.append(f"{report.unmanaged} account(s) are not managed by the organization (their tokens are not "
+                     "its to read).")
+    if report.not_checked:
+        named = ", ".join(f"`{escape(u.account_id or 'the account list')}`"
+                          for u in report.not_checked[:_NAMED_UNREAD])
+        more = f" and {len(report.not_checked) - _NAMED_UNREAD} more" if len(report.not_checked) > _NAMED_UNREAD else ""
+        lines.append(f":warning: {len(report.not_checked)} account(s) could not be read, so the list is "
+                     f"incomplete: {named}{more}")
+    return _simple("\n".join(lines))
+
+
+def _simple(text: str) -> Message:
+    return {"text": text[:3000], "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}

@@ -1,0 +1,82 @@
+"""`/confluence-check tokens` through the real Bolt app (signed requests) and the fake Web API:
+a parent, the summary in its thread, the full list as a CSV file uploaded the current way
+(files.getUploadURLExternal, the bytes, files.completeUploadExternal), and no secret anywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from bot.atlassian import RetryPolicy
+from tests.fakes.slack_api import FakeSlack
+from tests.slack.conftest import MakeBot
+
+FLAKY = "557058:7a1b2c3d-0000-4000-8000-000000000006"
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.tokens.SWEEP_RETRY", RetryPolicy(attempts=2, base_delay_s=0.01, jitter_s=0.0))
+
+
+def _text(call: object) -> str:
+    return json.dumps(call.params, default=str)  # type: ignore[attr-defined]
+
+
+async def test_the_sweep_posts_a_summary_in_a_thread_and_the_full_list_as_a_csv_file(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("token_sweep")
+    response = await bot.command("tokens --expiring 30")
+    assert (response.status, response.body) == (200, "")
+    await bot.settle()
+
+    [parent, summary] = fake_slack.calls_to("chat.postMessage")
+    parent_ts = parent.response["ts"]
+    assert "sweeping every API token" in _text(parent) and "thread_ts" not in parent.params
+    assert summary.params["thread_ts"] == parent_ts
+    said = summary.params["text"]
+    assert "8 account(s) read" in said and "renewal-bot@acme.com" in said
+    assert "could not be read" in said and FLAKY in said
+    # the file: asked for, uploaded whole without the bot token, completed into the thread
+    [asked] = fake_slack.calls_to("files.getUploadURLExternal")
+    [upload] = fake_slack.uploads()
+    [completed] = fake_slack.calls_to("files.completeUploadExternal")
+    assert upload.token is None and completed.params["channel_id"] == parent.channel
+    assert completed.params["thread_ts"] == parent_ts
+    [shared] = fake_slack.files().values()
+    rows = list(csv.DictReader(io.StringIO(shared["content"])))
+    assert shared["filename"].endswith(".csv") and int(asked.params["length"]) == len(shared["content"].encode())
+    assert {r["token_id"]: r["flags"] for r in rows}["tok-renew-1"] == "expiring"
+    assert len(rows) == 9 and not fake_slack.calls_to("files.upload")
+    # the parent now shows the result at a glance
+    [edit] = fake_slack.calls_to("chat.update")
+    assert edit.params["ts"] == parent_ts and "could not be read" in edit.params["text"]
+    # nothing secret went to Slack: no token value, no org key
+    everything = fake_slack.all_text()
+    secrets = [t.value for u in bot.sim.state.users for t in u.tokens] + bot.sim.state.org.api_keys
+    assert not [s for s in secrets if s in everything]
+
+
+async def test_outside_the_channel_the_summary_comes_privately_and_no_file_is_shared(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("token_sweep")
+    fake_slack.fail_channel("C0001", "not_in_channel")
+    await bot.command("tokens", channel="C0001")
+    await bot.settle()
+    private = " ".join(_text(c) for c in fake_slack.webhook_posts() + fake_slack.calls_to("chat.postEphemeral"))
+    assert "/invite" in private and "8 account(s) read" in private
+    assert not fake_slack.calls_to("files.getUploadURLExternal", "files.completeUploadExternal")
+
+
+@pytest.mark.parametrize("text", ["tokens --expiring soon", "tokens --since 3", "tokens --unused"])
+async def test_a_bad_tokens_command_gets_usage_privately_and_sweeps_nothing(make_bot: MakeBot, fake_slack: FakeSlack,
+                                                                          text: str) -> None:
+    bot = await make_bot("token_sweep")
+    await bot.command(text)
+    await bot.settle()
+    assert not fake_slack.calls_to("chat.postMessage")
+    assert not [r for r in bot.sim.requests if r.path.endswith("/api-tokens")]
+    assert "tokens" in " ".join(_text(c) for c in fake_slack.webhook_posts())
