@@ -232,6 +232,7 @@ class CheckedRun(RunHandle):
                 self._save_step(self._positions.get(step.id, len(self._positions)), step)
                 self._emit(step)
             await self._source.wait()  # an engine crash is raised here, after its steps were saved
+            self.facts = self._source.facts  # the run's typed facts, for whoever compares runs
             self.facts = self._source.facts
             if run.verdict is None:  # ended without deciding: nothing will finish it
                 await self.interrupt()

@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     rule_fmt = rule.add_mutually_exclusive_group()
     rule_fmt.add_argument("--json", action="store_true", help="print the run(s) as confluence-check/run@1 JSON")
     rule_fmt.add_argument("--markdown", action="store_true", help="print a redacted support bundle per run")
+    compare = sub.add_parser("compare", help="diagnose a failing account and one that works, side by side")
+    compare.add_argument("actor", help="the account that fails (an email address or account id)")
+    compare.add_argument("known_good", help="an account that works for the same call")
+    compare.add_argument("--endpoint", help='the failing call, "METHOD URL-or-path"')
+    compare.add_argument("--space", help="the space key the call is about")
+    compare.add_argument("--json", action="store_true", help="print confluence-check/compare@1 JSON")
     tokens = sub.add_parser("tokens", help="every API token of the organization's accounts, flagged before it breaks")
     tokens.add_argument("--expiring", type=_days, default=30, metavar="DAYS",
                         help="flag tokens that expire within DAYS days (default 30)")
@@ -237,6 +243,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     if args.command == "rule":
         return commands.rule(RuleOptions(args.rule, args.json, args.markdown), settings, out=sys.stdout,
                              color=color_wanted(sys.stdout))
+    if args.command == "compare":
+        from bot import sweep_commands
+
+        return sweep_commands.compare(
+            sweep_commands.CompareOptions(args.actor, args.known_good, args.endpoint, args.space, args.json),
+            settings, out=sys.stdout)
     if args.command == "tokens":
         from bot import sweep_commands
 

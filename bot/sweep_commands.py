@@ -1,4 +1,5 @@
-"""The CLI side of the org-wide commands: `tokens` (the API-token sweep) and `compare`.
+"""The CLI side of the commands beyond one diagnosis: `tokens` (the org-wide API-token sweep) and
+`compare` (two accounts diagnosed side by side).
 
 Kept apart from `bot.commands` (one diagnosis at a time) so each stays small; both print through
 `bot.console.write` and return an `ExitCode`.
@@ -14,7 +15,9 @@ from typing import TextIO
 import httpx
 
 from bot.config import Settings
-from bot.console import ExitCode, write
+from bot.console import EXIT_FOR_OUTCOME, CheckOptions, ExitCode, write
+from bot.errors import UsageError
+from bot.render.compare import format_compare_json, format_compare_text
 from bot.render.tokens import format_tokens_csv, format_tokens_json, format_tokens_text
 from bot.tokens import Progress, SweepOptions, TokenSweep, sweep
 
@@ -83,3 +86,43 @@ class ProgressBar:
             with contextlib.suppress(BrokenPipeError, ValueError):
                 self._stream.write("\r\x1b[K")
                 self._stream.flush()
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    actor: str
+    known_good: str
+    endpoint: str | None = None
+    space: str | None = None
+    json: bool = False
+
+
+def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
+            transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+    """Diagnose both accounts at once and print what differs; the exit status is the failing
+    account's (as `check` would give it)."""
+    from bot.checker import Checker
+    from bot.commands import build_request, open_run_history
+    from bot.compare import Comparison
+    from bot.compare import compare as compare_runs
+    from bot.preflight import check_reachable
+
+    settings.require("ATLASSIAN_SITE_URL")
+    requests = [build_request(CheckOptions(actor, options.endpoint, space=options.space), settings, None)
+                for actor in (options.actor, options.known_good)]
+    if requests[0].actor == requests[1].actor:
+        raise UsageError("compare needs two different accounts: the failing one and one that works")
+    history = open_run_history(settings)
+
+    async def both() -> Comparison:
+        if transport is None:
+            await check_reachable(settings)
+        return await compare_runs(Checker(settings, history, transport=transport), *requests)
+
+    try:
+        comparison = asyncio.run(both())
+    finally:
+        history.close()
+    write(out, format_compare_json(comparison) if options.json else format_compare_text(comparison))
+    outcome = comparison.actor_run.outcome
+    return EXIT_FOR_OUTCOME[outcome] if outcome is not None else ExitCode.INCONCLUSIVE

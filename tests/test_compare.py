@@ -1,0 +1,84 @@
+"""`confluence-check compare ACTOR KNOWN_GOOD`: both accounts diagnosed at once through the real
+CLI and the simulator over HTTP, their typed facts side by side, what explains the failure first."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.commands import simulator_in_thread
+from bot.config import Settings
+from bot.simulator import SimulatorServer, load_scenario
+from bot.store import HistoryStore
+
+NO_ACCESS, HEALTHY = "sam.lee@acme.com", "priya.n@acme.com"  # the no_confluence_access world
+
+
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[SimulatorServer]:
+    with simulator_in_thread(load_scenario("no_confluence_access")) as server:
+        for key, value in {**server.env(), "DATABASE_PATH": str(tmp_path / "h.db")}.items():
+            monkeypatch.setenv(key, value)
+        yield server
+
+
+def _compare(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["compare", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_no_access_account_against_a_healthy_one_shows_the_product_difference_first(sim, capsys) -> None:
+    code, out, _ = _compare(capsys, NO_ACCESS, HEALTHY, "--endpoint", "GET /wiki/rest/api/space", "--json")
+    doc: dict[str, Any] = json.loads(out)
+    assert code == 1  # the failing account's status, as `check` gives it
+    assert set(doc) == {"schema", "runs", "differences"} and doc["schema"] == "confluence-check/compare@1"
+    failing, working = doc["runs"]
+    assert (failing["actor"], working["actor"]) == (NO_ACCESS, HEALTHY)
+    assert failing["verdict"]["cause"] == "no_confluence_access" and working["outcome"] == "ok"
+    assert all(run["schema"] == "confluence-check/run@1" for run in doc["runs"])
+    first = doc["differences"][0]
+    assert set(first) == {"layer", "fact", "actor", "known_good", "explains"}
+    assert (first["layer"], first["fact"], first["explains"]) == ("product", "Confluence roles", True)
+    assert "atlassian/user" in first["known_good"] and "atlassian/user" not in first["actor"]
+    # a fact both share is no difference; nothing outside the failing layer explains it
+    assert not any(d["layer"] == "identity" for d in doc["differences"])
+    assert all(d["explains"] == (d["layer"] == "product") for d in doc["differences"])
+    # both runs are kept in history like any run
+    store = HistoryStore.open(Settings.load().database_path)
+    try:
+        assert {r.actor for r in store.list(None, 10)} == {NO_ACCESS, HEALTHY}
+    finally:
+        store.close()
+
+
+def test_the_terminal_shows_both_verdicts_the_differences_then_the_facts_side_by_side(sim, capsys) -> None:
+    code, out, _ = _compare(capsys, NO_ACCESS, HEALTHY)
+    assert code == 1
+    lines = out.splitlines()
+    differences = lines.index("Differences (those that explain the failure first):")
+    assert lines[differences + 1].strip().startswith("product · Confluence roles:")
+    assert "explains the failure" in lines[differences + 1]
+    assert any(NO_ACCESS in line and "problem" in line for line in lines[:3])
+    side = lines.index("Side by side:")
+    assert "account type" in out[out.index("Side by side:"):] and lines[side + 1].split()[:2] == ["layer", "fact"]
+
+
+def test_both_accounts_are_diagnosed_at_once(sim, capsys) -> None:
+    sim.state.faults.latency_ms = 100
+    started = time.monotonic()
+    code, out, _ = _compare(capsys, NO_ACCESS, HEALTHY, "--json")
+    wall_ms = (time.monotonic() - started) * 1000
+    durations = [run["duration_ms"] for run in json.loads(out)["runs"]]
+    assert code == 1 and wall_ms < 0.8 * sum(durations), (wall_ms, durations)
+
+
+def test_comparing_an_account_with_itself_is_a_usage_error(sim, capsys) -> None:
+    code, out, err = _compare(capsys, NO_ACCESS, NO_ACCESS.upper())
+    assert code == 64 and out == "" and "two different accounts" in err
