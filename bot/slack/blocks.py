@@ -204,6 +204,8 @@ def help_message(error: str | None = None) -> Message:
         "as the rule sends it (its UUID, its URL or its exact name)",
         f"• `{COMMAND} tokens`: every API token of the organization, flagged before it breaks (a summary "
         "in a thread and the full list as a CSV file)",
+        f"• `{COMMAND} compare automation@acme.com priya@acme.com`: a failing account and one that works, "
+        "diagnosed side by side",
         f"• `{COMMAND} history automation@acme.com`: recent runs and their threads",
         f"• `{COMMAND} help`: this message",
         "The verdict has buttons: *Re-run*, *Test with the actor's token* (a private form; the token "

@@ -1,5 +1,6 @@
-"""`/confluence-check tokens` in Slack: the org-wide token sweep, in a thread of its own.
+"""`/confluence-check tokens` and `/confluence-check compare` in Slack, each in a thread of its own.
 
+Tokens: the org-wide token sweep.
 The parent says the sweep started (and, edited at the end, what it found at a glance); the thread
 gets the summary (counts per action, the accounts that could not be read) and the full list as a
 CSV file, uploaded the way Slack takes files now (`files.getUploadURLExternal`, the bytes to the
@@ -7,6 +8,10 @@ URL it hands out, `files.completeUploadExternal` sharing it in the thread: slack
 `files_upload_v2`; the old `files.upload` is retired). Every write goes through the channel's
 outbox, at the channel's pace. Where the bot cannot post, the asker is told privately, with the
 summary, and no file is shared.
+
+Compare: the parent names both accounts; both are diagnosed at once (two runs kept in history with
+this thread as their origin), and the thread gets both verdicts and the differences, those that
+explain the failure first.
 """
 
 from __future__ import annotations
@@ -17,13 +22,15 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.compare import compare
 from bot.errors import ConfluenceCheckError
+from bot.render.compare import compare_mrkdwn_lines, verdict_line
 from bot.render.tokens import action_groups, format_tokens_csv
 from bot.slack.escape import escape
 from bot.slack.outbox import Priority
 from bot.slack.private import Place, tell_privately
 from bot.slack.services import Services
-from bot.slack.text import TokensCommand
+from bot.slack.text import CompareCommand, TokensCommand
 from bot.slack.thread import CHANNEL_ERRORS
 from bot.tokens import SweepOptions, TokenSweep, sweep
 
@@ -138,3 +145,23 @@ def summary_message(report: TokenSweep) -> Message:
 
 def _simple(text: str) -> Message:
     return {"text": text[:3000], "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]}
+
+
+async def compare_in_thread(services: Services, command: CompareCommand, place: Place) -> None:
+    """Post the parent, diagnose both accounts at once, and write the comparison in the thread."""
+    actor, good = command.actor.actor, command.known_good.actor
+    head = (f":scales: *confluence-check* · comparing `{escape(actor)}` (failing) with `{escape(good)}` (works) "
+            f"on {escape(services.settings.site_url)} (started by <@{escape(place.user)}>)")
+    parent = await _write(services, place, "chat_postMessage", _simple(head))
+    origin = {"slack_channel": place.channel, "slack_user": place.user}
+    if parent:
+        origin["slack_thread_ts"] = parent
+    comparison = await compare(services.checker, command.actor, command.known_good, via="slack", origin=origin)
+    lines = [escape(verdict_line(comparison.actor_run)), escape(verdict_line(comparison.good_run)), "",
+             "*Differences* (those that explain the failure first):",
+             *compare_mrkdwn_lines(comparison, escape)]
+    message = _simple("\n".join(lines))
+    if parent is None:
+        await tell_privately(services.client, place, message)
+    else:
+        await _write(services, place, "chat_postMessage", message, thread_ts=parent)

@@ -3,6 +3,7 @@
     ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
     rule RULE        (a rule's UUID, a URL holding it, or its exact name)
     tokens [--expiring DAYS] [--unused DAYS]
+    compare ACTOR KNOWN_GOOD [METHOD URL] [space:KEY]
     help
     history ACTOR
 
@@ -15,7 +16,7 @@ Slack may wrap what people type (`<mailto:a@b.c|a@b.c>`, `<https://x|x>`) and se
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.atlassian.hosts import HostGuard
 from bot.automation import parse_rule_reference
@@ -60,7 +61,15 @@ class TokensCommand:
     unused_days: int = 90
 
 
-Command = HelpCommand | HistoryCommand | CheckCommand | RuleCommand | TokensCommand
+@dataclass(frozen=True, slots=True)
+class CompareCommand:
+    """`/confluence-check compare ACTOR KNOWN_GOOD [METHOD URL] [space:KEY]`: both diagnosed side by side."""
+
+    actor: CheckRequest
+    known_good: CheckRequest
+
+
+Command = HelpCommand | HistoryCommand | CheckCommand | RuleCommand | TokensCommand | CompareCommand
 
 
 def normalise(text: str | None) -> str:
@@ -83,6 +92,8 @@ def parse_command(text: str | None, guard: HostGuard) -> Command:
         if len(words) != 2:
             raise UsageError("`history` takes one account: `/confluence-check history automation@acme.com`")
         return HistoryCommand(actor=parse_actor(words[1]))
+    if head == "compare":
+        return _compare_command(words, guard)
     if head == "tokens":
         return _tokens_command(words[1:])
     if head == "rule":
@@ -90,6 +101,17 @@ def parse_command(text: str | None, guard: HostGuard) -> Command:
         parse_rule_reference(rule)  # a UsageError saying what to paste, before anything runs
         return RuleCommand(rule)
     return CheckCommand(request=_check_request(value, guard))
+
+
+def _compare_command(words: list[str], guard: HostGuard) -> CompareCommand:
+    if len(words) < 3:
+        raise UsageError("`compare` takes the failing account and one that works: "
+                         "`/confluence-check compare automation@acme.com priya@acme.com [METHOD URL] [space:KEY]`")
+    actor = _check_request(" ".join([words[1], *words[3:]]), guard)
+    known_good = replace(actor, actor=parse_actor(words[2]))
+    if actor.actor == known_good.actor:
+        raise UsageError("`compare` needs two different accounts: the failing one and one that works")
+    return CompareCommand(actor, known_good)
 
 
 def _tokens_command(words: list[str]) -> TokensCommand:

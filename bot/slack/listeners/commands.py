@@ -1,4 +1,5 @@
-"""Handler of `/confluence-check`: a check in a new thread, `rule RULE`, `tokens`, `help`, or `history ACTOR`."""
+"""Handler of `/confluence-check`: a check in a new thread, `rule RULE`, `tokens`, `compare`, `help`, or
+`history ACTOR`."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from bot.slack.listeners._shared import refused, report_to
 from bot.slack.private import Place, tell_privately
 from bot.slack.runs import run_in_thread, run_rule_in_thread, thread_links
 from bot.slack.services import Services
-from bot.slack.sweeps import sweep_tokens_in_thread
-from bot.slack.text import HelpCommand, HistoryCommand, RuleCommand, TokensCommand, parse_command
+from bot.slack.sweeps import compare_in_thread, sweep_tokens_in_thread
+from bot.slack.text import CompareCommand, HelpCommand, HistoryCommand, RuleCommand, TokensCommand, parse_command
 from bot.slack.visibility import OVERSCAN, only_visible
 
 HISTORY_LIMIT = 10
@@ -61,5 +62,7 @@ async def _answer(services: Services, place: Place, text: str, *, run_id: str | 
         await run_rule_in_thread(services, command.rule, place, run_id=run_id)
     elif isinstance(command, TokensCommand):
         await sweep_tokens_in_thread(services, command, place)
+    elif isinstance(command, CompareCommand):
+        await compare_in_thread(services, command, place)
     else:
         await run_in_thread(services, command.request, place, run_id=run_id)

@@ -1,6 +1,7 @@
-"""`/confluence-check tokens` through the real Bolt app (signed requests) and the fake Web API:
-a parent, the summary in its thread, the full list as a CSV file uploaded the current way
-(files.getUploadURLExternal, the bytes, files.completeUploadExternal), and no secret anywhere."""
+"""`/confluence-check tokens` and `compare` through the real Bolt app (signed requests) and the fake
+Web API. Tokens: a parent, the summary in its thread, the full list as a CSV file uploaded the current
+way (files.getUploadURLExternal, the bytes, files.completeUploadExternal), no secret anywhere. Compare:
+both verdicts and the differences in a thread, both runs in history."""
 
 from __future__ import annotations
 
@@ -80,3 +81,20 @@ async def test_a_bad_tokens_command_gets_usage_privately_and_sweeps_nothing(make
     assert not fake_slack.calls_to("chat.postMessage")
     assert not [r for r in bot.sim.requests if r.path.endswith("/api-tokens")]
     assert "tokens" in " ".join(_text(c) for c in fake_slack.webhook_posts())
+
+
+async def test_compare_posts_both_verdicts_and_the_product_difference_first_in_a_thread(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("no_confluence_access")
+    response = await bot.command("compare <mailto:sam.lee@acme.com|sam.lee@acme.com> priya.n@acme.com")
+    assert (response.status, response.body) == (200, "")
+    await bot.settle()
+    [parent, comparison] = fake_slack.calls_to("chat.postMessage")
+    assert "sam.lee@acme.com" in parent.params["text"] and "priya.n@acme.com" in parent.params["text"]
+    assert comparison.params["thread_ts"] == parent.response["ts"]
+    said = comparison.params["text"]
+    differences = said[said.index("Differences"):].splitlines()
+    assert differences[1].startswith("• *product · Confluence roles*") and "explains the failure" in differences[1]
+    runs = bot.history.list()
+    assert {r.actor for r in runs} == {"sam.lee@acme.com", "priya.n@acme.com"}
+    assert all(bot.history.origin(r.run_id).get("slack_thread_ts") == parent.response["ts"] for r in runs)
