@@ -30,6 +30,7 @@ import httpx
 from bot import engine
 from bot.automation.load import RulePlan, RuleUnreadable, load_rule
 from bot.automation.reference import RuleRef
+from bot.compare import Comparison, compare_runs
 from bot.config import Settings
 from bot.engine import RunHandle
 from bot.errors import ConfigError, HistoryError, UsageError
@@ -89,6 +90,15 @@ class Checker:
         if self.history is not None and (self._renewer is None or self._renewer.done()):
             self._renewer = asyncio.create_task(self._renew_leases(self.history), name="history leases")
         return checked
+
+    async def compare(self, actor: CheckRequest, known_good: CheckRequest, *, via: Via | str = Via.CLI,
+                      origin: Mapping[str, str] | None = None) -> Comparison:
+        """Diagnose a failing account and one that works at once (two runs, each kept as any run) and
+        compare their facts (`bot.compare`)."""
+        first = self.start(actor, via=via, origin=origin)
+        second = self.start(known_good, via=via, origin=origin)
+        actor_run, good_run = await asyncio.gather(first.wait(), second.wait())
+        return compare_runs(actor_run, first.facts, good_run, second.facts)
 
     async def load_rule(self, ref: RuleRef) -> RulePlan | RuleUnreadable:
         """Read the rule `ref` names (`bot.automation.load.load_rule`), with the site's cloudId as kept; what

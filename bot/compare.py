@@ -1,7 +1,7 @@
 """`compare ACTOR KNOWN_GOOD`: "account A works and account B does not", laid side by side.
 
-Both accounts are diagnosed at once — two ordinary runs through the `Checker`, concurrently, with the
-same failing call and space — and the typed facts each run established (`bot.facts`, read from the
+Both accounts are diagnosed at once — two ordinary runs started together (`Checker.compare`), with
+the same failing call and space — and the typed facts each run established (`bot.facts`, read from the
 run's fact store, never from step summaries) are set against each other per layer: the account's
 type and status, its API tokens and the replay answers, its Confluence roles and groups, its
 permission in the space in question. A difference *explains* the failure when it lies in the layer
@@ -12,14 +12,11 @@ Plain data: no Slack, no terminal (rendering is `bot.render.compare`).
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.causes import CATALOGUE
-from bot.checker import Checker
 from bot.facts import (
     ACCESS,
     ACTOR,
@@ -41,7 +38,6 @@ from bot.facts import (
 )
 from bot.model import Outcome, Run
 from bot.probes.registry import FactStore
-from bot.request import CheckRequest
 
 SCHEMA = "confluence-check/compare@1"
 LAYERS = ("identity", "credential", "product", "content")  # outer first, as the causes are ordered
@@ -84,17 +80,9 @@ class Comparison:
                 for layer, fact in keys]
 
 
-async def compare(checker: Checker, actor: CheckRequest, known_good: CheckRequest, *, via: str = "cli",
-                  origin: Mapping[str, str] | None = None) -> Comparison:
-    """Diagnose both accounts concurrently (each run kept in history as any run) and compare them."""
-    first = checker.start(actor, via=via, origin=origin)
-    second = checker.start(known_good, via=via, origin=origin)
-    actor_run, good_run = await asyncio.gather(first.wait(), second.wait())
-    return compare_runs(actor_run, first.facts, good_run, second.facts)
-
-
 def compare_runs(actor_run: Run, actor_store: FactStore | None, good_run: Run,
                  good_store: FactStore | None) -> Comparison:
+    """Two finished runs and their fact stores, compared (the failing account's first)."""
     actor_facts, good_facts = facts_of(actor_store), facts_of(good_store)
     verdict = actor_run.verdict
     failing_layer = (_LAYER_OF_CAUSE.get(verdict.cause) if verdict is not None and actor_run.outcome is Outcome.PROBLEM

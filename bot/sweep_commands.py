@@ -104,7 +104,6 @@ def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
     from bot.checker import Checker
     from bot.commands import build_request, open_run_history
     from bot.compare import Comparison
-    from bot.compare import compare as compare_runs
     from bot.preflight import check_reachable
 
     settings.require("ATLASSIAN_SITE_URL")
@@ -117,7 +116,7 @@ def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
     async def both() -> Comparison:
         if transport is None:
             await check_reachable(settings)
-        return await compare_runs(Checker(settings, history, transport=transport), *requests)
+        return await Checker(settings, history, transport=transport).compare(*requests)
 
     try:
         comparison = asyncio.run(both())

@@ -22,7 +22,6 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.compare import compare
 from bot.errors import ConfluenceCheckError
 from bot.render.compare import compare_mrkdwn_lines, verdict_line
 from bot.render.tokens import action_groups, format_tokens_csv
@@ -156,7 +155,7 @@ async def compare_in_thread(services: Services, command: CompareCommand, place: 
     origin = {"slack_channel": place.channel, "slack_user": place.user}
     if parent:
         origin["slack_thread_ts"] = parent
-    comparison = await compare(services.checker, command.actor, command.known_good, via="slack", origin=origin)
+    comparison = await services.checker.compare(command.actor, command.known_good, via="slack", origin=origin)
     lines = [escape(verdict_line(comparison.actor_run)), escape(verdict_line(comparison.good_run)), "",
              "*Differences* (those that explain the failure first):",
              *compare_mrkdwn_lines(comparison, escape)]
