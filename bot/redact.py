@@ -37,6 +37,9 @@ _KNOWN_TOKENS = (  # (pattern, a literal every match contains)
     (re.compile(r"\bAT[A-Z]{2}T[A-Za-z0-9_=+/-]{6,}"), "AT"),  # Atlassian API tokens (ATATT…) and org keys (ATCTT…)
     (re.compile(r"\bxox[abeoprs]-[A-Za-z0-9-]{6,}"), "xox"),  # Slack bot/user tokens
     (re.compile(r"\bxapp-[A-Za-z0-9-]{6,}"), "xapp-"),  # Slack app-level tokens
+    (re.compile(r"\bATOA[A-Za-z0-9_=+/-]{6,}"), "ATOA"),  # Atlassian OAuth 2.0 client secrets (ATOA…)
+    # OAuth 2.0 access tokens are JWTs: base64url of a JSON header, which always starts "eyJ" (`{"`)
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{6,}={0,2}\.[A-Za-z0-9_-]{6,}={0,2}\.[A-Za-z0-9_-]{6,}"), "eyJ"),
 )
 # `https://user:secret@host` or `https://TOKEN@host`: the whole user-info is masked.
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/?#@\s<>]+)@")

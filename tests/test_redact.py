@@ -103,3 +103,12 @@ def test_the_shortcuts_never_skip_a_pattern_on_any_shaped_text() -> None:
 @given(st.lists(_SHAPED | st.sampled_from(_PIECES) | st.text(max_size=6), max_size=14).map("".join))
 def test_the_shortcuts_never_skip_a_pattern_that_would_match(text: str) -> None:
     assert redact._mask_shapes(text) == _every_pattern(text)
+
+
+def test_an_oauth_client_secret_and_an_access_token_nobody_registered_are_masked_by_their_shape() -> None:
+    from bot.redact import redact_text
+
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXZhbHVl"
+    text = redact_text(f"secret ATOA9s3kQm1xZpV7wN4c and token {jwt} pasted into a body")
+    assert "ATOA9s3k" not in text and jwt not in text and "eyJzdWIi" not in text
+    assert redact_text("see eyJ.x.y and ATOA") == "see eyJ.x.y and ATOA"  # too short to be either
