@@ -213,7 +213,7 @@ async def _accepted(ctx: ProbeContext, res: Resources | None, gw: Observation) -
             "The gateway authenticates the token" + (" and accessible-resources lists this site" if listed else "")
             + f", yet Confluence refuses the account ({gw.label}): the credential is good, the account has no "
             "Confluence access on this site.", read_by=("oauth.gateway", "oauth.resources")))
-    summary = f"accepted at the gateway ({gw.label}){contrast}"
+    summary = f"at the gateway: {gw.label}{contrast}"
     on_site = caller_on_site(ctx.request, ctx.settings)
     reported = ctx.request.observed_status in (401, 403, 404)
     if on_site or (on_site is None and reported):
