@@ -3,7 +3,7 @@
 Parsing builds an options object; running it is separate, so parsing is testable alone.
 Errors are one line on stderr (a usage error adds the usage line), never a traceback; exit codes
 are `ExitCode`: 64 bad usage or configuration, 70 an internal error (one line naming the run and
-how to see the traceback), 130 interrupted by Ctrl-C or SIGTERM. A closed output pipe
+how to see the traceback), 130 interrupted by Ctrl-C, 143 by SIGTERM. A closed output pipe
 (`| head -1`) is not an error: the run goes on, is stored, and its exit status stands.
 """
 
@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 import traceback
@@ -23,7 +22,16 @@ from typing import NoReturn
 
 from bot import __version__, logs
 from bot.config import Settings, color_wanted
-from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, close_stdout
+from bot.console import (
+    CheckOptions,
+    ExitCode,
+    RuleOptions,
+    RunTracker,
+    Terminated,
+    close_stdout,
+    raise_on_sigterm,
+    run_async,
+)
 from bot.errors import ConfluenceCheckError, UsageError
 from bot.redact import inert, redact_text
 
@@ -160,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `confluence-check` script; returns the exit status."""
     RunTracker.run_id = None
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
-    previous_term = _forward_sigterm()
+    previous_term = raise_on_sigterm()
     root = logging.getLogger()
     previous_level, handler = root.level, None
     try:
@@ -181,13 +189,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted" + (f" (run {RunTracker.run_id})" if RunTracker.run_id else ""))
         return int(ExitCode.INTERRUPTED)
+    except Terminated:
+        _say("interrupted" + (f" (run {RunTracker.run_id})" if RunTracker.run_id else "") + " by SIGTERM")
+        return int(ExitCode.TERMINATED)
     except BrokenPipeError:
         close_stdout()
         return int(ExitCode.OK)
     except Exception as exc:
         return _internal_error(exc, debug)
     finally:
-        signal.signal(signal.SIGTERM, previous_term)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
         if handler is not None:  # main() may run again in this process (tests): leave logging as found
             root.removeHandler(handler)
             root.setLevel(previous_level)
@@ -217,19 +229,6 @@ def _say_raw(text: str) -> None:
 def _command_in(argv: Sequence[str] | None) -> str | None:
     words = list(sys.argv[1:] if argv is None else argv)
     return next((w for w in words if not w.startswith("-")), None)
-
-
-def _forward_sigterm() -> signal._HANDLER:
-    """SIGTERM does what Ctrl-C does: inside asyncio the run's task is cancelled (and the run
-    stored as interrupted), outside it KeyboardInterrupt is raised; either way exit 130."""
-
-    def forward(signum: int, frame: object) -> None:
-        os.kill(os.getpid(), signal.SIGINT)
-
-    try:
-        return signal.signal(signal.SIGTERM, forward)
-    except ValueError:  # not the main thread (a test runner's worker): leave signals alone
-        return signal.getsignal(signal.SIGTERM)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
@@ -266,8 +265,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     if args.command == "serve":
         from bot.slack.serve import serve
 
-        with asyncio.Runner(loop_factory=_server_loop()) as runner:
-            runner.run(serve(settings, mode=args.mode))
+        run_async(serve(settings, mode=args.mode), loop_factory=_server_loop())
         return ExitCode.OK
     raise UsageError(f"unknown command {args.command!r}")
 

@@ -23,7 +23,7 @@ from bot import logs
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
 from bot.config import Settings
-from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, write
+from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, run_async, write
 from bot.errors import ConfigError, ConfluenceCheckError, UsageError
 from bot.model import Run, StepResult
 from bot.preflight import check_reachable
@@ -101,7 +101,7 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
     history = open_run_history(settings)
     try:
         checker = Checker(settings, history, transport=transport)
-        run = asyncio.run(_preflight_then_run(checker, request, out=None if options.json else out, color=color,
+        run = run_async(_preflight_then_run(checker, request, out=None if options.json else out, color=color,
                                               via=via, preflight=transport is None))
     finally:
         history.close()
@@ -230,7 +230,7 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
     history = open_run_history(settings)
     try:
         checker = Checker(settings, history, transport=transport)
-        return asyncio.run(_rule_runs(checker, ref, options, out=out, live=live, color=color, via=via,
+        return run_async(_rule_runs(checker, ref, options, out=out, live=live, color=color, via=via,
                                       preflight=transport is None))
     finally:
         history.close()

@@ -79,10 +79,6 @@ SETTING_HELP: dict[str, str] = {
     "MAX_CONCURRENT_RUNS": "checks the Slack bot runs at once; more wait in a queue (default 32, for 2 cores)",
 }
 
-_SECRETS = {"ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
-            "SLACK_APP_TOKEN", "DATABASE_URL"}
-
-
 def _base_url(name: str, value: str, *, root: bool = False) -> str:
     """A configured base URL, checked: http(s), a host, a valid port, no user-info; with `root`,
     no path, query or fragment either (a site URL is the site itself, not `/wiki`).

@@ -58,17 +58,6 @@ def register_secrets(values: Iterable[str]) -> None:
         register_secret(value)
 
 
-def forget_secret(value: str | None) -> None:
-    """Undo one `register_secret(value)`."""
-    global _redactor
-    with _lock:
-        if value in _secrets:
-            _secrets[value] -= 1
-            if _secrets[value] <= 0:
-                del _secrets[value]
-            _redactor = Redactor(_secrets)
-
-
 def clean(text: str, *, library: bool = False) -> str:
     """What a log line may say: a library's dump cut off, secrets and credential shapes masked."""
     if library:

@@ -7,7 +7,6 @@ Kept apart from `bot.commands` (one diagnosis at a time) so each stays small; bo
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from dataclasses import dataclass
 from typing import TextIO
@@ -15,7 +14,7 @@ from typing import TextIO
 import httpx
 
 from bot.config import Settings
-from bot.console import EXIT_FOR_OUTCOME, CheckOptions, ExitCode, write
+from bot.console import EXIT_FOR_OUTCOME, CheckOptions, ExitCode, run_async, write
 from bot.errors import UsageError
 from bot.render.compare import format_compare_json, format_compare_text
 from bot.render.tokens import format_tokens_csv, format_tokens_json, format_tokens_text
@@ -38,7 +37,7 @@ def tokens(options: TokensOptions, settings: Settings, *, out: TextIO, err: Text
     it is a terminal. Exit 0 nothing flagged, 1 something flagged, 2 some accounts unread."""
     bar = ProgressBar(err)
     try:
-        report = asyncio.run(sweep(settings, SweepOptions(options.expiring_days, options.unused_days),
+        report = run_async(sweep(settings, SweepOptions(options.expiring_days, options.unused_days),
                                    transport=transport, on_progress=bar.show))
     finally:
         bar.clear()
@@ -119,7 +118,7 @@ def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
         return await Checker(settings, history, transport=transport).compare(*requests)
 
     try:
-        comparison = asyncio.run(both())
+        comparison = run_async(both())
     finally:
         history.close()
     write(out, format_compare_json(comparison) if options.json else format_compare_text(comparison))

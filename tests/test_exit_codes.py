@@ -1,7 +1,7 @@
 """Exit codes as docs/architecture.md §Command line says, for every case that used to crash with exit 1.
 
 64 bad usage or configuration (the message names the argument or setting), 70 an internal error
-(one line with the run id and how to see the traceback), 130 interrupted; a closed output pipe
+(one line with the run id and how to see the traceback), 130 interrupted, 143 stopped by SIGTERM; a closed output pipe
 ends quietly. Where it matters the real program runs in a subprocess (pipes, signals, argv bytes).
 """
 
@@ -257,8 +257,11 @@ def test_an_internal_error_exits_70_with_one_line_naming_the_run(debug: bool, si
 # --- 130: interrupted ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
-def test_a_signal_exits_130_naming_the_run(signum: int, sim: SimulatorServer, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum, code, said", [(signal.SIGINT, ExitCode.INTERRUPTED, ""),
+                                                (signal.SIGTERM, ExitCode.TERMINATED, " by SIGTERM")],
+                         ids=["ctrl-c", "sigterm"])
+def test_a_signal_exits_128_plus_its_number_naming_the_run(signum: int, code: int, said: str, sim: SimulatorServer,
+                                                           tmp_path: Path) -> None:
     sim.state.faults.latency_ms = 400  # a run of several seconds
     env = env_with(**sim.env(), DATABASE_PATH=str(tmp_path / "h.db"))
     with subprocess.Popen(cli_command("check", sim.resolve_input()["actor"]), env=env, cwd=tmp_path,
@@ -267,11 +270,11 @@ def test_a_signal_exits_130_naming_the_run(signum: int, sim: SimulatorServer, tm
         first = proc.stdout.readline()
         proc.stdout.readline()  # a step has finished: the run is under way
         proc.send_signal(signum)
-        code = proc.wait(timeout=60)
+        status = proc.wait(timeout=60)
         err = proc.stderr.read()
     run_id = first.split("(run ")[1].rstrip(")\n")
-    assert code == ExitCode.INTERRUPTED, err
-    assert one_line(err) == f"confluence-check: interrupted (run {run_id})"
+    assert status == code, err
+    assert one_line(err) == f"confluence-check: interrupted (run {run_id}){said}"
     shown = subprocess.run(cli_command("show", run_id, "--json"), env=env, cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
     stored = json.loads(shown.stdout)

@@ -257,10 +257,6 @@ class Atlassian:
         """The pooled clients stay open for the next run (closed with the event loop)."""
 
     @property
-    def has_actor_token(self) -> bool:
-        return self._actor_token is not None
-
-    @property
     def has_access_token(self) -> bool:
         return self._access_token is not None
 

@@ -22,6 +22,8 @@ from bot.store import AsyncHistory, HistoryStore, Via
 
 log = logging.getLogger(__name__)
 
+ACCEPTED = "accepted"  # in Bolt's context: the command's `Accepted` record, made at its early ack
+
 
 @dataclass(frozen=True, slots=True)
 class Accepted:

@@ -78,12 +78,6 @@ class TokenBucket:
         bucket.tokens -= 1.0
         return wait
 
-    def ready_in(self, channel: str) -> float:
-        """Seconds until the channel has a free slot, without taking it."""
-        if self.interval <= 0:
-            return 0.0
-        return max(0.0, (1.0 - self._refill(channel).tokens) * self.interval)
-
     def _refill(self, channel: str) -> _Bucket:
         """Credit the tokens accrued since the last call (up to `burst`) and move the stamp to now."""
         now = self._clock()

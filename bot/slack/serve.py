@@ -19,6 +19,8 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from enum import StrEnum
+from typing import Any
+from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -34,10 +36,12 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.preflight import check_reachable
+from bot.slack.accepted import ACCEPTED, AcceptedCommands
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import ACKED_EARLY
 from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S, ChannelPacer
+from bot.slack.private import Place
 from bot.slack.runs import announce_interrupted, interrupted_run
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
@@ -140,12 +144,12 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         else:
             assert settings.slack_signing_secret is not None  # check_settings requires it for HTTP
             early = EarlyAck(app, settings.slack_signing_secret.reveal(), on_request=tasks.request_arrived,
-                             quiet=tasks.quiet)
+                             quiet=tasks.quiet, accepted=services.accepted)
             async with listening(app, settings, early) as url:
                 log.info("HTTP mode: Slack requests go to %s", url)
                 await asyncio.Event().wait()
     finally:
-        # A stop (Ctrl-C, or SIGTERM: the CLI turns it into Ctrl-C) saves every run in flight as
+        # A stop (Ctrl-C or SIGTERM: either cancels this task) saves every run in flight as
         # interrupted, with its finished steps, before the process ends; the next start of any
         # replica tells their threads. A command acked but not yet on record (its background work
         # had not begun) is saved as interrupted too; its user is told at the next start.
@@ -222,11 +226,16 @@ class EarlyAck:
     (slack_sdk's verifier, https://docs.slack.dev/authentication/verifying-requests-from-slack), so an unsigned request
     still gets Bolt's 401. Everything else (actions, views, events,
     ssl_check) goes through Bolt before its answer, as before. A stop first lets the commands
-    already acked reach their listener, which puts each on record (`AcceptedCommands`)."""
+    already acked reach their listener.
+
+    A command is on record (`AcceptedCommands`, in memory) from the moment it is acked, before its
+    dispatch is even scheduled: however loaded the machine, a stop that comes before its listener
+    ran still saves it as interrupted, so its user is told."""
 
     def __init__(self, app: AsyncApp, signing_secret: str, on_request: Callable[[], None] | None = None,
-                 quiet: Callable[[], Awaitable[None]] | None = None) -> None:
+                 quiet: Callable[[], Awaitable[None]] | None = None, accepted: AcceptedCommands | None = None) -> None:
         self._app = app
+        self._accepted = accepted
         self._verifier = SignatureVerifier(signing_secret)
         self._on_request = on_request
         self._quiet = quiet
@@ -239,7 +248,13 @@ class EarlyAck:
             return False
         if self._on_request is not None:
             self._on_request()
-        request = AsyncBoltRequest(body=body, headers=dict(headers), context={ACKED_EARLY: True})
+        context: dict[str, Any] = {ACKED_EARLY: True}
+        if self._accepted is not None:
+            form = dict(parse_qsl(body))
+            place = Place(channel=form.get("channel_id", ""), user=form.get("user_id", ""),
+                          response_url=form.get("response_url"))
+            context[ACCEPTED] = self._accepted.accept(place, form.get("text") or "")
+        request = AsyncBoltRequest(body=body, headers=dict(headers), context=context)
         task = asyncio.create_task(self._dispatch(request), name="slash command after its ack")
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
@@ -253,9 +268,12 @@ class EarlyAck:
             log.warning("a slash command acked early got %d from Bolt: %s", response.status, response.body[:200])
 
     async def drain(self, timeout: float) -> None:
-        """Let every command acked so far reach its listener (at a stop, before background work is cancelled)."""
+        """Let every command acked so far reach its listener (at a stop, before background work is
+        cancelled); one that cannot within `timeout` stays on record as acked, and is saved interrupted."""
         if self._pending:
             await asyncio.wait(set(self._pending), timeout=timeout)
+        for task in list(self._pending):
+            task.cancel()
 
 
 def _is_command(body: str, content_type: str) -> bool:

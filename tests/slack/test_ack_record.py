@@ -45,11 +45,13 @@ async def test_a_command_stopped_right_after_its_ack_is_saved_interrupted_and_it
                 assert response.status == 200
                 bot.process.send_signal(signal.SIGTERM)  # the moment the ack is in
             await bot.stop()
-            assert bot.process.returncode == 130
+            assert bot.process.returncode == 143
 
             store = database.open()  # read before any restart: the stopping process saved it itself
             try:
-                [run] = store.list(limit=10)
+                runs = store.list(limit=10)
+                assert len(runs) == 1, bot.log.read_text()
+                [run] = runs
                 origin = store.origin(run.run_id)
             finally:
                 store.close()

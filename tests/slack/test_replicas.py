@@ -189,7 +189,7 @@ async def test_sigterm_saves_the_runs_in_flight_and_the_next_start_tells_their_t
             await bot.command(session, fake_slack, ON_A)
             await until(lambda: [r for r in _runs(database) if len(r.steps) >= 2 and r.verdict is None])
             await bot.stop(signal.SIGTERM)
-            assert bot.process is not None and bot.process.returncode == 130
+            assert bot.process is not None and bot.process.returncode == 143
             [run] = _runs(database)  # read without any start-up sweep: the process saved it itself
             assert run.interrupted and run.verdict is None and len(run.steps) >= 2, (run.verdict, len(run.steps))
             await bot.start(session)

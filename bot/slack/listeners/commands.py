@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 
 from bot.slack import blocks
-from bot.slack.accepted import Accepted
+from bot.slack.accepted import ACCEPTED, Accepted
 from bot.slack.listeners._shared import refused, report_to
 from bot.slack.private import Place, tell_privately
 from bot.slack.runs import run_in_thread, run_rule_in_thread, thread_links
@@ -21,14 +21,18 @@ from bot.slack.visibility import OVERSCAN, only_visible
 HISTORY_LIMIT = 10
 
 
-async def handle_check_command(ack: AsyncAck, body: dict[str, Any], services: Services) -> None:
+async def handle_check_command(ack: AsyncAck, body: dict[str, Any], services: Services,
+                               context: AsyncBoltContext) -> None:
     """Ack at once (https://docs.slack.dev/tools/bolt-python/concepts/acknowledge); everything else runs in the
     background. From the ack until its run is on record the command is tracked in memory only (no
     history I/O before an ack)."""
     await ack()
-    place = Place(channel=body.get("channel_id", ""), user=body.get("user_id", ""),
-                  response_url=body.get("response_url"))
-    accepted = services.accepted.accept(place, body.get("text") or "")
+    accepted: Accepted | None = context.get(ACCEPTED)  # on record since its early ack (serve.EarlyAck)
+    if accepted is None:
+        place = Place(channel=body.get("channel_id", ""), user=body.get("user_id", ""),
+                      response_url=body.get("response_url"))
+        accepted = services.accepted.accept(place, body.get("text") or "")
+    place = accepted.place
     services.tasks.spawn(_tracked(services, accepted), name=f"command in {place.channel}",
                          on_error=report_to(services, place, with_usage=True))
 
