@@ -17,11 +17,13 @@ explain the failure first.
 from __future__ import annotations
 
 import logging
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.checker import Checker
 from bot.errors import ConfluenceCheckError
 from bot.render.compare import compare_mrkdwn_lines, verdict_line
 from bot.render.tokens import action_groups, format_tokens_csv
@@ -39,10 +41,30 @@ Message = dict[str, Any]
 _NAMED_UNREAD = 10  # accounts named in the summary; all of them are in the file's absence and the count
 
 
+# Sweeps in progress, per app (its checker): one at a time, since each reads every account with the
+# same org key and a second would only halve the pace of both. Per process: replicas do not share it.
+_SWEEPING: weakref.WeakKeyDictionary[Checker, Place] = weakref.WeakKeyDictionary()
+
+
 async def sweep_tokens_in_thread(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:
-    """Run the sweep and report it at `place`; the sweep (None when the bot's settings stopped it).
-    :raises ConfluenceCheckError: (through the task's error report) for a missing or refused org key."""
+    """Run the sweep and report it at `place`; the sweep (None when the bot's settings stopped it, or
+    another sweep is running). :raises ConfluenceCheckError: (through the task's error report) for a
+    missing or refused org key."""
     services.settings.require("ATLASSIAN_ORG_API_KEY")  # told before anything is posted
+    running = _SWEEPING.get(services.checker)
+    if running is not None:
+        await tell_privately(services.client, place, _simple(
+            f":hourglass: A token sweep started by <@{escape(running.user)}> is still running; its list will "
+            f"be in its thread in <#{escape(running.channel)}>."))
+        return None
+    _SWEEPING[services.checker] = place
+    try:
+        return await _sweep_and_report(services, command, place)
+    finally:
+        _SWEEPING.pop(services.checker, None)
+
+
+async def _sweep_and_report(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:
     parent = await _write(services, place, "chat_postMessage", started_message(place.user))
     options = SweepOptions(command.expiring_days, command.unused_days)
     try:

@@ -98,3 +98,17 @@ async def test_compare_posts_both_verdicts_and_the_product_difference_first_in_a
     runs = bot.history.list()
     assert {r.actor for r in runs} == {"sam.lee@acme.com", "priya.n@acme.com"}
     assert all(bot.history.origin(r.run_id).get("slack_thread_ts") == parent.response["ts"] for r in runs)
+
+
+async def test_a_second_sweep_while_one_runs_is_told_privately_and_sends_nothing(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("token_sweep")
+    bot.sim.state.faults.latency_ms = 50  # the first sweep is still reading when the second is asked for
+    await bot.command("tokens", name="first")
+    await fake_slack.wait_for(lambda f: f.calls_to("chat.postMessage"))
+    await bot.command("tokens", name="second")
+    await bot.settle()
+    [notice] = fake_slack.webhook_posts("second")
+    assert "still running" in _text(notice)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2  # the first sweep's parent and summary only
+    assert sum(r.path.endswith(f"/users/{FLAKY}/manage/api-tokens") for r in bot.sim.requests) == 2  # one sweep
