@@ -1,4 +1,4 @@
-"""The command line: check, history, show, demo, simulate, serve (docs/architecture.md §Command line).
+"""The command line: check, rule, watch, history, show, demo, simulate, serve (docs/architecture.md §Command line).
 
 Parsing builds an options object; running it is separate, so parsing is testable alone.
 Errors are one line on stderr (a usage error adds the usage line), never a traceback; exit codes
@@ -113,6 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
                      help="site port (API on +1, status page on +2; default: free ports)")
     sim.add_argument("--scenario", default="seed_automation_actor",
                      help="a bundled scenario name or a scenario file (default seed_automation_actor)")
+    watch = sub.add_parser("watch", help="accounts `serve` checks again and again, posting only on a change")
+    actions = watch.add_subparsers(dest="watch_action", required=True, parser_class=_Parser, metavar="ACTION")
+    watch_add = actions.add_parser("add", help="watch an account (serve checks it at once, then every interval)")
+    watch_add.add_argument("actor", help="the account: an email address or an Atlassian account id")
+    watch_add.add_argument("--endpoint", help='the call it makes, "METHOD URL-or-path"')
+    watch_add.add_argument("--space", help="the space key the call is about")
+    watch_add.add_argument("--every", default="6h",
+                           help="how often: 30m, 6h, 1d … (default 6h; at least WATCH_MIN_INTERVAL_S)")
+    watch_add.add_argument("--channel", help="the Slack channel id changes are posted to (e.g. C0123ABCD)")
+    watch_list = actions.add_parser("list", help="the watches, their last verdict and next check")
+    watch_list.add_argument("--json", action="store_true", help="print them as confluence-check/watches@1 JSON")
+    watch_remove = actions.add_parser("remove", help="stop watching")
+    watch_remove.add_argument("id", help="the watch id (w_…) that add and list print")
+    for action in actions.choices.values():
+        _add_debug(action, argparse.SUPPRESS)
     serve = sub.add_parser("serve", help="start the Slack bot")
     mode = serve.add_mutually_exclusive_group()
     mode.add_argument("--http", action="store_const", const="http", dest="mode",
@@ -262,6 +277,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
         return commands.demo(args.scenario, settings, out=sys.stdout, color=color_wanted(sys.stdout))
     if args.command == "simulate":
         return commands.simulate(args.scenario, args.port, out=sys.stdout)
+    if args.command == "watch":
+        from bot import watch_commands
+
+        if args.watch_action == "add":
+            watch = watch_commands.WatchOptions(args.actor, args.endpoint, args.space, args.every, args.channel)
+            return watch_commands.add(watch, settings, out=sys.stdout)
+        if args.watch_action == "list":
+            return watch_commands.listing(args.json, settings, out=sys.stdout)
+        return watch_commands.remove(args.id, settings, out=sys.stdout)
     if args.command == "serve":
         from bot.slack.serve import serve
 

@@ -53,6 +53,7 @@ DEFAULT_STATUS_URL = "https://confluence.status.atlassian.com"
 DEFAULT_AUTH_URL = "https://auth.atlassian.com"  # the OAuth 2.0 token host (docs/credentials.md)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_MAX_CONCURRENT_RUNS = 32  # a run is ~1 s mostly waiting on Atlassian, ~25 ms of CPU: 2 cores
+DEFAULT_WATCH_MIN_INTERVAL_S = 60  # the shortest interval between two checks of one watch
 
 # One line per setting, shown by `.env.example` and in errors. Order = the README's Configuration table.
 SETTING_HELP: dict[str, str] = {
@@ -77,6 +78,7 @@ SETTING_HELP: dict[str, str] = {
     "ALLOWED_SLACK_CHANNELS": "comma-separated Slack channel ids allowed to run checks; empty = all",
     "SUPPORT_CHANNEL": "channel id that 'Share with support' posts to",
     "MAX_CONCURRENT_RUNS": "checks the Slack bot runs at once; more wait in a queue (default 32, for 2 cores)",
+    "WATCH_MIN_INTERVAL_S": "the shortest --every a watch may have, in seconds (default 60)",
 }
 
 def _base_url(name: str, value: str, *, root: bool = False) -> str:
@@ -144,6 +146,7 @@ class Settings:
     support_channel: str | None = None
     log_level: LogLevel = LogLevel.INFO
     max_concurrent_runs: int = DEFAULT_MAX_CONCURRENT_RUNS
+    watch_min_interval_s: int = DEFAULT_WATCH_MIN_INTERVAL_S
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
@@ -172,6 +175,9 @@ class Settings:
         concurrent = v.get("MAX_CONCURRENT_RUNS", str(DEFAULT_MAX_CONCURRENT_RUNS))
         if not concurrent.isdigit() or int(concurrent) < 1:
             raise ConfigError(f"MAX_CONCURRENT_RUNS must be a whole number of at least 1, got {concurrent!r}")
+        shortest = v.get("WATCH_MIN_INTERVAL_S", str(DEFAULT_WATCH_MIN_INTERVAL_S))
+        if not shortest.isdigit() or int(shortest) < 1:
+            raise ConfigError(f"WATCH_MIN_INTERVAL_S must be a whole number of seconds, at least 1, got {shortest!r}")
         return cls(
             site_url=_base_url("ATLASSIAN_SITE_URL", site, root=True) if site else None,
             api_url=_base_url("ATLASSIAN_API_URL", v.get("ATLASSIAN_API_URL", DEFAULT_API_URL)),
@@ -193,6 +199,7 @@ class Settings:
             support_channel=v.get("SUPPORT_CHANNEL"),
             log_level=_log_level(v.get("LOG_LEVEL")),
             max_concurrent_runs=int(concurrent),
+            watch_min_interval_s=int(shortest),
         )
 
     def require(self, *names: str) -> None:

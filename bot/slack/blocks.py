@@ -207,6 +207,8 @@ def help_message(error: str | None = None) -> Message:
         f"• `{COMMAND} compare automation@acme.com priya@acme.com`: a failing account and one that works, "
         "diagnosed side by side",
         f"• `{COMMAND} history automation@acme.com`: recent runs and their threads",
+        f"• `{COMMAND} watch automation@acme.com every 6h`: check it every 6 hours and post here only when "
+        "something changes (`watch list`, `watch remove ID`)",
         f"• `{COMMAND} help`: this message",
         "The verdict has buttons: *Re-run*, *Test with the actor's token* (a private form; the token "
         "is used once and never stored), *Share with support* and *History*.",
@@ -229,9 +231,11 @@ def history_message(actor: str, runs: Sequence[Run], links: Mapping[str, str]) -
     return _message(f"{len(runs)} recent runs for {actor}", blocks)
 
 
-def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str, str]) -> dict[str, Any]:
-    """The App Home tab: accounts failing now, then each account's latest run."""
-    half = MESSAGE_BUDGET // 2 - 500  # each list gets its share, so neither crowds out the other
+def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str, str],
+              watches: Sequence[str] = ()) -> dict[str, Any]:
+    """The App Home tab: accounts failing now, then each account's latest run, then the watches (one
+    mrkdwn line each, escaped by the caller: `bot.slack.watches.watch_line`)."""
+    half = MESSAGE_BUDGET // (3 if watches else 2) - 500  # each list gets its share, so none crowds out another
     failing_lines = _within([_history_line(run, links.get(run.run_id), with_actor=True) for run in failing], half)
     latest_lines = _within([_history_line(run, links.get(run.run_id), with_actor=True) for run in latest], half)
     blocks: list[dict[str, Any]] = [
@@ -244,6 +248,9 @@ def home_view(latest: Sequence[Run], failing: Sequence[Run], links: Mapping[str,
         _header("Latest runs", block_id(BlockId.HOME, "latest_title")),
         *_sections(latest_lines or ["No runs yet."], BlockId.HOME, "latest"),
     ]
+    if watches:
+        blocks += [{"type": "divider"}, _header("Watches", block_id(BlockId.HOME, "watches_title")),
+                   *_sections(_within(list(watches), half), BlockId.HOME, "watches")]
     return {"type": "home", "blocks": _fit(blocks, MAX_VIEW_BLOCKS)}
 
 

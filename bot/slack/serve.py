@@ -45,6 +45,7 @@ from bot.slack.private import Place
 from bot.slack.runs import announce_interrupted, interrupted_run
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
+from bot.slack.watches import start_watching
 from bot.store import AsyncHistory
 from bot.store.owner import LEASE_S
 from bot.store.pace import SharedSlots
@@ -120,6 +121,7 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
     checker: Checker | None = None
     services: Services | None = None
     sweeper: asyncio.Task[None] | None = None
+    watching: asyncio.Task[None] | None = None
     early: EarlyAck | None = None
     try:
         await history.ready()
@@ -137,6 +139,7 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         if interrupted:
             log.info("told %d thread(s) that their run was interrupted", len(interrupted))
         sweeper = asyncio.create_task(_sweep_forever(services), name="interrupted-run sweep")
+        watching = start_watching(services)  # due watches, claimed in the database: once across replicas
         _tune_collector()
         app = create_app(services)
         if chosen is Mode.SOCKET:
@@ -153,8 +156,9 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
         # interrupted, with its finished steps, before the process ends; the next start of any
         # replica tells their threads. A command acked but not yet on record (its background work
         # had not begun) is saved as interrupted too; its user is told at the next start.
-        if sweeper is not None:
-            sweeper.cancel()
+        for loop_task in (sweeper, watching):
+            if loop_task is not None:
+                loop_task.cancel()
         if early is not None:
             await early.drain(timeout=2.0)  # commands already acked get on record first
         await tasks.cancel_all()

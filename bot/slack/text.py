@@ -1,9 +1,11 @@
-"""The grammar of `/confluence-check` text: a check, `help`, or `history ACTOR`.
+"""The grammar of `/confluence-check` text: a check, `rule`, `watch`, `help`, or `history ACTOR`.
 
     ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
     rule RULE        (a rule's UUID, a URL holding it, or its exact name)
     tokens [--expiring DAYS] [--unused DAYS]
     compare ACTOR KNOWN_GOOD [METHOD URL] [space:KEY]
+    watch ACTOR [METHOD URL] [space:KEY] [every 6h]    (into this channel)
+    watch list | watch remove ID
     help
     history ACTOR
 
@@ -24,6 +26,7 @@ from bot.errors import UsageError
 from bot.redact import redact_text
 from bot.request import METHODS, CheckRequest, parse_actor, parse_endpoint
 from bot.slack.escape import unescape
+from bot.watches import DEFAULT_EVERY
 
 USAGE = "/confluence-check ACTOR [METHOD URL] [status:CODE] [space:KEY] [body: TEXT]"
 _SLACK_LINK = re.compile(r"<(?:mailto:)?([^<>|]+)(?:\|[^<>]*)?>")
@@ -69,7 +72,31 @@ class CompareCommand:
     known_good: CheckRequest
 
 
-Command = HelpCommand | HistoryCommand | CheckCommand | RuleCommand | TokensCommand | CompareCommand
+@dataclass(frozen=True, slots=True)
+class WatchCommand:
+    """`/confluence-check watch ACTOR [METHOD URL] [space:KEY] [every 6h]`: watch into this channel."""
+
+    actor: str
+    endpoint: str | None
+    space: str | None
+    every: str
+
+
+@dataclass(frozen=True, slots=True)
+class WatchListCommand:
+    """`/confluence-check watch list`."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRemoveCommand:
+    watch_id: str
+
+
+WATCH_USAGE = "/confluence-check watch ACTOR [METHOD URL] [space:KEY] [every 6h] | watch list | watch remove ID"
+_EVERY_WORD = re.compile(r"(?i)^every(?::(.+))?$")
+
+Command = (HelpCommand | HistoryCommand | CheckCommand | RuleCommand | TokensCommand | CompareCommand | WatchCommand
+           | WatchListCommand | WatchRemoveCommand)
 
 
 def normalise(text: str | None) -> str:
@@ -96,6 +123,8 @@ def parse_command(text: str | None, guard: HostGuard) -> Command:
         return _compare_command(words, guard)
     if head == "tokens":
         return _tokens_command(words[1:])
+    if head == "watch":
+        return _watch_command(words[1:], guard)
     if head == "rule":
         rule = value[len(words[0]):].strip()
         parse_rule_reference(rule)  # a UsageError saying what to paste, before anything runs
@@ -131,6 +160,35 @@ def _tokens_command(words: list[str]) -> TokensCommand:
             raise UsageError(f"{flag} takes a number of days from 0 to 3650, not {redact_text(value)[:20]!r}")
         days[flag] = int(value)
     return TokensCommand(days["--expiring"], days["--unused"])
+
+
+def _watch_command(words: list[str], guard: HostGuard) -> Command:
+    """`watch list`, `watch remove ID`, or `watch ACTOR …` in Slack's words (`every 6h`, not `--every`)."""
+    if not words:
+        raise UsageError(f"name the account to watch. Usage: {WATCH_USAGE}")
+    if words[0].lower() == "list" and len(words) == 1:
+        return WatchListCommand()
+    if words[0].lower() == "remove":
+        if len(words) != 2:
+            raise UsageError("`watch remove` takes one watch id (w_…): `/confluence-check watch list` shows them")
+        return WatchRemoveCommand(words[1])
+    actor = parse_actor(words[0])
+    endpoint: list[str] = []
+    space: str | None = None
+    every = DEFAULT_EVERY
+    rest = iter(words[1:])
+    for word in rest:
+        if (m := _EVERY_WORD.match(word)) is not None:
+            every = m.group(1) or next(rest, "")
+        elif word.lower().startswith("space:"):
+            space = word.split(":", 1)[1] or None
+        elif word.upper() in METHODS or word.startswith("/") or re.match(r"(?i)^https?://", word):
+            endpoint.append(word)
+        else:
+            raise UsageError(f"I don't understand {redact_text(word)[:100]!r}. Usage: {WATCH_USAGE}")
+    if endpoint:
+        parse_endpoint(" ".join(endpoint), guard)  # a foreign host or a bad method is told now
+    return WatchCommand(actor, " ".join(endpoint) or None, space, every)
 
 
 def _split_body(value: str) -> tuple[str, str | None]:

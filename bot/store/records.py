@@ -29,6 +29,7 @@ class Via(StrEnum):
     CLI = "cli"
     SLACK = "slack"
     DEMO = "demo"
+    WATCH = "watch"  # a watch's periodic check, run by serve
 
 
 ORIGIN_KEYS = ("via", "slack_channel", "slack_thread_ts", "slack_user")

@@ -133,6 +133,15 @@ _V6 = _sql(
     " read_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (kind, key))",
 )
 
+_V7 = _sql(
+    # Watches (watches.py): what `serve` checks again and again, and what it last said about each.
+    "CREATE TABLE watches (id TEXT PRIMARY KEY, actor TEXT NOT NULL, endpoint TEXT, space TEXT,"
+    " every_s INTEGER NOT NULL, channel TEXT, created_by TEXT NOT NULL, created_at TEXT NOT NULL,"
+    " next_due DOUBLE PRECISION NOT NULL, lease_owner TEXT, lease_until DOUBLE PRECISION, last_run_id TEXT,"
+    " last_checked_at TEXT, verdict TEXT, trouble TEXT, warned TEXT NOT NULL DEFAULT '[]')",
+    "CREATE INDEX watches_due ON watches (next_due)",
+)
+
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and steps", _V1),
@@ -141,6 +150,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "shared Slack write pace per channel", _V4),
     Migration(5, "steps apart from the rest of the run document", _steps_apart),
     Migration(6, "site facts kept between runs", _V6),
+    Migration(7, "watches", _V7),
 )
 
 

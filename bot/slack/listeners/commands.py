@@ -1,5 +1,5 @@
-"""Handler of `/confluence-check`: a check in a new thread, `rule RULE`, `tokens`, `compare`, `help`, or
-`history ACTOR`."""
+"""Handler of `/confluence-check`: a check in a new thread, `rule RULE`, `tokens`, `compare`, `watch …`,
+`help`, or `history ACTOR`."""
 
 from __future__ import annotations
 
@@ -15,8 +15,19 @@ from bot.slack.private import Place, tell_privately
 from bot.slack.runs import run_in_thread, run_rule_in_thread, thread_links
 from bot.slack.services import Services
 from bot.slack.sweeps import compare_in_thread, sweep_tokens_in_thread
-from bot.slack.text import CompareCommand, HelpCommand, HistoryCommand, RuleCommand, TokensCommand, parse_command
+from bot.slack.text import (
+    CompareCommand,
+    HelpCommand,
+    HistoryCommand,
+    RuleCommand,
+    TokensCommand,
+    WatchCommand,
+    WatchListCommand,
+    WatchRemoveCommand,
+    parse_command,
+)
 from bot.slack.visibility import OVERSCAN, only_visible
+from bot.slack.watches import answer_watch
 
 HISTORY_LIMIT = 10
 
@@ -62,6 +73,8 @@ async def _answer(services: Services, place: Place, text: str, *, run_id: str | 
                                   place.user, place.channel, HISTORY_LIMIT)
         await tell_privately(services.client, place,
                              blocks.history_message(command.actor, runs, await thread_links(services, runs)))
+    elif isinstance(command, WatchCommand | WatchListCommand | WatchRemoveCommand):
+        await answer_watch(services, place, command)
     elif isinstance(command, RuleCommand):
         await run_rule_in_thread(services, command.rule, place, run_id=run_id)
     elif isinstance(command, TokensCommand):

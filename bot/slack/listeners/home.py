@@ -1,4 +1,4 @@
-"""Handler of the App Home tab: the latest runs and the accounts failing now."""
+"""Handler of the App Home tab: the latest runs, the accounts failing now, and the watches."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from bot.slack.access import refusal_reason
 from bot.slack.runs import thread_links
 from bot.slack.services import Services
 from bot.slack.visibility import OVERSCAN, only_visible
+from bot.slack.watches import home_lines
 
 HOME_LIMIT = 20
 
@@ -28,5 +29,6 @@ async def _publish(services: Services, user: str) -> None:
                                     HOME_LIMIT)
         failing = await only_visible(services, await services.history.failing_accounts(HOME_LIMIT * OVERSCAN),
                                      user, None, HOME_LIMIT)
-        view = blocks.home_view(latest, failing, await thread_links(services, [*latest, *failing]))
+        view = blocks.home_view(latest, failing, await thread_links(services, [*latest, *failing]),
+                                await home_lines(services, user))
     await services.client.views_publish(user_id=user, view=view)
