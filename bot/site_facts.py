@@ -87,8 +87,9 @@ class SiteFacts:
             waiting.add_done_callback(self._remember_late)
             try:
                 found = await asyncio.wait_for(asyncio.shield(waiting), KEPT_WAIT_S)
-            except TimeoutError:
-                return {}  # never wait long for what only saves a round trip
+            except TimeoutError:  # never wait long for what only saves a round trip
+                future.cancel()  # not begun (the history thread is busy): leave it out of the thread's queue
+                return {}
             except Exception as exc:  # a fact not kept only costs a round trip: never fail a run over it
                 log.warning("could not read kept site facts: %s", exc)
                 return {}
