@@ -12,49 +12,18 @@ than WATCH_MIN_INTERVAL_S, an endpoint on a foreign host).
 from __future__ import annotations
 
 import json
-import re
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
 
-from bot.atlassian.hosts import HostGuard
-from bot.cli import ExitCode, write
 from bot.config import Settings
+from bot.console import ExitCode, write
 from bot.errors import UsageError
-from bot.model import iso, utcnow
-from bot.request import parse_actor, parse_endpoint
 from bot.store import HistoryStore
-from bot.store.watches import Watch, add_watch, list_watches, new_watch_id, remove_watch
-from bot.watches import DEFAULT_EVERY, describe_every, parse_every, watch_to_json
+from bot.store.watches import Watch, add_watch, list_watches, remove_watch
+from bot.watches import WatchOptions, describe_every, new_watch, watch_to_json
 
 WATCHES_SCHEMA = "confluence-check/watches@1"
-_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # a Slack conversation id (public, private, DM)
-
-
-@dataclass(frozen=True)
-class WatchOptions:
-    actor: str
-    endpoint: str | None = None
-    space: str | None = None
-    every: str = DEFAULT_EVERY
-    channel: str | None = None
-
-
-def new_watch(options: WatchOptions, settings: Settings, *, created_by: str, now: float) -> Watch:
-    """A watch from what was typed, checked (due at once). :raises UsageError: (or HostNotAllowed)"""
-    settings.require("ATLASSIAN_SITE_URL")
-    endpoint = None
-    if options.endpoint:
-        endpoint = parse_endpoint(options.endpoint, HostGuard(settings.site_url or "", settings.api_url)).describe()
-    channel = options.channel.strip() if options.channel else None
-    if channel is not None and not _CHANNEL.match(channel):
-        raise UsageError(f"--channel takes a Slack channel id such as C0123ABCD (the channel's details show it), "
-                         f"not {channel[:40]!r}")
-    space = options.space.strip() if options.space else None
-    return Watch(id=new_watch_id(), actor=parse_actor(options.actor), every_s=parse_every(
-        options.every, settings.watch_min_interval_s), created_by=created_by, created_at=iso(utcnow()),
-        next_due=now, endpoint=endpoint, space=space or None, channel=channel)
 
 
 def add(options: WatchOptions, settings: Settings, *, out: TextIO) -> ExitCode:

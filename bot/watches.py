@@ -30,12 +30,13 @@ from typing import Any
 from bot.atlassian import Atlassian, Auth, RequestFailed, Role
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
+from bot.config import Settings
 from bot.errors import HistoryError, UsageError
 from bot.facts import ACTOR, Identity
-from bot.model import CauseCode, Outcome, Run, StepStatus, iso
-from bot.request import CheckRequest, parse_endpoint
+from bot.model import CauseCode, Outcome, Run, StepStatus, iso, utcnow
+from bot.request import CheckRequest, parse_actor, parse_endpoint
 from bot.store import AsyncHistory, Via
-from bot.store.watches import Watch, claim_due, finish_run
+from bot.store.watches import Watch, claim_due, finish_run, new_watch_id
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ WARN_DAYS = (30, 7, 1)  # an expiring token is told about when it gets this clos
 CLAIM_AT_ONCE = 16  # watches one process claims per look; the rest wait for its next look
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _EVERY = re.compile(r"^(\d+)\s*([smhdw]?)$", re.IGNORECASE)
+_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")  # a Slack conversation id (public, private, DM)
 
 
 def parse_every(text: str, minimum_s: int) -> int:
@@ -201,6 +203,31 @@ async def read_token_expiries(checker: Checker, account_id: str) -> list[TokenEx
             out.append(TokenExpiry(str(token["id"]), str(token.get("label") or token["id"]),
                                    when if when.tzinfo else when.replace(tzinfo=UTC)))
     return out
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    actor: str
+    endpoint: str | None = None
+    space: str | None = None
+    every: str = DEFAULT_EVERY
+    channel: str | None = None
+
+
+def new_watch(options: WatchOptions, settings: Settings, *, created_by: str, now: float) -> Watch:
+    """A watch from what was typed, checked (due at once). :raises UsageError: (or HostNotAllowed)"""
+    settings.require("ATLASSIAN_SITE_URL")
+    endpoint = None
+    if options.endpoint:
+        endpoint = parse_endpoint(options.endpoint, HostGuard(settings.site_url or "", settings.api_url)).describe()
+    channel = options.channel.strip() if options.channel else None
+    if channel is not None and not _CHANNEL.match(channel):
+        raise UsageError(f"--channel takes a Slack channel id such as C0123ABCD (the channel's details show it), "
+                         f"not {channel[:40]!r}")
+    space = options.space.strip() if options.space else None
+    return Watch(id=new_watch_id(), actor=parse_actor(options.actor), every_s=parse_every(
+        options.every, settings.watch_min_interval_s), created_by=created_by, created_at=iso(utcnow()),
+        next_due=now, endpoint=endpoint, space=space or None, channel=channel)
 
 
 Post = Callable[[Watch, Sequence[Notice]], Awaitable[None]]

@@ -21,9 +21,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("core", {"bot.probes", "bot.causes", "bot.judge", "bot.engine", "bot.tokens", "bot.compare"}),
     ("store", {"bot.store"}),
     ("render", {"bot.render"}),
-    ("application", {"bot.checker", "bot.site_facts"}),
-    ("adapters", {"bot.console", "bot.commands", "bot.sweep_commands", "bot.cli", "bot.__main__", "bot.slack",
-                  "bot.simulator"}),
+    ("application", {"bot.checker", "bot.site_facts", "bot.watches"}),
+    ("adapters", {"bot.console", "bot.commands", "bot.sweep_commands", "bot.watch_commands", "bot.cli", "bot.__main__",
+                  "bot.slack", "bot.simulator"}),
 ]
 # Narrower rules inside the adapters: Slack and the terminal are separate adapters, and the simulator
 # stands in for Atlassian, so it shares no code with the product that talks to Atlassian.

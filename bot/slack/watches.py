@@ -16,7 +16,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import UsageError
-from bot.render.blocks import Message
+from bot.slack.blocks import Message
 from bot.slack.escape import escape
 from bot.slack.outbox import Priority
 from bot.slack.private import Place, tell_privately
@@ -26,8 +26,7 @@ from bot.slack.visibility import visible_to
 from bot.store import Via
 from bot.store.owner import this_process
 from bot.store.watches import Watch, add_watch, get_watch, list_watches, remove_watch
-from bot.watch_commands import WatchOptions, new_watch
-from bot.watches import Notice, NoticeKind, WatchRunner, describe_every
+from bot.watches import Notice, NoticeKind, WatchOptions, WatchRunner, describe_every, new_watch
 
 _GLYPH = {NoticeKind.FIRST: ":eyes:", NoticeKind.CHANGED: ":bell:", NoticeKind.TROUBLE: ":warning:",
           NoticeKind.RECOVERED: ":white_check_mark:", NoticeKind.EXPIRING: ":hourglass_flowing_sand:"}
