@@ -248,7 +248,16 @@ class WatchRunner:
         """Claim the watches due now and run them side by side; their new states."""
         now = self.clock()
         claimed = await self.history.call(lambda s: claim_due(s.db, self.owner, now=now, limit=CLAIM_AT_ONCE))
-        return list(await asyncio.gather(*(self.run_one(w) for w in claimed)))
+        done = []
+        for watch, outcome in zip(claimed, await asyncio.gather(*(self.run_one(w) for w in claimed),
+                                                                 return_exceptions=True), strict=True):
+            if isinstance(outcome, Watch):
+                done.append(outcome)
+            elif isinstance(outcome, Exception):  # its lease runs out and another look runs it again
+                log.error("watch %s failed: %s", watch.id, outcome)
+            else:
+                raise outcome  # a cancellation: serve is stopping
+        return done
 
     async def run_one(self, watch: Watch) -> Watch:
         """Check a claimed watch, tell what changed, store its state and its next time."""
