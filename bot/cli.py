@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scenario", default="seed_automation_actor",
                      help="a bundled scenario name or a scenario file (default seed_automation_actor)")
     watch = sub.add_parser("watch", help="accounts `serve` checks again and again, posting only on a change")
-    actions = watch.add_subparsers(dest="watch_action", required=True, parser_class=_Parser, metavar="ACTION")
+    actions = watch.add_subparsers(dest="watch_action", required=True, parser_class=_Parser, metavar="ACTION",
+                                   help="add, list or remove")
     watch_add = actions.add_parser("add", help="watch an account (serve checks it at once, then every interval)")
     watch_add.add_argument("actor", help="the account: an email address or an Atlassian account id")
     watch_add.add_argument("--endpoint", help='the call it makes, "METHOD URL-or-path"')
