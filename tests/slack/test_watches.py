@@ -242,3 +242,21 @@ async def test_two_serve_processes_on_postgresql_run_a_due_watch_once(
     assert len(notices(fake_slack)) == 1 and "Now watching" in notices(fake_slack)[0].params["text"]
     runs = [run for run in stored(postgres_url) if run.actor == actor]
     assert len(runs) == 1 and runs[0].verdict is not None
+
+
+async def test_watches_due_together_read_the_org_wide_facts_once(make_bot: MakeBot) -> None:
+    bot = await make_bot("ok")
+    emails = [u.email for u in bot.sim.state.users][:3]
+    for email in emails:
+        await bot.command(f"watch {email} every 1h", channel=CHANNEL)
+    await bot.settle()
+    assert len(await watches(bot)) == 3
+    clock = Clock()
+    runner = runner_of(bot, clock)
+    bot.sim.state.faults.latency_ms = 50  # the three checks overlap
+    sent_before = len(bot.sim.requests)
+    assert await look(runner) == 3
+    paths = [r.path for r in bot.sim.requests[sent_before:]]
+    assert paths.count("/_edge/tenant_info") == 1 and paths.count("/admin/v1/orgs") == 1, paths
+    lookups = [p for p in paths if p.endswith("/directories/-/users/search")]
+    assert len(lookups) == 3  # each account is looked up on its own
