@@ -63,6 +63,8 @@ async def test_an_access_token_goes_to_the_api_host_and_to_the_site_only_as_the_
             await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.ACTOR_BEARER)
         with pytest.raises(HostNotAllowed):
             await http.call(Role.STATUS, "GET", "/api/v2/summary.json", auth=Auth.ACTOR_BEARER)
+        with pytest.raises(HostNotAllowed):  # the API host's admin APIs are no place for it either
+            await http.call(Role.API, "GET", "/admin/v1/orgs", auth=Auth.ACTOR_BEARER)
         with pytest.raises(HostNotAllowed):
             await http.call(Role.AUTH, "POST", TOKEN_PATH, auth=Auth.ACTOR_BEARER)
         await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.ACTOR_BEARER, bearer_at_site=True)
