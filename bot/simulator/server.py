@@ -111,6 +111,13 @@ class SimulatorServer:
     def state(self, world: World) -> None:
         self._runtime.world = world
 
+    def reset(self) -> None:
+        """Serve the scenario's world afresh, as if just started: every token's lastAccess, the
+        request log and the fault counters back to the scenario's (one simulator, many runs)."""
+        self._runtime.world = copy.deepcopy(self.scenario.world)
+        self._runtime.log.clear()
+        self._runtime.seen.clear()
+
     @property
     def requests(self) -> list[LoggedRequest]:
         """Every request so far, in arrival order, across the four listeners."""

@@ -85,6 +85,9 @@ class Site:
     # A Confluence Data Center/Server instance at this URL instead of a Cloud site: no /_edge/tenant_info,
     # Tomcat pages, /status answering {"state":"RUNNING"} (routes/data_center.py has the sources)
     data_center: bool = False
+    # v1 lists may come without `_links.next` although more remains: clients page on until a short or
+    # empty page (https://github.com/mozilla/markfluence/blob/main/docs/confluence/api.md). Off: always linked.
+    v1_next_links: bool = True
 
 
 @dataclass

@@ -5,21 +5,27 @@ wrong cause with `confirmed`.
 
 Cases the product does not get right yet are strict xfails (KNOWN_WRONG): the day one starts to
 pass, the run fails until its mark is removed. Print the tally with
-`pytest tests/field -q -rA -s -k tally`.
+`pytest tests/field -q -k tally` (it prints right / confirmed-wrong out of the corpus).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.commands import simulator_in_thread
+from bot.config import SETTING_HELP
 from bot.model import CauseCode
-from bot.simulator import Scenario, ScenarioError, UnknownScenario, list_field_scenarios, list_scenarios, load_scenario
+from bot.simulator import ScenarioError, UnknownScenario, list_field_scenarios, list_scenarios, load_scenario
 from bot.simulator.scenario import scenario_from_dict, secret_line
 from tests.test_scenarios import cli_args
 
@@ -45,15 +51,33 @@ KNOWN_CONFIRMED_WRONG: dict[str, str] = {
 }
 
 
-def run_field(scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-              capsys: pytest.CaptureFixture[str]) -> tuple[dict, int]:
-    with simulator_in_thread(scenario) as sim:
-        for key, value in {**sim.env(), "DATABASE_PATH": str(tmp_path / "h.db")}.items():
-            monkeypatch.setenv(key, value)
+@dataclass(frozen=True)
+class Outcome:
+    cause: str
+    confidence: str
+    exit: int
+    steps: str  # the run's steps as JSON, for the failure message
+
+
+@cache
+def outcome(name: str) -> Outcome:
+    """One run of a field scenario through the CLI (as `confluence-check check … --json` with the
+    token on stdin), once per session: the cause test, the confirmed-wrong guard and the tally share it."""
+    scenario = FIELD[name]
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as patch, \
+            simulator_in_thread(scenario) as sim:
+        for key in list(os.environ):
+            if key in SETTING_HELP or key.startswith(("ATLASSIAN_", "SLACK_")):
+                patch.delenv(key)
+        for key, value in {**sim.env(), "DATABASE_PATH": str(Path(tmp) / "h.db")}.items():
+            patch.setenv(key, value)
         given = sim.resolve_input()
-        monkeypatch.setattr("sys.stdin", io.StringIO(secret_line(given) + "\n"))
-        code = main(cli_args(given))
-    return json.loads(capsys.readouterr().out), code
+        patch.setattr("sys.stdin", io.StringIO(secret_line(given) + "\n"))
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            code = main(cli_args(given))
+    run = json.loads(out.getvalue())
+    return Outcome(run["verdict"]["cause"], run["verdict"]["confidence"], code, json.dumps(run["steps"])[:4000])
 
 
 def _params(known: dict[str, str]) -> list[object]:
@@ -65,23 +89,27 @@ def _params(known: dict[str, str]) -> list[object]:
 
 
 @pytest.mark.parametrize("name", _params(KNOWN_WRONG))
-def test_field_report_gives_the_cause_its_thread_shows(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = FIELD[name]
-    run, code = run_field(scenario, tmp_path, monkeypatch, capsys)
-    cause, confidence = run["verdict"]["cause"], run["verdict"]["confidence"]
-    assert cause == scenario.expect["cause"], (cause, confidence, json.dumps(run["steps"], indent=1)[:4000])
-    assert code == scenario.expect["exit"]
+def test_field_report_gives_the_cause_its_thread_shows(name: str) -> None:
+    got, expect = outcome(name), FIELD[name].expect
+    assert got.cause == expect["cause"], (got.cause, got.confidence, got.steps)
+    assert got.exit == expect["exit"]
 
 
 @pytest.mark.parametrize("name", _params(KNOWN_CONFIRMED_WRONG))
-def test_no_field_report_is_confirmed_with_a_wrong_cause(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    scenario = FIELD[name]
-    run, _ = run_field(scenario, tmp_path, monkeypatch, capsys)
-    verdict = run["verdict"]
-    if verdict["cause"] != scenario.expect["cause"]:
-        assert verdict["confidence"] != "confirmed", (verdict["cause"], scenario.expect["cause"])
+def test_no_field_report_is_confirmed_with_a_wrong_cause(name: str) -> None:
+    got = outcome(name)
+    if got.cause != FIELD[name].expect["cause"]:
+        assert got.confidence != "confirmed", (got.cause, FIELD[name].expect["cause"])
+
+
+def test_tally(capsys: pytest.CaptureFixture[str]) -> None:
+    """Right causes and confirmed-wrong ones over the corpus; the xfail lists must agree with them."""
+    got = {name: outcome(name) for name in FIELD}
+    right = {n for n, o in got.items() if o.cause == FIELD[n].expect["cause"]}
+    confirmed_wrong = {n for n, o in got.items() if n not in right and o.confidence == "confirmed"}
+    with capsys.disabled():
+        print(f"\nfield corpus: {len(right)}/{len(FIELD)} right, {len(confirmed_wrong)} confirmed wrong")
+    assert set(FIELD) - right == set(KNOWN_WRONG) and confirmed_wrong == set(KNOWN_CONFIRMED_WRONG)
 
 
 # -- the corpus itself ---------------------------------------------------------------------------

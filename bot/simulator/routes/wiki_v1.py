@@ -96,7 +96,7 @@ def _paged(ctx: WikiContext, items: list[Any], path: str, default: int = 25, max
     limit = paging.parse_limit(_int(ctx.query("limit"), default) or default, default, maximum, clamp=True)
     page = paging.window(items, start, limit)
     links = {"base": ctx.wiki_base, "context": "/wiki", "self": f"{ctx.wiki_base}{path}"}
-    if page.next_offset is not None:
+    if page.next_offset is not None and ctx.world.site.v1_next_links:
         joiner = "&" if "?" in path else "?"
         links["next"] = f"{path}{joiner}start={page.next_offset}&limit={limit}"
     return {"results": page.items, "start": start, "limit": limit, "size": len(page.items), "_links": links}

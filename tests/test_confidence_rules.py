@@ -1,0 +1,172 @@
+"""The confidence rules, one table each, asserted on verdicts the product reaches against the
+simulator (in-process engine, the CLI's request builder):
+
+1. Every list Atlassian pages is read to its end, in each pagination style the product meets —
+   Confluence v2 `_links.next`, v1 `start`/`limit` (also when a full page comes without a next link),
+   the admin role-assignment cursor in `links.next`, the admin org/policy `links.next` URL.
+2. A list cut short (the page budget reached) is missing evidence: a cause concluded from an absence
+   in it is at most `possible`.
+3. No endpoint given: a cause the account itself shows is still named; with no failing request
+   described (no endpoint, status or body), a cause only that request can show (its path, its
+   method, its page) is not.
+4. Faults are never evidence: tests/test_faults.py holds that matrix (every request of five scenarios
+   × six faults); here one row per field-report class checks a 503 on the product's own replay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.model import CauseCode, Confidence, Run
+from bot.simulator import Scenario, SimulatorServer, load_scenario
+from bot.simulator.state import FaultKind, Policy, RouteFault, World
+from tests.inprocess import check
+
+WorldChange = Callable[[World], None]
+
+
+def run_check(scenario: Scenario, tmp_path: Path, *, change: WorldChange | None = None,
+              drop: tuple[str, ...] = (), monkeypatch: pytest.MonkeyPatch | None = None) -> Run:
+    world = copy.deepcopy(scenario.world)
+    if change is not None:
+        change(world)
+    changed = dataclasses.replace(scenario, world=world)
+
+    async def go() -> Run:
+        async with SimulatorServer(changed) as sim:
+            given = {k: v for k, v in sim.resolve_input().items() if k not in drop}
+            return await check(sim, given, tmp_path / "history.db")
+
+    return asyncio.run(go())
+
+
+def verdict(run: Run) -> tuple[CauseCode, Confidence]:
+    assert run.verdict is not None
+    return run.verdict.cause, run.verdict.confidence
+
+
+# -- 1. read to the end, every pagination style -----------------------------------------------------
+
+def _v1_without_next_links(world: World) -> None:
+    world.site.v1_next_links = False
+
+
+def _policies_on_a_later_page(world: World) -> None:
+    """25 disabled allowlists before the enabled one: the org's policy list runs to a second page."""
+    filler = [Policy(id=f"00000000-0000-4000-8000-{i:012d}", name=f"old list {i}", status="disabled",
+                     cidrs=["192.0.2.0/24"]) for i in range(25)]
+    world.policies = [*filler, *world.policies]
+
+
+NO_REPLAY = ("actor_token", "endpoint")  # the verdict must come from the lists, not from a replay
+
+READ_TO_THE_END = {
+    # style: (scenario, change, inputs left out, the verdict; None = any confidence)
+    "v2 _links.next (space permissions)": ("big_space_late_grant", None, NO_REPLAY, (CauseCode.OK, None)),
+    "v1 start/limit (memberof)": ("many_groups_late_grant", None, NO_REPLAY, (CauseCode.OK, None)),
+    "v1 full page without a next link (memberof)": ("many_groups_late_grant", _v1_without_next_links, NO_REPLAY,
+                                                    (CauseCode.OK, None)),
+    "admin cursor links.next (role assignments)": ("roles_on_many_sites", None, NO_REPLAY, (CauseCode.OK, None)),
+    "admin links.next URL (org policies)": ("ip_not_allowlisted", _policies_on_a_later_page, ("body",),
+                                            (CauseCode.IP_NOT_ALLOWLISTED, None)),
+}
+
+
+@pytest.mark.parametrize("style", READ_TO_THE_END)
+def test_a_paged_list_is_read_to_its_end(style: str, tmp_path: Path) -> None:
+    name, change, drop, (cause, confidence) = READ_TO_THE_END[style]
+    got = verdict(run_check(load_scenario(name), tmp_path, change=change, drop=drop))
+    assert got[0] is cause and (confidence is None or got[1] is confidence), got
+
+
+# -- 2. a list cut short is at most `possible` -----------------------------------------------------
+
+CUT_SHORT = {
+    # list: (scenario, change) — the grant the actor needs sits past the first page; no replay decides
+    "space permissions (v2)": ("big_space_late_grant", None),
+    "group memberships (v1)": ("many_groups_late_grant", None),
+    "group memberships, no next links (v1)": ("many_groups_late_grant", _v1_without_next_links),
+}
+
+
+@pytest.mark.parametrize("listing", CUT_SHORT)
+def test_an_absence_in_a_list_cut_short_is_at_most_possible(listing: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    name, change = CUT_SHORT[listing]
+    scenario = load_scenario(name)
+    monkeypatch.setattr("bot.probes.pages.PAGE_BUDGET", 1)  # every list stops after its first page
+    cause, confidence = verdict(run_check(scenario, tmp_path, change=change, drop=("actor_token", "endpoint")))
+    if cause not in (CauseCode.OK, CauseCode.INCONCLUSIVE):
+        assert confidence is Confidence.POSSIBLE, (cause, confidence)
+    assert not (cause is CauseCode.OK and confidence is Confidence.CONFIRMED), "a cut list cannot confirm ok"
+
+
+@pytest.mark.parametrize("listing", CUT_SHORT)
+def test_the_same_worlds_read_whole_find_the_grant(listing: str, tmp_path: Path) -> None:
+    """The control for table 2: without the cut, the same inputs find the late grant."""
+    name, change = CUT_SHORT[listing]
+    cause, _ = verdict(run_check(load_scenario(name), tmp_path, change=change, drop=("actor_token", "endpoint")))
+    assert cause is CauseCode.OK
+
+
+# -- 3. no endpoint given ---------------------------------------------------------------------------
+
+ACCOUNT_SHOWS_IT = {
+    # scenario whose cause the account shows without the failing request
+    "scoped_token_site_url": CauseCode.SCOPED_TOKEN_SITE_URL,
+    "service_account": CauseCode.SCOPED_TOKEN_SITE_URL,
+    "token_expired": CauseCode.TOKEN_EXPIRED,
+    "account_deactivated": CauseCode.ACCOUNT_DEACTIVATED,
+    "account_suspended": CauseCode.ACCOUNT_SUSPENDED,
+    "no_confluence_access": CauseCode.NO_CONFLUENCE_ACCESS,
+    "password_used": CauseCode.PASSWORD_USED,
+    "api_token_blocked": CauseCode.API_TOKEN_BLOCKED,
+}
+
+ONLY_THE_REQUEST_SHOWS_IT = ("endpoint_not_found", "endpoint_gone", "xsrf_check_failed", "page_restricted",
+                             "field/dapplo_confluence_path", "field/exporter_gateway_410")
+
+
+@pytest.mark.parametrize("name", ACCOUNT_SHOWS_IT)
+def test_without_an_endpoint_the_account_still_shows_its_cause(name: str, tmp_path: Path) -> None:
+    cause, _ = verdict(run_check(load_scenario(name), tmp_path, drop=("endpoint",)))
+    assert cause is ACCOUNT_SHOWS_IT[name]
+
+
+@pytest.mark.parametrize("name", ONLY_THE_REQUEST_SHOWS_IT)
+def test_with_no_failing_request_described_a_request_cause_is_never_named(name: str, tmp_path: Path) -> None:
+    scenario = load_scenario(name)
+    cause, _ = verdict(run_check(scenario, tmp_path, drop=("endpoint", "body", "status")))
+    assert cause is not CauseCode(scenario.expect["cause"])
+
+
+# -- 4. a fault on the product's own replay is never evidence ---------------------------------------
+
+def _replay_fails(path: str) -> WorldChange:
+    def change(world: World) -> None:
+        world.faults.routes.append(RouteFault(kind=FaultKind.STATUS, role="site", method="GET", path=path,
+                                              status=503, count=None))
+    return change
+
+
+FAULTED_REPLAY = {
+    # field scenario: the path its replay reads (faulted with 503 every time)
+    "field/python_api_scoped_site_url": "/wiki/rest/api/content/65601",
+    "field/community_scoped_v2_page": "/wiki/api/v2/pages/65601",
+    "field/mark_password_401": "/wiki/rest/api/content",
+    "field/conflr_missing_wiki": "/rest/api/user/current",
+}
+
+
+@pytest.mark.parametrize("name", FAULTED_REPLAY)
+def test_a_failing_replay_never_confirms_another_cause(name: str, tmp_path: Path) -> None:
+    scenario = load_scenario(name)
+    cause, confidence = verdict(run_check(scenario, tmp_path, change=_replay_fails(FAULTED_REPLAY[name])))
+    if cause is not CauseCode(scenario.expect["cause"]):
+        assert confidence is not Confidence.CONFIRMED, (cause, confidence)
