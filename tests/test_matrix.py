@@ -1,6 +1,7 @@
 """The metamorphic matrix: every simulator scenario (bundled and field) is run once for every subset
-of the optional inputs it has — the actor's token (or a service account's OAuth client
-credentials), the reported status, the reported body, the failing endpoint, the space — and the verdicts must hang together as inputs are added:
+of the optional inputs it has — the actor's token (or a service account's OAuth client credentials),
+the reported status, the reported body, the failing endpoint, the space — and the verdicts must hang
+together as inputs are added:
 
 - the cause never changes to another cause, except from `inconclusive` or `ok` (adding a report to
   a run that found no blocker may name one) and except to `inconclusive`;
