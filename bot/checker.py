@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from bot import engine
+from bot.atlassian.clients import RUN_DEADLINE_S, Deadline
 from bot.automation.load import RulePlan, RuleUnreadable, load_rule
 from bot.automation.reference import RuleRef
 from bot.compare import Comparison, compare_runs
@@ -69,14 +70,15 @@ class Checker:
 
     def start(self, request: CheckRequest, *, via: Via | str = Via.CLI, origin: Mapping[str, str] | None = None,
               previous_run_id: str | None = None, run_id: str | None = None,
-              probes: Iterable[ProbeSpec] | None = None) -> CheckedRun:
-        """Start a run now (on the running event loop) and return its live handle.
+              probes: Iterable[ProbeSpec] | None = None, deadline_s: float | None = None) -> CheckedRun:
+        """Start a run now (on the running event loop) and return its live handle. `deadline_s`: what
+        is left of the command's deadline (default: a run's own, `RUN_DEADLINE_S`).
 
         Its first save is queued before this returns, so even a run killed at once is on record.
         """
         kept = self.site_facts
         handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, probes=probes,
-                              assume=kept.loading() if kept is not None else None)
+                              assume=kept.loading() if kept is not None else None, deadline_s=deadline_s)
         handle.run.previous_run_id = previous_run_id
         checked = CheckedRun(handle, self.history, origin={"via": Via(via).value, **(origin or {})})
         self._in_flight.add(checked)
@@ -100,21 +102,27 @@ class Checker:
         actor_run, good_run = await asyncio.gather(first.wait(), second.wait())
         return compare_runs(actor_run, first.facts, good_run, second.facts)
 
-    async def load_rule(self, ref: RuleRef) -> RulePlan | RuleUnreadable:
+    async def load_rule(self, ref: RuleRef, *, deadline_s: float = RUN_DEADLINE_S) -> RulePlan | RuleUnreadable:
         """Read the rule `ref` names (`bot.automation.load.load_rule`), with the site's cloudId as kept; what
-        is not kept (the cloudId, the org key's org) is read first, side by side, and kept for the runs."""
+        is not kept (the cloudId, the org key's org) is read first, side by side, and kept for the runs. All
+        of it within `deadline_s` (what is left of the command's deadline)."""
+        deadline = Deadline(deadline_s)
         cloud_id = None
         if self.site_facts is not None:
             kept = await self.site_facts.load()
-            site = {**kept, **await self.site_facts.read_missing(kept, self._transport)}.get(SITE)
+            fresh = await self.site_facts.read_missing(kept, self._transport, deadline_s=deadline.remaining())
+            site = {**kept, **fresh}.get(SITE)
             cloud_id = site.cloud_id if site is not None else None
-        return await load_rule(ref, self.settings, transport=self._transport, cloud_id=cloud_id)
+        return await load_rule(ref, self.settings, transport=self._transport, cloud_id=cloud_id,
+                               deadline_s=max(0.0, deadline.remaining()))
 
-    async def plan_rule(self, ref: RuleRef, *, action: int | None = None) -> list[PlannedRun]:
+    async def plan_rule(self, ref: RuleRef, *, action: int | None = None,
+                        deadline_s: float = RUN_DEADLINE_S) -> list[PlannedRun]:
         """The runs the automation rule `ref` needs: one per Send web request action (only the
-        `action`-th when given, a Re-run), or one short run saying why the rule could not be read.
-        :raises UsageError: (or ConfigError) for a rule that cannot be named, or has no such action."""
-        plan = await self.load_rule(ref)
+        `action`-th when given, a Re-run), or one short run saying why the rule could not be read; the
+        rule read within `deadline_s`. :raises UsageError: (or ConfigError) for a rule that cannot be
+        named, or has no such action."""
+        plan = await self.load_rule(ref, deadline_s=deadline_s)
         if isinstance(plan, RuleUnreadable):
             return [PlannedRun(plan.request, unreadable_probes())]
         work = [PlannedRun(request, rule_probes(request)) for request in plan.requests

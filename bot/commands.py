@@ -10,7 +10,9 @@ import asyncio
 import contextlib
 import getpass
 import io
+import os
 import shlex
+import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import httpx
 
 from bot import logs
+from bot.atlassian.clients import RUN_DEADLINE_S, Deadline
 from bot.atlassian.hosts import HostGuard
 from bot.checker import Checker
 from bot.config import Settings
@@ -47,6 +50,9 @@ if TYPE_CHECKING:
     from bot.simulator import Scenario, SimulatorServer
 
 MAX_BODY_CHARS = 20_000
+MAX_BODY_FILE_BYTES = 1 << 20  # 1 MiB: a pasted error body is a few KB; only its first 20,000 characters are kept
+# One deadline for the whole `rule` command: reading the rule, then every run of its web requests
+RULE_DEADLINE_S = 45.0
 
 
 def build_request(options: CheckOptions, settings: Settings, stdin: TextIO | None) -> CheckRequest:
@@ -55,12 +61,7 @@ def build_request(options: CheckOptions, settings: Settings, stdin: TextIO | Non
     assert settings.site_url is not None
     failing = parse_endpoint(options.endpoint, HostGuard(settings.site_url, settings.api_url)) \
         if options.endpoint else None
-    body = options.body
-    if options.body_file:
-        try:
-            body = Path(options.body_file).read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise UsageError(f"cannot read --body-file {options.body_file}: {exc.strerror}") from None
+    body = read_body_file(options.body_file) if options.body_file else options.body
     secret = None
     if options.actor_token_stdin:
         if stdin is None:
@@ -77,6 +78,28 @@ def build_request(options: CheckOptions, settings: Settings, stdin: TextIO | Non
     return CheckRequest(actor=actor, failing=failing, observed_status=options.status,
                         observed_body=body[:MAX_BODY_CHARS] if body else None,
                         actor_secret=secret, space=options.space)
+
+
+def read_body_file(path: str) -> str:
+    """The text of a regular file of at most MAX_BODY_FILE_BYTES. :raises UsageError: naming --body-file
+    for anything else: a device (/dev/zero never ends), a FIFO (nobody may ever write to it: opened
+    without waiting, then refused), a folder, or a file past the cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise UsageError(f"cannot read --body-file {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UsageError(f"--body-file {path} is not a regular file (a device, a pipe or a folder is not read)")
+    with os.fdopen(fd, "rb") as file:
+        try:
+            data = file.read(MAX_BODY_FILE_BYTES + 1)
+        except OSError as exc:
+            raise UsageError(f"cannot read --body-file {path}: {exc.strerror}") from None
+    if len(data) > MAX_BODY_FILE_BYTES:
+        raise UsageError(f"--body-file {path} is larger than {MAX_BODY_FILE_BYTES >> 20} MiB: give the error "
+                         "body as it came back (only its first 20,000 characters are used)")
+    return data.decode("utf-8", errors="replace")
 
 
 def read_secret(stdin: TextIO, prompt: str) -> str:
@@ -117,8 +140,8 @@ async def _preflight_then_run(checker: Checker, request: CheckRequest, *, out: T
 
 
 async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
-                     via: str, probes: list[ProbeSpec] | None = None) -> Run:
-    handle = checker.start(request, via=via, probes=probes)
+                     via: str, probes: list[ProbeSpec] | None = None, deadline_s: float | None = None) -> Run:
+    handle = checker.start(request, via=via, probes=probes, deadline_s=deadline_s)
     RunTracker.run_id = handle.run.run_id
     printer = StepPrinter(out, handle.run.planned, color=color) if out is not None else None
     if out is not None:
@@ -240,13 +263,16 @@ async def _rule_runs(checker: Checker, ref: RuleRef, options: RuleOptions, *, ou
                      color: bool, via: str, preflight: bool) -> list[Run]:
     """Read the rule, then run each Send web request action in rule order (as for `check`, an unreachable
     configured host is a configuration error, exit 64, not a diagnosis)."""
+    deadline = Deadline(RULE_DEADLINE_S)  # one for the whole command: the reachability check, the rule, every run
     if preflight:
         await check_reachable(checker.settings)
     runs: list[Run] = []
-    for request, probes in ((planned.request, planned.probes) for planned in await checker.plan_rule(ref)):
+    planned_runs = await checker.plan_rule(ref, deadline_s=max(0.0, deadline.remaining()))
+    for request, probes in ((planned.request, planned.probes) for planned in planned_runs):
         if live is not None and request.rule is not None:
             write(live, "\n" + format_rule_heading(request.rule.describe()))
-        run = await _run_check(checker, request, out=live, color=color, via=via, probes=probes)
+        run = await _run_check(checker, request, out=live, color=color, via=via, probes=probes,
+                               deadline_s=min(RUN_DEADLINE_S, max(0.0, deadline.remaining())))
         runs.append(run)
         if options.markdown:
             write(out, format_markdown(run, secrets=[*checker.settings.secrets(), *request.secrets()]))

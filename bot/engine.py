@@ -19,7 +19,7 @@ import httpx
 
 from bot import causes
 from bot.atlassian import Atlassian, Redactor, RequestFailed, RetryPolicy
-from bot.atlassian.clients import REQUEST_TIMEOUT_S
+from bot.atlassian.clients import REQUEST_TIMEOUT_S, RUN_DEADLINE_S
 from bot.config import Settings
 from bot.errors import HostNotAllowed
 from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, Unknown
@@ -92,10 +92,12 @@ def start(
     retry: RetryPolicy | None = None,
     timeout_s: float = REQUEST_TIMEOUT_S,
     assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None,
+    deadline_s: float | None = None,
 ) -> RunHandle:
     """Start a run on the current event loop and return its handle at once. `retry` and
-    `timeout_s` (per request) override the defaults (tests use short ones). `assume` gives facts
-    kept from earlier runs (`bot.site_facts`): see `_run_graph`."""
+    `timeout_s` (per request) override the defaults (tests use short ones); `deadline_s` the run's
+    deadline (what is left of its command's). `assume` gives facts kept from earlier runs
+    (`bot.site_facts`): see `_run_graph`."""
     specs = list(probes if probes is not None else REGISTRY.values())
     run = Run(
         run_id=run_id or new_run_id(),
@@ -107,7 +109,7 @@ def start(
     )
     handle = RunHandle(run)
     handle._task = asyncio.create_task(
-        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s, assume))
+        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s, assume, deadline_s))
     return handle
 
 
@@ -123,7 +125,8 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                    specs: list[ProbeSpec], transport: httpx.AsyncBaseTransport | None,
                    on_finish: Callable[[Run], Any] | None, retry: RetryPolicy | None = None,
                    timeout_s: float = REQUEST_TIMEOUT_S,
-                   assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None) -> None:
+                   assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None,
+                   deadline_s: float | None = None) -> None:
     started = time.monotonic()
     run = handle.run
     secret = request.actor_secret
@@ -133,7 +136,8 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                              client=(secret.client_id or "", secret.token)
                              if secret and secret.kind is SecretKind.CLIENT_CREDENTIALS else None,
                              transport=transport, extra_secrets=request.secrets(), retry=retry,
-                             timeout_s=timeout_s) as http:
+                             timeout_s=timeout_s,
+                             deadline_s=RUN_DEADLINE_S if deadline_s is None else deadline_s) as http:
             assumed = dict(await assume()) if assume is not None else {}
             shown: set[str] = set()
             try:

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 
 from bot.atlassian import Atlassian, Auth, RequestFailed, Role
+from bot.atlassian.clients import RUN_DEADLINE_S
+from bot.atlassian.limits import cloud_id_of
 from bot.config import Settings
 from bot.facts import ORG, SITE, FactKey, Org, Unknown
 from bot.probes.registry import REGISTRY
@@ -142,13 +144,14 @@ class SiteFacts:
         provided = {k.name for step_id, _ in planned if step_id in REGISTRY for k in REGISTRY[step_id].provides}
         self.keep({key: facts.peek(key) for key in self.rows if key.name in provided})
 
-    async def read_missing(self, have: Kept, transport: httpx.AsyncBaseTransport | None) -> Kept:
+    async def read_missing(self, have: Kept, transport: httpx.AsyncBaseTransport | None, *,
+                           deadline_s: float = RUN_DEADLINE_S) -> Kept:
         """Read now, at once and side by side, the facts `have` lacks (for a command that needs them
-        before its run starts, as `rule` needs the cloudId); what is read is kept."""
+        before its run starts, as `rule` needs the cloudId), within `deadline_s`; what is read is kept."""
         wanted = [key for key in self.rows if key not in have]
         if not wanted:
             return {}
-        async with Atlassian(self.settings, transport=transport) as http:
+        async with Atlassian(self.settings, transport=transport, deadline_s=max(0.0, deadline_s)) as http:
             read = await asyncio.gather(*(_READERS[key](http, self.settings) for key in wanted))
         fresh = {key: value for key, value in zip(wanted, read, strict=True) if value is not None}
         self.keep(fresh)
@@ -167,9 +170,8 @@ async def _read_cloud_id(http: Atlassian, settings: Settings) -> Any:
         reply = await http.call(Role.SITE, "GET", "/_edge/tenant_info", shared=True)
     except RequestFailed:
         return None
-    body = reply.json()
-    cloud_id = body.get("cloudId") if reply.status == 200 and isinstance(body, dict) else None
-    return site_of(settings, cloud_id) if isinstance(cloud_id, str) and cloud_id else None
+    cloud_id = cloud_id_of(reply.json()) if reply.status == 200 else None  # a UUID or nothing: it is kept
+    return site_of(settings, cloud_id) if cloud_id is not None else None
 
 
 async def _read_org(http: Atlassian, settings: Settings) -> Any:

@@ -45,6 +45,7 @@ from multidict import CIMultiDict
 
 from bot.atlassian.hosts import HostGuard, origin
 from bot.atlassian.limiter import AdaptiveLimiter
+from bot.atlassian.limits import AnswerTooLarge, parse_json
 from bot.atlassian.redact import Redactor
 from bot.atlassian.transport import AiohttpTransport, Answer, wire_url
 from bot.config import Secret, Settings
@@ -114,9 +115,9 @@ class Reply:
     evidence: Evidence
 
     def json(self) -> Any | None:
-        """The parsed body, or None when it is not JSON."""
+        """The parsed body, or None when it is not JSON (or nested deeper than `limits.MAX_JSON_DEPTH`)."""
         try:
-            return jsonlib.loads(self.text)
+            return parse_json(self.text)
         except ValueError:
             return None
 
@@ -368,9 +369,11 @@ class Atlassian:
                 if _retryable_transport(exc) and await self._backoff(len(faults), None):
                     faults.append(f"{type(exc).__name__}")
                     continue
+                too_large = isinstance(exc, AnswerTooLarge)
+                what = str(exc) if too_large else type(exc).__name__
                 evidence = self._evidence(request_line, None, auth, None, started,
-                                          _note(f"request {kind}", faults))
-                raise RequestFailed(f"{request_line} {kind}: {type(exc).__name__}{_after(faults)}", evidence) from None
+                                          _note(f"request {kind}" + (f": {what}" if too_large else ""), faults))
+                raise RequestFailed(f"{request_line} {kind}: {what}{_after(faults)}", evidence) from None
             fault = _transient(response)
             if fault is not None and await self._backoff(len(faults), response):
                 faults.append(fault)
@@ -572,7 +575,7 @@ def _transient(response: Answer) -> str | None:
         return str(response.status_code)
     if 200 <= response.status_code < 300 and "json" in response.headers.get("content-type", "") and response.text:
         try:
-            jsonlib.loads(response.text)
+            parse_json(response.text)
         except ValueError:
             return f"{response.status_code} with a body that does not parse"
     return None

@@ -8,7 +8,11 @@ run's CPU: in a cProfile of 250 runs, 7.5 s of 17 s went to `httpcore`'s pool fo
 queue and parses HTTP in C; the bot already depends on it (Bolt's server, slack_sdk).
 
 `exchange` takes the request in its final form (URL, headers, body; redirects are not followed)
-and returns the answer read whole and decoded. It says what went wrong in httpx's exception types,
+and returns the answer read and decoded, within bounds (`bot.atlassian.limits`): the whole exchange,
+body included, ends within its timeout (a server that trickles a byte every few seconds never resets
+it), and the body is read in chunks up to MAX_ANSWER_BYTES on the wire and again after decompression,
+which is done here, chunk by chunk, with the output capped (aiohttp's own decompression inflates each
+chunk it receives whole before anyone can stop it). It says what went wrong in httpx's exception types,
 the ones a transport given from outside (tests, through httpx) raises, so the retry policy
 (`clients._retryable_transport`) judges both alike: a reset or a server that hung up is worth
 another try; a refused connection or a bad URL is not.
@@ -24,6 +28,7 @@ import asyncio
 import re
 import ssl
 import urllib.request
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -32,16 +37,21 @@ import aiohttp
 import httpx
 from yarl import URL
 
+from bot.atlassian.limits import MAX_ANSWER_BYTES, AnswerTooLarge
+
 # As httpx's defaults: at most this many connections at once (for one host: a transport serves one)
 MAX_CONNECTIONS = 100
 KEEPALIVE_S = 5.0
+_READ_CHUNK = 1 << 16
 
 
 class AiohttpTransport:
     """Sends requests through one aiohttp session, opened on first use in the running loop."""
 
-    def __init__(self, *, ssl_context: ssl.SSLContext | bool = True, limit: int = MAX_CONNECTIONS) -> None:
+    def __init__(self, *, ssl_context: ssl.SSLContext | bool = True, limit: int = MAX_CONNECTIONS,
+                 max_bytes: int = MAX_ANSWER_BYTES) -> None:
         self._ssl = ssl_context
+        self._max_bytes = max_bytes
         self._limit = limit
         self._session: aiohttp.ClientSession | None = None
         # read once: walking the environment on every request cost ~0.25 ms each
@@ -56,6 +66,7 @@ class AiohttpTransport:
                 trust_env=False,  # see the module docstring: proxies are read below, nothing else
                 skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
                 timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,  # decompressed here, capped (`_read_capped`)
             )
         return self._session
 
@@ -63,14 +74,19 @@ class AiohttpTransport:
                        timeout: float) -> Answer:
         """One request as `clients.Atlassian` sends it, without httpx's objects around it (building
         them cost a fifth of a run's CPU): `url` already in its final, encoded form (`wire_url`);
-        the answer read whole and decoded (gzip, deflate). Failures raise httpx's exception types."""
+        the answer read and decoded (gzip, deflate) up to MAX_ANSWER_BYTES, all of it within `timeout`.
+        Failures raise httpx's exception types; an answer past the cap raises `AnswerTooLarge`."""
         session = self._open()
         limit = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
         try:
-            async with session.request(method, URL(url, encoded=True), headers=headers, data=body,
-                                       allow_redirects=False, timeout=limit,
-                                       proxy=_proxy_for(url, self._proxies)) as response:
-                return Answer(response.status, response.headers, await response.read())
+            async with asyncio.timeout(timeout):
+                async with session.request(method, URL(url, encoded=True), headers=headers, data=body,
+                                           allow_redirects=False, timeout=limit,
+                                           proxy=_proxy_for(url, self._proxies)) as response:
+                    content = await _read_capped(response, self._max_bytes)
+                    return Answer(response.status, response.headers, content)
+        except AnswerTooLarge:
+            raise
         except Exception as exc:
             raise _as_httpx(exc) from None
 
@@ -81,6 +97,46 @@ class AiohttpTransport:
     async def aclose(self) -> None:
         if self._session is not None and not self._session.closed:
             await self._session.close()
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, decoded, read chunk by chunk: `AnswerTooLarge` as soon as more than `limit` bytes came
+    on the wire or came out of the decompressor (whose output is capped per call, so a bomb never
+    inflates past the cap in memory)."""
+    declared = response.content_length
+    if declared is not None and declared > limit:
+        raise AnswerTooLarge(limit)
+    decoder = _decoder(response.headers.get("Content-Encoding", ""))
+    out = bytearray()
+    wire = 0
+    try:
+        async for chunk in response.content.iter_chunked(_READ_CHUNK):
+            wire += len(chunk)
+            if decoder is None:
+                out += chunk
+            else:
+                while chunk and len(out) <= limit:
+                    out += decoder.decompress(chunk, limit - len(out) + 1)
+                    chunk = decoder.unconsumed_tail
+            if wire > limit or len(out) > limit:
+                raise AnswerTooLarge(limit)
+        if decoder is not None:
+            out += decoder.flush()
+    except zlib.error:
+        raise httpx.RemoteProtocolError("DecodingError") from None  # not the encoding it names
+    if len(out) > limit:
+        raise AnswerTooLarge(limit)
+    return bytes(out)
+
+
+def _decoder(encoding: str) -> zlib._Decompress | None:
+    """A decompressor for the Content-Encodings the bot asks for (gzip, deflate), else None (as sent)."""
+    name = encoding.strip().lower()
+    if name in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if name == "deflate":
+        return zlib.decompressobj()
+    return None
 
 
 @dataclass(frozen=True)

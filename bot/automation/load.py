@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
+from bot.atlassian.clients import RUN_DEADLINE_S
+from bot.atlassian.limits import cloud_id_of
 from bot.automation.analysis import Target, check_authorization, check_url, check_write
 from bot.automation.reference import RuleRef, resolve
 from bot.automation.rule import Rule, RuleShapeError, WebRequestAction, parse_rule
@@ -96,14 +98,15 @@ class RuleUnreadable:
 
 
 async def load_rule(ref: RuleRef, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
-                    cloud_id: str | None = None) -> RulePlan | RuleUnreadable:
-    """Read the rule `ref` names (`cloud_id`: the site's, when already known). :raises UsageError: unknown
-    UUID, a name that matches no or several rules, a rule without Send web request. :raises ConfigError:
-    no inspector configured."""
+                    cloud_id: str | None = None, deadline_s: float = RUN_DEADLINE_S) -> RulePlan | RuleUnreadable:
+    """Read the rule `ref` names (`cloud_id`: the site's, when already known), within `deadline_s` (what is
+    left of the command's deadline: a site that trickles its answers makes the rule unreadable, never a
+    command that hangs). :raises UsageError: unknown UUID, a name that matches no or several rules, a rule
+    without Send web request. :raises ConfigError: no inspector configured."""
     if not settings.has_inspector:
         raise ConfigError(INSPECTOR_NEEDED)
     assert settings.site_url is not None
-    async with Atlassian(settings, transport=transport) as http:
+    async with Atlassian(settings, transport=transport, deadline_s=deadline_s) as http:
         try:
             cloud_id = cloud_id or await _cloud_id(http)
             if cloud_id is None:
@@ -135,9 +138,7 @@ async def load_rule(ref: RuleRef, settings: Settings, *, transport: httpx.AsyncB
 
 async def _cloud_id(http: Atlassian) -> str | None:
     reply = await http.call(Role.SITE, "GET", "/_edge/tenant_info")  # docs/atlassian.md §2.1, §A.0
-    body = reply.json()
-    cloud_id = body.get("cloudId") if reply.status == 200 and isinstance(body, dict) else None
-    return str(cloud_id) if cloud_id else None
+    return cloud_id_of(reply.json()) if reply.status == 200 else None
 
 
 def _unreadable(uuid: str, settings: Settings) -> RuleUnreadable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot.atlassian import Role
+from bot.atlassian.limits import cloud_id_of
 from bot.config import Settings
 from bot.facts import SITE, Site
 from bot.model import CauseCode, Confidence, StepResult
@@ -20,8 +21,8 @@ async def site_tenant(ctx: ProbeContext) -> StepResult:
     # GET {site}/_edge/tenant_info needs no auth and answers {"cloudId": ...} (§2.1); the same for every run
     reply = await ctx.call(Role.SITE, "GET", "/_edge/tenant_info", shared=True)
     body = reply.json()
-    cloud_id = body.get("cloudId") if reply.status == 200 and isinstance(body, dict) else None
-    if isinstance(cloud_id, str) and cloud_id:
+    cloud_id = cloud_id_of(body) if reply.status == 200 else None
+    if cloud_id is not None:
         ctx.provide(SITE, site_of(ctx.settings, cloud_id))
         return ctx.passed(f"cloudId {cloud_id}")
     if 400 <= reply.status < 500 and reply.status != 429:
@@ -40,6 +41,9 @@ async def site_tenant(ctx: ProbeContext) -> StepResult:
             ctx.finding(CauseCode.SITE_NOT_FOUND, Confidence.CONFIRMED,
                         f"{ctx.settings.site_url}/_edge/tenant_info answered {reply.status} without a cloudId."),
         )
+    if reply.status == 200 and isinstance(body, dict) and body.get("cloudId"):  # it goes into every gateway URL
+        return ctx.errored(f"the site's cloudId could not be read ({reply.status} with a cloudId that is not a "
+                           "UUID): not evidence either way")
     return ctx.unreadable("the site's cloudId", reply)
 
 
