@@ -38,7 +38,7 @@ def test_json_is_parsed_to_a_bounded_depth() -> None:
 
 @pytest.mark.parametrize(("body", "expected"), [
     ({"cloudId": "a436116f-02ce-4520-8fbb-7301462a1674"}, "a436116f-02ce-4520-8fbb-7301462a1674"),
-    ({"cloudId": "../../admin/v1/orgs"}, None),
+    ({"cloudId": "a436116f/admin/v1/orgs"}, None),
     ({"cloudId": "a436116f-02ce-4520-8fbb-7301462a1674/../x"}, None),
     ({"cloudId": ["a436116f-02ce-4520-8fbb-7301462a1674"]}, None),
     ({"cloudId": "a" * 4096}, None),
