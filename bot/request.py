@@ -220,8 +220,9 @@ class CheckRequest:
     rule: RuleOrigin | None = None  # set when the request was read from an automation rule
     # The headers exactly as the caller sends them (read from a rule), in memory only; None = unknown
     headers_as_sent: Mapping[str, str] | None = field(default=None, repr=False)
-    # Secrets a rule's URL holds (a Slack webhook's path, a URL the rule marks urlSecure), in memory only
-    url_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Secrets a rule's request holds that the run never sends (a Slack webhook's path, a URL the rule marks
+    # urlSecure, another host's credential): in memory only, masked wherever they could appear
+    held_secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if self.observed_body is not None:  # a body from argv or Slack may hold undecodable bytes
@@ -258,7 +259,7 @@ class CheckRequest:
         """Every secret value this input holds in memory: the actor's token and the request's header
         values (a rule's headers are secrets like the token, docs/atlassian.md §A.5)."""
         values = [self.actor_secret.token.reveal()] if self.actor_secret else []
-        values += self.url_secrets
+        values += self.held_secrets
         for headers in (self.failing.headers if self.failing else {}, self.headers_as_sent or {}):
             for name, value in headers.items():
                 if value and name.strip().casefold() not in PLAIN_HEADERS:

@@ -166,17 +166,21 @@ def build_request(rule: Rule, action: WebRequestAction, settings: Settings) -> C
         actor_account_id=rule.actor_account_id, notes=(*url.notes, *([write.note] if write.note else [])),
         safe_url=url.safe_url, xsrf_token_missing=write.needs_token,
     )
-    actor = auth.email if auth.email and auth.token else (rule.actor_account_id or rule.author_account_id)
+    # A request to another host carries another system's credential (a GitHub token, say): it is never
+    # replayed anywhere, and the account diagnosed is the rule's actor, not whoever that credential names.
+    foreign = url.target is Target.OTHER_HOST
+    actor = auth.email if auth.email and auth.token and not foreign else (
+        rule.actor_account_id or rule.author_account_id)
     if not actor:
         raise UsageError(f"rule '{rule.name}' names no actor and its request carries no email: there is no account "
                          "to diagnose")
-    secret = ActorSecret(token=auth.token, email=auth.email) if auth.token else None
+    secret = ActorSecret(token=auth.token, email=auth.email) if auth.token and not foreign else None
     failing = None
     if url.replay_url is not None and url.target in (Target.SITE, Target.GATEWAY):
         method = "GET" if url.smart_values else action.method
         failing = FailingRequest(method=method, url=url.replay_url, headers=headers)
     return CheckRequest(actor=actor, failing=failing, actor_secret=secret, rule=origin, headers_as_sent=headers,
-                        url_secrets=url_secrets(action))
+                        held_secrets=(*url_secrets(action), *([auth.token.reveal()] if auth.token and foreign else [])))
 
 
 def url_secrets(action: WebRequestAction) -> tuple[str, ...]:

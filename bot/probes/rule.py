@@ -84,6 +84,14 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
     if origin is None:
         return ctx.not_needed("the caller's headers are known only when read from an automation rule")
     auth = check_authorization(list(headers.items()))
+    if origin.target == Target.OTHER_HOST.value:
+        # Not a Confluence request: nothing to replay, and no credential-based verdict from it (its
+        # credential is another system's, kept out of the run: `automation.load.build_request`).
+        return ctx.doubtful(f"this request does not go to Confluence; nothing was sent: {origin.method} {origin.url} "
+                            f"goes to {_host(origin.url)}, not to this site or its API gateway, so Confluence "
+                            f"never sees it ({origin.header}, never replayed)",
+                            fix=f"Nothing to fix in Confluence for {origin.action_label}: check the other system "
+                                "(its answer and its credential), or point the rule at the request that fails")
     to_confluence = origin.target in (Target.SITE.value, Target.GATEWAY.value)
     if not to_confluence:
         return ctx.warned(f"{origin.header}; {origin.method} {origin.url} goes to {origin.target}: nothing was sent "
@@ -158,6 +166,10 @@ async def _send(ctx: ProbeContext, headers: dict[str, str]) -> tuple[Reply | Non
     role = Role(ctx.http.guard.role_of(url))
     reply = await ctx.call(role, method, url, auth=Auth.AS_SENT, headers=headers)
     return reply, f"sent as the rule sends it: {shown}"
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).hostname or "another host"
 
 
 def _smart(notes: tuple[str, ...]) -> bool:
