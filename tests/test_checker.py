@@ -146,6 +146,9 @@ async def test_steps_that_finish_while_the_history_thread_is_busy_are_written_to
     finished meanwhile, of every run, not one each; none is lost, and those finished later are
     written as they come."""
     sim = await simulator("no_confluence_access")
+    # each request takes a while, so no run can finish (and take over its waiting steps with its own
+    # save) between the release of the history thread and the step write queued behind the hold
+    sim.state.faults.latency_ms = 50
     checker = Checker(Settings.from_mapping(sim.env()), history)
     writes: list[dict[str, int]] = []
     store = await history.call(lambda s: s)
