@@ -5,7 +5,8 @@ the same failing call and space — and the typed facts each run established (`b
 run's fact store, never from step summaries) are set against each other per layer: the account's
 type and status, its API tokens and the replay answers, its Confluence roles and groups, its
 permission in the space in question. A difference *explains* the failure when it lies in the layer
-of the failing account's verdict; those come first.
+of the failing account's verdict (for a missing space permission, a difference in groups too); those
+come first.
 
 Plain data: no Slack, no terminal (rendering is `bot.render.compare`).
 """
@@ -87,12 +88,20 @@ def compare_runs(actor_run: Run, actor_store: FactStore | None, good_run: Run,
     verdict = actor_run.verdict
     failing_layer = (_LAYER_OF_CAUSE.get(verdict.cause) if verdict is not None and actor_run.outcome is Outcome.PROBLEM
                      else None)
+    keys = sorted({*actor_facts, *good_facts}, key=lambda k: (LAYERS.index(k[0]), k[1]))
     differences = [Difference(layer, fact, actor_facts.get((layer, fact), "not checked"),
-                              good_facts.get((layer, fact), "not checked"), explains=layer == failing_layer)
-                   for layer, fact in sorted({*actor_facts, *good_facts}, key=lambda k: (LAYERS.index(k[0]), k[1]))
-                   if actor_facts.get((layer, fact)) != good_facts.get((layer, fact))]
-    differences.sort(key=lambda d: (not d.explains, LAYERS.index(d.layer)))
+                              good_facts.get((layer, fact), "not checked"),
+                              explains=_explains(failing_layer, layer, fact))
+                   for layer, fact in keys if actor_facts.get((layer, fact)) != good_facts.get((layer, fact))]
+    # what explains first, the failing layer's own facts before the rest; then outer layers first
+    differences.sort(key=lambda d: (not d.explains, d.layer != failing_layer, LAYERS.index(d.layer)))
     return Comparison(actor_run, good_run, actor_facts, good_facts, differences)
+
+
+def _explains(failing_layer: str | None, layer: str, fact: str) -> bool:
+    """A difference in the failing verdict's layer explains it; so do groups where a space permission
+    is missing (spaces grant through groups as much as to accounts)."""
+    return layer == failing_layer or (failing_layer == "content" and (layer, fact) == ("product", "groups"))
 
 
 def facts_of(store: FactStore | None) -> FactTable:

@@ -89,3 +89,17 @@ def test_both_accounts_are_diagnosed_at_once(sim, capsys) -> None:
 def test_comparing_an_account_with_itself_is_a_usage_error(sim, capsys) -> None:
     code, out, err = _compare(capsys, NO_ACCESS, NO_ACCESS.upper())
     assert code == 64 and out == "" and "two different accounts" in err
+
+
+def test_a_missing_space_permission_shows_the_space_then_the_groups_that_grant_it(monkeypatch, tmp_path,
+                                                                                 capsys) -> None:
+    with simulator_in_thread(load_scenario("space_permission_missing")) as server:
+        for key, value in {**server.env(), "DATABASE_PATH": str(tmp_path / "s.db")}.items():
+            monkeypatch.setenv(key, value)
+        code, out, _ = _compare(capsys, "automation@acme.com", HEALTHY, "--space", "ENG", "--json")
+    first, second, *rest = json.loads(out)["differences"]
+    assert code == 1
+    assert (first["layer"], first["fact"], first["actor"], first["known_good"], first["explains"]) == (
+        "content", "permission in space ENG", "missing", "granted", True)
+    assert (second["fact"], second["explains"]) == ("groups", True) and "engineering" in second["known_good"]
+    assert not any(d["explains"] for d in rest)
