@@ -42,7 +42,7 @@ from bot.render import (
     format_verdict,
 )
 from bot.render.json import format_history_json
-from bot.request import ActorSecret, CheckRequest, parse_actor, parse_endpoint
+from bot.request import ActorSecret, CheckRequest, SecretKind, parse_actor, parse_endpoint
 from bot.store import AsyncHistory, HistoryStore
 
 if TYPE_CHECKING:
@@ -135,7 +135,9 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
 async def _preflight_then_run(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
                               via: str, preflight: bool) -> Run:
     if preflight:  # an unreachable configured host is a configuration error, not a diagnosis
-        await check_reachable(checker.settings)
+        secret = request.actor_secret
+        await check_reachable(checker.settings,
+                              token_host=secret is not None and secret.kind is SecretKind.CLIENT_CREDENTIALS)
     return await _run_check(checker, request, out=out, color=color, via=via)
 
 

@@ -18,10 +18,12 @@ from bot.errors import ConfigError
 CONNECT_TIMEOUT_S = 5.0
 
 
-async def check_reachable(settings: Settings, *, timeout: float = CONNECT_TIMEOUT_S) -> None:
-    """:raises ConfigError: naming each configured Atlassian host (site, API) that cannot be reached."""
+async def check_reachable(settings: Settings, *, timeout: float = CONNECT_TIMEOUT_S, token_host: bool = False) -> None:
+    """:raises ConfigError: naming each configured Atlassian host (site, API; with `token_host`, the
+    OAuth token host a run's client credentials go to) that cannot be reached."""
     targets: dict[tuple[str, int], str] = {}
-    for name, url in (("ATLASSIAN_SITE_URL", settings.site_url), ("ATLASSIAN_API_URL", settings.api_url)):
+    hosts = [("ATLASSIAN_SITE_URL", settings.site_url), ("ATLASSIAN_API_URL", settings.api_url)]
+    for name, url in hosts + ([("ATLASSIAN_AUTH_URL", settings.auth_url)] if token_host else []):
         if url:
             _, host, port = origin(url)
             targets.setdefault((host, port), name)

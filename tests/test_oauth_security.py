@@ -88,7 +88,7 @@ def test_a_given_access_token_reaches_no_sink(tmp_path: Path, monkeypatch: pytes
         assert CANARY_ACCESS_TOKEN.split(".")[1] not in blob  # not even its claims
 
 
-def test_an_unreachable_token_host_is_an_error_step_without_the_secret(
+def test_an_unreachable_token_host_is_a_configuration_error_without_the_secret(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
@@ -101,7 +101,26 @@ def test_an_unreachable_token_host_is_an_error_step_without_the_secret(
         code = main(["check", str(sim.resolve_input()["actor"]), "--client-credentials-stdin", "--json"])
         log = list(sim.requests)
     out, err = capsys.readouterr()
-    assert code == 2 and '"id": "oauth.token"' in out and '"status": "error"' in out  # missing evidence, not a cause
+    assert code == 64 and "ATLASSIAN_AUTH_URL" in err and out == ""  # the bot's setting, not a diagnosis
     assert not any(r.role == "auth" for r in log)  # nothing reached the simulator's token host
     for blob in (out, err, caplog.text):
         assert CANARY_CLIENT_SECRET not in blob
+
+
+async def test_a_token_host_that_fails_mid_run_is_missing_evidence_without_the_secret(simulator) -> None:
+    """Past the preflight (the Slack bot has none), a token host that does not answer is an error step:
+    no cause, and its text holds no secret."""
+    from bot import engine
+    from bot.config import Settings
+    from bot.request import ActorSecret, CheckRequest
+
+    sim = await simulator("oauth_ok")
+    client_id = sim.state.oauth_clients[0].client_id
+    settings = Settings.from_mapping({**sim.env(), "ATLASSIAN_AUTH_URL": "http://127.0.0.1:9"})
+    request = CheckRequest(str(sim.resolve_input()["actor"]),
+                           actor_secret=ActorSecret.parse_client(f"{client_id}:{CANARY_CLIENT_SECRET}"))
+    run = await engine.start(request, settings).wait()
+    token = run.step("oauth.token")
+    assert token is not None and token.status.value == "error"
+    assert run.verdict is not None and run.verdict.cause.value == "inconclusive"
+    assert CANARY_CLIENT_SECRET not in str(run.to_dict())
