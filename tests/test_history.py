@@ -332,7 +332,7 @@ def test_refusals_are_recorded_newest_first_and_scrubbed(store: HistoryStore) ->
 
 def _tables(db: Db) -> set[str]:
     if isinstance(db, SqliteDb):
-        return set(db.database.table_names())
+        return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     return {r[0] for r in db.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
 
@@ -351,7 +351,7 @@ def test_reopening_migrates_once_and_keeps_runs(database: Database) -> None:
     second = database.open()
     try:
         if isinstance(second.db, SqliteDb):
-            assert second.db.database.journal_mode == "wal"
+            assert second.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert migrate(second.db) == []
         assert second.get("r_1").to_dict() == sample_run("r_1").to_dict()
     finally:

@@ -1,9 +1,8 @@
 """Builds the Bolt `AsyncApp` of the bot: Web API client, authorization, error handler, listeners.
 
-Nothing is built at import time. The Web API client talks to `SLACK_API_URL` and retries rate
-limits (429 + Retry-After) and connection errors (https://docs.slack.dev/apis/web-api/rate-limits). It keeps one
-aiohttp session
-(one connection pool) for the process: slack-sdk otherwise opens a session, and new
+Nothing is built at import time. The Web API client talks to `SLACK_API_URL`; the outbox retries
+its writes (429 + Retry-After, https://docs.slack.dev/apis/web-api/rate-limits). It keeps one aiohttp
+session (one connection pool) for the process: slack-sdk otherwise opens a session, and new
 connections, for every call. Whoever builds the client closes it with `close_client`. One `app.error` handler answers
 every listener failure privately: known input errors with a helpful message, anything else
 with an error id that is logged together with the traceback (Dispatch's pattern, https://docs.slack.dev/tools/bolt-python/concepts/errors).
@@ -17,10 +16,6 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
@@ -34,19 +29,17 @@ log = logging.getLogger(__name__)
 
 
 def build_client(settings: Settings) -> AsyncWebClient:
-    """The bot-token Web API client: base URL from SLACK_API_URL, with retries
-    (https://docs.slack.dev/apis/web-api/rate-limits), on
-    a session of its own (call inside the event loop; `close_client` at shutdown)."""
+    """The bot-token Web API client: base URL from SLACK_API_URL, on a session of its own (call
+    inside the event loop; `close_client` at shutdown). No slack-sdk retry handlers: a write in a
+    run's thread is retried by the outbox alone (429 after Retry-After, a lost connection), so one
+    write is never tried under two retry policies at once."""
     token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
     return AsyncWebClient(
         token=token,
         base_url=settings.slack_api_url,
         session=aiohttp.ClientSession(),
         timeout=15,
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=[],
     )
 
 

@@ -22,13 +22,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.pacer import ChannelPacer
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS = 3  # per write, on top of slack-sdk's own retries
+ATTEMPTS = 3  # per write: the one retry policy of Slack writes (the Web API client has none)
+RETRY_LOST_AFTER_S = 1.0  # a write whose connection was lost is tried again after this long
 Spawn = Callable[[Coroutine[Any, Any, None], str], None]
 
 
@@ -129,6 +131,13 @@ class Outbox:
                 log.info("Slack rate-limited a write in %s; the channel waits %.1f s", channel, delay)
                 await self.pacer.defer(channel, delay)
                 queue.append(write)  # keeps its order: it goes first again once the channel may write
+                return
+            write.future.set_exception(exc)
+        except (aiohttp.ClientConnectionError, TimeoutError) as exc:  # no answer: Slack may not have it
+            if write.attempts < ATTEMPTS:
+                log.info("a Slack write in %s got no answer (%s); tried again", channel, type(exc).__name__)
+                await self.pacer.defer(channel, RETRY_LOST_AFTER_S)
+                queue.append(write)
                 return
             write.future.set_exception(exc)
         except Exception as exc:

@@ -1,6 +1,6 @@
 """The run store: every run, its steps, owners and leases, and Slack refusals.
 
-    db.py       one connection, SQLite (sqlite-utils) or PostgreSQL (psycopg 3); errors → ConfigError
+    db.py       one connection, SQLite (`sqlite3`) or PostgreSQL (psycopg 3); errors → ConfigError
     schema.py   numbered migrations, the same on both
     records.py  how a run is laid out: indexed columns + one compressed run@1 document
     owner.py    which process a run belongs to; when that process is gone

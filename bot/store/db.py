@@ -1,4 +1,4 @@
-"""One database connection for the run store: SQLite (through sqlite-utils) or PostgreSQL.
+"""One database connection for the run store: SQLite (the standard `sqlite3`) or PostgreSQL.
 
 The store writes plain SQL that both dialects accept (`?` placeholders, `ON CONFLICT` upserts,
 `RETURNING`, row-value comparisons); `Db` hides the three differences that remain: how a write
@@ -25,8 +25,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
-
-from sqlite_utils import Database
 
 from bot.errors import ConfigError
 
@@ -82,13 +80,15 @@ class Db:
 
 
 class SqliteDb(Db):
-    """SQLite through sqlite-utils, autocommit outside explicit `BEGIN IMMEDIATE` transactions."""
+    """SQLite through the standard library's `sqlite3`, autocommit outside explicit `BEGIN IMMEDIATE`
+    transactions. (No sqlite-utils: its helpers are SQLite-only, and the schema, migrations and
+    inserts are written once for SQLite and PostgreSQL alike; see docs/architecture.md §Libraries.)"""
 
     dialect = Dialect.SQLITE
     errors = (sqlite3.Error,)
 
-    def __init__(self, database: Database, where: str = "DATABASE_PATH :memory:") -> None:
-        self.database = database
+    def __init__(self, conn: sqlite3.Connection, where: str = "DATABASE_PATH :memory:") -> None:
+        self.conn = conn
         self.where = where
         self._depth = 0
 
@@ -101,7 +101,7 @@ class SqliteDb(Db):
             conn = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None)
         except sqlite3.Error as exc:
             raise ConfigError(_sqlite_problem(Path(path), exc)) from None
-        db = cls(Database(conn), where)
+        db = cls(conn, where)
         try:
             _use_wal(conn, busy_timeout_s)
             db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
@@ -123,33 +123,33 @@ class SqliteDb(Db):
             conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
         except sqlite3.Error as exc:
             raise ConfigError(_sqlite_problem(path, exc)) from None
-        return cls(Database(conn), where)
+        return cls(conn, where)
 
     @classmethod
     def memory(cls) -> SqliteDb:
-        return cls(Database(sqlite3.connect(":memory:", isolation_level=None)))
+        return cls(sqlite3.connect(":memory:", isolation_level=None))
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.database.conn.execute(sql, tuple(params))
+        return self.conn.execute(sql, tuple(params))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         if self._depth:  # already inside one: part of it
             yield
             return
-        self.database.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield
         except BaseException:
             self._depth = 0
-            self.database.conn.execute("ROLLBACK")
+            self.conn.execute("ROLLBACK")
             raise
         self._depth = 0
-        self.database.conn.execute("COMMIT")
+        self.conn.execute("COMMIT")
 
     def close(self) -> None:
-        self.database.close()
+        self.conn.close()
 
     def problem(self, exc: Exception) -> ConfigError:
         path = Path(self.where.removeprefix("DATABASE_PATH "))

@@ -13,6 +13,7 @@ import random
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
+import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -169,6 +170,31 @@ async def test_a_429_holds_the_whole_channel_for_retry_after_then_the_write_is_s
     await clock.run(steps)
     assert [name for name, _ in sent] == ["verdict (429)", "verdict", "steps"]
     assert sent[1][1] >= 5.0 and sent[2][1] >= sent[1][1] + 1.0  # nothing in the channel meanwhile
+
+
+async def test_a_write_that_lost_its_connection_is_tried_again_by_the_outbox_alone() -> None:
+    """The outbox is the one retry policy of Slack writes: a lost connection is tried again, up to
+    its attempts, and the Web API client retries nothing itself."""
+    from bot.config import Settings
+    from bot.slack.app import build_client, close_client
+    from bot.slack.outbox import ATTEMPTS
+
+    clock, _, outbox = pipeline()
+    tries: list[float] = []
+
+    async def lost() -> str:
+        tries.append(clock.now)
+        if len(tries) < ATTEMPTS:
+            raise aiohttp.ServerDisconnectedError()
+        return "ok"
+
+    assert await clock.run(outbox.submit("C1", lost, priority=Priority.VERDICT)) == "ok"
+    assert len(tries) == ATTEMPTS and tries[1] >= tries[0] + 1.0
+    client = build_client(Settings.from_mapping({}))
+    try:
+        assert client.retry_handlers == []
+    finally:
+        await close_client(client)
 
 
 async def test_other_errors_reach_the_writer_and_the_queue_goes_on() -> None:
