@@ -69,6 +69,8 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
         origin["slack_thread_ts"] = ts
         services.history.submit(lambda store: store.set_origin(draft.run_id, slack_thread_ts=ts))
 
+    started: list[RunHandle] = []
+
     async def start() -> RunHandle:
         await services.run_queue.wait(ticket)
         handle = services.checker.start(request, via="slack", origin=origin, previous_run_id=previous_run_id,
@@ -77,6 +79,7 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
         # for their channel, and must not hold back runs in other channels)
         ended = asyncio.ensure_future(handle.wait())
         ended.add_done_callback(lambda f: _leave(f, services.run_queue, ticket))
+        started.append(handle)
         return handle
 
     def queued() -> int | None:
@@ -86,6 +89,10 @@ async def run_in_thread(services: Services, request: CheckRequest, place: Place,
                        on_parent=remember_thread)
     try:
         return await thread.follow(start, draft, queued=queued)
+    except asyncio.CancelledError:
+        if not started:  # stopped while waiting its turn: this process says so itself (after the draft's save)
+            services.history.submit(lambda store: store.interrupt(draft))
+        raise
     finally:
         services.run_queue.leave(ticket)
 
