@@ -17,7 +17,9 @@ explain the failure first.
 from __future__ import annotations
 
 import logging
+import time
 import weakref
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,11 +35,12 @@ from bot.slack.private import Place, tell_privately
 from bot.slack.services import Services
 from bot.slack.text import CompareCommand, TokensCommand
 from bot.slack.thread import CHANNEL_ERRORS
-from bot.tokens import SweepOptions, TokenSweep, sweep
+from bot.tokens import Progress, SweepOptions, TokenSweep, sweep
 
 log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
+PROGRESS_EVERY_S = 10.0
 _NAMED_UNREAD = 10  # accounts named in the summary; all of them are in the file's absence and the count
 
 
@@ -67,8 +70,10 @@ async def sweep_tokens_in_thread(services: Services, command: TokensCommand, pla
 async def _sweep_and_report(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:
     parent = await _write(services, place, "chat_postMessage", started_message(place.user))
     options = SweepOptions(command.expiring_days, command.unused_days)
+    progress = _ParentProgress(services, place, parent)
     try:
-        report = await sweep(services.settings, options, transport=services.checker.transport)
+        report = await sweep(services.settings, options, transport=services.checker.transport,
+                             on_progress=progress.show)
     except ConfluenceCheckError as exc:
         message = _simple(f":warning: The token sweep could not start: {escape(str(exc))}")
         if parent is not None:
@@ -82,18 +87,21 @@ async def _sweep_and_report(services: Services, command: TokensCommand, place: P
         return report
     await _write(services, place, "chat_postMessage", summary, thread_ts=parent)
     await _upload(services, place, report, parent)
-    await _write(services, place, "chat_update", glance_message(report, place.user), ts=parent)
+    # the same key as the progress edits: one still waiting is replaced, never sent after this
+    await _write(services, place, "chat_update", glance_message(report, place.user), key=_progress_key(parent),
+                 ts=parent)
     return report
 
 
-async def _write(services: Services, place: Place, method: str, message: Message, **where: str) -> str | None:
+async def _write(services: Services, place: Place, method: str, message: Message, *, key: Hashable | None = None,
+                 **where: str) -> str | None:
     """One write in the channel at its pace; the message's ts, or None when the bot may not post there
     (the asker is then told privately, once: on the first write)."""
     async def send() -> Any:
         return await getattr(services.client, method)(channel=place.channel, **message, **where)
 
     try:
-        response = await services.outbox.write(place.channel, send, priority=Priority.VERDICT)
+        response = await services.outbox.write(place.channel, send, priority=Priority.VERDICT, key=key)
     except SlackApiError as exc:
         error = exc.response.get("error")
         if error not in CHANNEL_ERRORS:
@@ -126,9 +134,37 @@ async def _upload(services: Services, place: Place, report: TokenSweep, parent: 
             "the same list."), thread_ts=parent)
 
 
-def started_message(user: str) -> Message:
+class _ParentProgress:
+    """The parent's count of accounts read, edited in at most every `PROGRESS_EVERY_S` (a long sweep
+    shows it is moving; an edit still waiting for the channel's slot is replaced by the newer count)."""
+
+    def __init__(self, services: Services, place: Place, parent: str | None) -> None:
+        self._services, self._place, self._parent = services, place, parent
+        self._last = time.monotonic()
+
+    def show(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if self._parent is None or progress.done or now - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = now
+        total = max(progress.total or 0, progress.listed)
+        message = started_message(self._place.user, f"{progress.read:,} of {total:,} accounts read")
+        client, channel, ts = self._services.client, self._place.channel, self._parent
+
+        async def send() -> Any:
+            return await client.chat_update(channel=channel, ts=ts, **message)
+
+        edit = self._services.outbox.submit(channel, send, priority=Priority.STEPS, key=_progress_key(ts))
+        edit.add_done_callback(lambda f: f.cancelled() or f.exception())  # a lost count is no failure
+
+
+def _progress_key(parent: str) -> tuple[str, str]:
+    return ("tokens parent", parent)
+
+
+def started_message(user: str, progress: str | None = None) -> Message:
     return _simple(f":key: *confluence-check* · sweeping every API token of the organization "
-                   f"(started by <@{escape(user)}>)…")
+                   f"(started by <@{escape(user)}>)…" + (f"\n{progress}" if progress else ""))
 
 
 def glance_message(report: TokenSweep, user: str) -> Message:

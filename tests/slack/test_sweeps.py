@@ -112,3 +112,15 @@ async def test_a_second_sweep_while_one_runs_is_told_privately_and_sends_nothing
     assert "still running" in _text(notice)
     assert len(fake_slack.calls_to("chat.postMessage")) == 2  # the first sweep's parent and summary only
     assert sum(r.path.endswith(f"/users/{FLAKY}/manage/api-tokens") for r in bot.sim.requests) == 2  # one sweep
+
+
+async def test_a_long_sweep_shows_its_count_on_the_parent_and_ends_with_the_result(
+        make_bot: MakeBot, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.slack.sweeps.PROGRESS_EVERY_S", 0.0)
+    bot = await make_bot("token_sweep")
+    bot.sim.state.faults.latency_ms = 30
+    await bot.command("tokens")
+    await bot.settle()
+    edits = fake_slack.calls_to("chat.update")
+    assert any("accounts read" in e.params["text"] for e in edits[:-1])
+    assert "details in the thread" in edits[-1].params["text"]  # the result is the parent's last word
