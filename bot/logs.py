@@ -58,6 +58,18 @@ def register_secrets(values: Iterable[str]) -> None:
         register_secret(value)
 
 
+def forget_secret(value: str | None) -> None:
+    """Undo one `register_secret(value)` (a run's secrets stop being masked once the run is over, so a
+    long-lived process does not keep every run's secret)."""
+    global _redactor
+    with _lock:
+        if value in _secrets:
+            _secrets[value] -= 1
+            if _secrets[value] <= 0:
+                del _secrets[value]
+            _redactor = Redactor(_secrets)
+
+
 def clean(text: str, *, library: bool = False) -> str:
     """What a log line may say: a library's dump cut off, secrets and credential shapes masked."""
     if library:

@@ -43,6 +43,7 @@ import certifi
 import httpx
 from multidict import CIMultiDict
 
+from bot import logs
 from bot.atlassian.hosts import HostGuard, origin
 from bot.atlassian.limiter import AdaptiveLimiter
 from bot.atlassian.limits import AnswerTooLarge, parse_json
@@ -243,6 +244,7 @@ class Atlassian:
         self._actor_token = actor_token
         self._access_token = access_token
         self._client = client
+        self._logged = [s.reveal() for s in (access_token, client[1] if client else None) if s is not None]
         self._paired: set[str] = set()
         # extra_secrets: values the run holds besides the actor's token (a rule's header values, §5)
         held = [s.reveal() for s in (actor_token, access_token, client[1] if client else None) if s is not None]
@@ -253,10 +255,16 @@ class Atlassian:
 
     async def __aenter__(self) -> Atlassian:
         await self._pool.close_with_loop()
+        # OAuth secrets are masked in every log record while the run holds them, whichever adapter
+        # started it (the CLI registers what it reads; the Slack form's credential arrives here only)
+        logs.register_secrets(self._logged)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         """The pooled clients stay open for the next run (closed with the event loop)."""
+        for value in self._logged:
+            logs.forget_secret(value)
+        self._logged = []
 
     @property
     def has_access_token(self) -> bool:
@@ -267,6 +275,8 @@ class Atlassian:
         sent as the actor's Bearer for the rest of the run."""
         self._access_token = Secret(token)
         self.redact = self.redact.with_secrets(token)
+        logs.register_secret(token)
+        self._logged.append(token)
 
     def gateway_path(self, cloud_id: str, path: str = "") -> str:
         """`/ex/confluence/{cloudId}` + path, on the API host (docs/atlassian.md §2.2)."""

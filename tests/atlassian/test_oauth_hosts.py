@@ -86,3 +86,15 @@ async def test_no_other_post_is_allowed_on_the_token_host() -> None:
         with pytest.raises(ValueError, match="only reads"):
             await http.call(Role.AUTH, "POST", "/oauth/revoke", auth=Auth.CLIENT)
     assert rec.requests == []
+
+
+async def test_a_runs_oauth_secrets_are_masked_in_logs_while_it_holds_them_and_forgotten_after() -> None:
+    from bot import logs
+
+    secret = "plain-client-value-31xq"  # shaped like no known credential: masked only while registered
+    minted = "eyJ0eXAiOiJKV1QifQ.eyJsb2dnZWQiOjF9.bWludGVkLXRva2Vu"
+    rec = Recorder(httpx.Response(200))
+    async with oauth_client(rec, client=("client-1", Secret(secret))) as http:
+        http.adopt_access_token(minted)
+        assert logs.clean(f"saw {secret} and {minted}") == "saw ******** and ********"
+    assert secret in logs.clean(f"saw {secret}")  # the run is over: nothing of it is kept
