@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from bot.errors import ConfigError
-from bot.redact import redact_text
 
 
 class Secret:
@@ -84,24 +83,23 @@ SETTING_HELP: dict[str, str] = {
 def _base_url(name: str, value: str, *, root: bool = False) -> str:
     """A configured base URL, checked: http(s), a host, a valid port, no user-info; with `root`,
     no path, query or fragment either (a site URL is the site itself, not `/wiki`).
-    :raises ConfigError: naming the setting."""
-    shown = redact_text(value)
+    :raises ConfigError: naming the setting, never echoing its value (a secret pasted into the wrong
+    setting would be printed)."""
     try:
         parts = urlsplit(value)
         port = parts.port
         host = parts.hostname
-    except ValueError as exc:
-        raise ConfigError(f"{name} is not a valid URL ({exc}): {shown!r}") from None
+    except ValueError:
+        raise ConfigError(f"{name} is not a valid URL (its host or port cannot be read)") from None
     if parts.scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{name} must be an http(s) URL, e.g. https://acme.atlassian.net, got {shown!r}")
+        raise ConfigError(f"{name} must be an http(s) URL with a host, e.g. https://acme.atlassian.net")
     if parts.username or parts.password or "@" in parts.netloc:
         raise ConfigError(f"{name} must not contain a user name or password")
     if any(c.isspace() for c in value):
-        raise ConfigError(f"{name} must not contain spaces, got {shown!r}")
+        raise ConfigError(f"{name} must not contain spaces")
     if root and (parts.path.strip("/") or parts.query or parts.fragment):
-        site = f"{parts.scheme}://{parts.netloc}"
-        raise ConfigError(f"{name} must be the site's root URL without a path: set {name}={site} "
-                          f"(not {shown}); the bot adds /wiki itself")
+        raise ConfigError(f"{name} must be the site's root URL without a path, query or fragment (e.g. "
+                          f"{name}=https://acme.atlassian.net): the bot adds /wiki itself")
     del port  # read only so that a bad port is refused here
     return value.rstrip("/")
 
@@ -117,7 +115,7 @@ def _log_level(value: str | None) -> LogLevel:
     try:
         return LogLevel((value or "INFO").upper())
     except ValueError:
-        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LogLevel)}, got {value!r}") from None
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LogLevel)}") from None
 
 
 def _ids(value: str | None) -> frozenset[str]:
@@ -168,13 +166,13 @@ class Settings:
         try:
             port = int(v.get("PORT", "3000"))
         except ValueError:
-            raise ConfigError(f"PORT must be a number, got {v['PORT']!r}") from None
+            raise ConfigError("PORT must be a number (a TCP port between 1 and 65535)") from None
         if not 0 <= port <= 65535:
-            raise ConfigError(f"PORT must be a TCP port between 1 and 65535, got {port}")
+            raise ConfigError("PORT must be a TCP port between 1 and 65535")
         site = v.get("ATLASSIAN_SITE_URL")
         concurrent = v.get("MAX_CONCURRENT_RUNS", str(DEFAULT_MAX_CONCURRENT_RUNS))
         if not concurrent.isdigit() or int(concurrent) < 1:
-            raise ConfigError(f"MAX_CONCURRENT_RUNS must be a whole number of at least 1, got {concurrent!r}")
+            raise ConfigError("MAX_CONCURRENT_RUNS must be a whole number of at least 1")
         shortest = v.get("WATCH_MIN_INTERVAL_S", str(DEFAULT_WATCH_MIN_INTERVAL_S))
         if not shortest.isdigit() or int(shortest) < 1:
             raise ConfigError(f"WATCH_MIN_INTERVAL_S must be a whole number of seconds, at least 1, got {shortest!r}")

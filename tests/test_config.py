@@ -63,3 +63,30 @@ def test_color_only_on_a_tty_without_no_color() -> None:
     assert color_wanted(Tty(), {}) is True
     assert color_wanted(Tty(), {"NO_COLOR": "1"}) is False
     assert color_wanted(object(), {}) is False
+
+
+_PASTED = "8f2e71c0a9b34d5e6f708192a3b4c5d6"  # a signing secret: 32 hex digits, no credential shape
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("PORT", _PASTED),
+    ("PORT", "99999"),
+    ("LOG_LEVEL", _PASTED),
+    ("MAX_CONCURRENT_RUNS", _PASTED),
+    ("ATLASSIAN_SITE_URL", _PASTED),
+    ("ATLASSIAN_SITE_URL", f"https://acme.atlassian.net/{_PASTED}"),
+    ("ATLASSIAN_SITE_URL", f"https://acme.atlassian.net:{_PASTED}"),
+    ("ATLASSIAN_API_URL", f"https://api.atlassian.com/ {_PASTED}"),
+    ("SLACK_API_URL", f"ftp://{_PASTED}"),
+])
+def test_a_configuration_error_names_the_setting_and_never_echoes_its_value(
+        name: str, value: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ConfigError, match=name) as err:
+        Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net", name: value})
+    assert _PASTED not in str(err.value) and "99999" not in str(err.value)
+    monkeypatch.setenv(name, value)
+    from bot.cli import main
+
+    assert main(["history"]) == 64  # settings are read before any command
+    shown = capsys.readouterr()
+    assert name in shown.err and _PASTED not in shown.out + shown.err

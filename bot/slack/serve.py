@@ -36,12 +36,13 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.preflight import check_reachable
-from bot.slack.accepted import ACCEPTED, AcceptedCommands
+from bot.slack.accepted import ACCEPTED, Accepted, AcceptedCommands
 from bot.slack.app import build_client, close_client, create_app
 from bot.slack.identity import BotIdentity
 from bot.slack.listeners import ACKED_EARLY
 from bot.slack.pacer import DEFAULT_BURST, DEFAULT_INTERVAL_S, ChannelPacer
 from bot.slack.private import Place
+from bot.slack.replays import SeenRequests
 from bot.slack.runs import announce_interrupted, interrupted_run
 from bot.slack.services import Services
 from bot.slack.tasks import BackgroundTasks
@@ -49,6 +50,7 @@ from bot.slack.watches import start_watching
 from bot.store import AsyncHistory
 from bot.store.owner import LEASE_S
 from bot.store.pace import SharedSlots
+from bot.store.seen import claim_request
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +148,11 @@ async def serve(settings: Settings, *, mode: str | None = None) -> None:
             await _serve_socket_mode(app, settings)
         else:
             assert settings.slack_signing_secret is not None  # check_settings requires it for HTTP
+            # Replicas on one PostgreSQL claim each signed request in it, so a copy sent to another is dropped too
+            seen = SeenRequests(shared=(lambda digest, sent_at: history.call(
+                lambda store: claim_request(store.db, digest, sent_at))) if settings.database_url else None)
             early = EarlyAck(app, settings.slack_signing_secret.reveal(), on_request=tasks.request_arrived,
-                             quiet=tasks.quiet, accepted=services.accepted)
+                             quiet=tasks.quiet, accepted=services.accepted, seen=seen)
             async with listening(app, settings, early) as url:
                 log.info("HTTP mode: Slack requests go to %s", url)
                 await asyncio.Event().wait()
@@ -237,8 +242,10 @@ class EarlyAck:
     ran still saves it as interrupted, so its user is told."""
 
     def __init__(self, app: AsyncApp, signing_secret: str, on_request: Callable[[], None] | None = None,
-                 quiet: Callable[[], Awaitable[None]] | None = None, accepted: AcceptedCommands | None = None) -> None:
+                 quiet: Callable[[], Awaitable[None]] | None = None, accepted: AcceptedCommands | None = None,
+                 seen: SeenRequests | None = None) -> None:
         self._app = app
+        self._seen = seen if seen is not None else SeenRequests()
         self._accepted = accepted
         self._verifier = SignatureVerifier(signing_secret)
         self._on_request = on_request
@@ -250,6 +257,10 @@ class EarlyAck:
         if not _is_command(body, headers.get("Content-Type", "")) or not self._verifier.is_valid(
                 body, headers.get("X-Slack-Request-Timestamp"), headers.get("X-Slack-Signature")):
             return False
+        signature, timestamp = headers.get("X-Slack-Signature") or "", headers.get("X-Slack-Request-Timestamp")
+        if not self._seen.note(signature):  # a copy of a command taken within five minutes: acked, dropped
+            log.info("dropped a replayed slash command (its signature was taken within the last five minutes)")
+            return True
         if self._on_request is not None:
             self._on_request()
         context: dict[str, Any] = {ACKED_EARLY: True}
@@ -259,17 +270,35 @@ class EarlyAck:
                           response_url=form.get("response_url"))
             context[ACCEPTED] = self._accepted.accept(place, form.get("text") or "")
         request = AsyncBoltRequest(body=body, headers=dict(headers), context=context)
-        task = asyncio.create_task(self._dispatch(request), name="slash command after its ack")
+        task = asyncio.create_task(self._dispatch(request, signature, timestamp, context.get(ACCEPTED)),
+                                   name="slash command after its ack")
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
         return True
 
-    async def _dispatch(self, request: AsyncBoltRequest) -> None:
+    async def _dispatch(self, request: AsyncBoltRequest, signature: str, timestamp: str | None,
+                        accepted: Accepted | None) -> None:
+        if not await self._seen.claim(signature, timestamp):  # another replica took this copy's original
+            if self._accepted is not None and accepted is not None:
+                self._accepted.settled(accepted.run_id)  # answered (by the ack) without a run
+            log.info("dropped a replayed slash command (another process took it within the last five minutes)")
+            return
         if self._quiet is not None:  # a burst of commands is acked before any is dispatched
             await self._quiet()
         response = await self._app.async_dispatch(request)
         if response.status != 200:
             log.warning("a slash command acked early got %d from Bolt: %s", response.status, response.body[:200])
+
+    async def replayed(self, body: str, headers: Mapping[str, str]) -> bool:
+        """Whether this request (not a slash command: a click, a form, an event) is signed and was taken
+        before: the caller acks it and drops it."""
+        signature, timestamp = headers.get("X-Slack-Signature"), headers.get("X-Slack-Request-Timestamp")
+        if not signature or not self._verifier.is_valid(body, timestamp, signature):
+            return False  # Bolt answers it (401)
+        if self._seen.note(signature) and await self._seen.claim(signature, timestamp):
+            return False
+        log.info("dropped a replayed Slack request (its signature was taken within the last five minutes)")
+        return True
 
     async def drain(self, timeout: float) -> None:
         """Let every command acked so far reach its listener (at a stop, before background work is
@@ -278,6 +307,12 @@ class EarlyAck:
             await asyncio.wait(set(self._pending), timeout=timeout)
         for task in list(self._pending):
             task.cancel()
+
+
+def _plausible_timestamp(value: str | None) -> bool:
+    """A request timestamp the signature check can read: absent (refused by Bolt with 401) or a whole number
+    of seconds. Anything else would make slack_sdk's verifier raise (an HTTP 500 with a traceback)."""
+    return value is None or (value.isascii() and value.isdigit() and len(value) <= 12)
 
 
 def _is_command(body: str, content_type: str) -> bool:
@@ -294,9 +329,13 @@ async def http_server(app: AsyncApp, *, host: str = "0.0.0.0", port: int = 3000,
     With `early_ack`, slash commands are answered before Bolt's dispatch (see `EarlyAck`)."""
 
     async def events(request: web.Request) -> web.Response:
+        if not _plausible_timestamp(request.headers.get("X-Slack-Request-Timestamp")):
+            return web.Response(status=401)  # as for any bad signature: no traceback, nothing to a listener
         if early_ack is not None:
             body = await request.text()
             if early_ack.take(body, request.headers):
+                return web.Response(status=200)
+            if await early_ack.replayed(body, request.headers):
                 return web.Response(status=200)
         return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
 

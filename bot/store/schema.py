@@ -143,6 +143,13 @@ _V7 = _sql(
 )
 
 
+_SEEN_REQUESTS = _sql(
+    # Signed Slack requests already taken, claimed by digest (bot/store/seen.py); sent_at in epoch seconds.
+    "CREATE TABLE seen_requests (digest TEXT PRIMARY KEY, sent_at DOUBLE PRECISION NOT NULL)",
+    "CREATE INDEX seen_requests_sent_at ON seen_requests (sent_at)",
+)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and steps", _V1),
     Migration(2, "refusals", _V2),
@@ -151,6 +158,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "steps apart from the rest of the run document", _steps_apart),
     Migration(6, "site facts kept between runs", _V6),
     Migration(7, "watches", _V7),
+    Migration(8, "signed Slack requests already taken (replays are dropped)", _SEEN_REQUESTS),
 )
 
 

@@ -42,3 +42,25 @@ async def test_outsiders_see_a_refusal_on_the_home_tab(make_bot: MakeBot, fake_s
     await bot.event({"type": "app_home_opened", "user": USER, "channel": "D0HOME", "tab": "home"})
     [publish] = await fake_slack.wait_for(lambda f: f.calls_to("views.publish"))
     assert "can't run confluence-check" in json.dumps(publish.params["view"])
+
+
+async def test_terminal_runs_show_on_the_home_tab_only_where_history_shows_them(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    """With only ALLOWED_SLACK_CHANNELS set, the Home tab (no channel) lists your own runs, not terminal runs
+    (which hold accounts and verdicts); with ALLOWED_SLACK_USERS naming you, it lists them as before."""
+    from tests.samples import sample_run
+
+    cases = (({"ALLOWED_SLACK_CHANNELS": "C0CHECKS01"}, False),
+             ({"ALLOWED_SLACK_CHANNELS": "C0CHECKS01", "ALLOWED_SLACK_USERS": USER}, True),
+             ({}, True))
+    for i, (extra, shown) in enumerate(cases):
+        fake_slack.calls.clear()
+        bot = await make_bot("ok", **extra)
+        bot.history.save(sample_run(f"r_terminal{i}", actor="terminal.only@acme.com"), origin={"via": "cli"})
+        await bot.command("sam.lee@acme.com")
+        await bot.settle()
+        await bot.event({"type": "app_home_opened", "user": USER, "channel": "D0HOME", "tab": "home"})
+        [publish] = await fake_slack.wait_for(lambda f: f.calls_to("views.publish"))
+        text = json.dumps(publish.params["view"])
+        assert "sam.lee@acme.com" in text  # your own run, always
+        assert ("terminal.only@acme.com" in text) is shown, extra

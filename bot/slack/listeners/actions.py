@@ -1,7 +1,9 @@
 """Handlers of the verdict's buttons: Re-run, Test with the actor's token, Share, History.
 
 Each acks, then works in the background: parse the button's `RunRef` (`bot.slack.ids.parse_ref`;
-a malformed one is a UsageError, answered privately), check access, act.
+a malformed one is a UsageError, answered privately), check access, check that the clicker may see the
+run the button names (`bot.slack.visibility.may_see`: a payload naming someone else's run gets a polite
+private refusal), act. The token form's metadata is sealed (`bot.slack.sealed`).
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from bot.slack.ids import RunRef, parse_ref
 from bot.slack.listeners._shared import click_place, refused, report_to
 from bot.slack.private import Place, tell_privately
 from bot.slack.runs import place_of, request_from_run, run_in_thread, run_rule_in_thread, thread_links
+from bot.slack.sealed import metadata_key, seal
 from bot.slack.services import Services
-from bot.slack.visibility import OVERSCAN, only_visible
+from bot.slack.visibility import OVERSCAN, may_see, only_visible
 
 log = logging.getLogger(__name__)
 HISTORY_LIMIT = 10
+NOT_YOURS = ("This button belongs to a run you can't see from here (it was started by someone else, in another "
+             "conversation), so nothing was done. Run the check yourself, or ask in the run's own thread.")
 Work = Callable[[Services, RunRef, Place, dict[str, Any]], Awaitable[None]]
 
 
@@ -33,8 +38,14 @@ def _start(services: Services, body: dict[str, Any], action: dict[str, Any], wor
 
     async def guarded() -> None:
         ref = parse_ref(action.get("value"))
-        if not await refused(services, clicked, f"button {action.get('action_id')}"):
-            await work(services, ref, clicked, body)
+        if await refused(services, clicked, f"button {action.get('action_id')}"):
+            return
+        if not await may_see(services, ref.run_id, clicked.user, clicked.channel):
+            log.info("refused button %s of %s to %s in %s: not a run they may see", action.get("action_id"),
+                     ref.run_id, clicked.user, clicked.channel)
+            await tell_privately(services.client, clicked, blocks.notice_message(NOT_YOURS))
+            return
+        await work(services, ref, clicked, body)
 
     services.tasks.spawn(guarded(), name=f"button {action.get('action_id')}",
                          on_error=report_to(services, clicked))
@@ -53,7 +64,9 @@ async def handle_test_with_token_action(ack: AsyncAck, body: dict[str, Any], act
     await ack()
 
     async def open_form(services: Services, ref: RunRef, clicked: Place, body: dict[str, Any]) -> None:
-        await client.views_open(trigger_id=body["trigger_id"], view=blocks.token_modal(ref))
+        form = blocks.token_modal(ref)
+        form["private_metadata"] = seal(ref, clicked.user, clicked.channel, metadata_key(services.settings))
+        await client.views_open(trigger_id=body["trigger_id"], view=form)
 
     _start(services, body, action, open_form)
 

@@ -8,7 +8,7 @@ from bot.slack import blocks
 from bot.slack.access import refusal_reason
 from bot.slack.runs import thread_links
 from bot.slack.services import Services
-from bot.slack.visibility import OVERSCAN, only_visible
+from bot.slack.visibility import OVERSCAN, only_visible, terminal_runs_on_home
 from bot.slack.watches import home_lines
 
 HOME_LIMIT = 20
@@ -24,11 +24,12 @@ async def _publish(services: Services, user: str) -> None:
     if refusal_reason(services.settings, user, None):
         view = blocks.home_refused_view()
     else:
-        # no conversation here: only the user's own runs and terminal runs (bot.slack.visibility)
+        # no conversation here: the user's own runs, and terminal runs where history shows them (visibility)
+        terminal = terminal_runs_on_home(services.settings, user)
         latest = await only_visible(services, await services.history.latest(HOME_LIMIT * OVERSCAN), user, None,
-                                    HOME_LIMIT)
+                                    HOME_LIMIT, terminal=terminal)
         failing = await only_visible(services, await services.history.failing_accounts(HOME_LIMIT * OVERSCAN),
-                                     user, None, HOME_LIMIT)
+                                     user, None, HOME_LIMIT, terminal=terminal)
         view = blocks.home_view(latest, failing, await thread_links(services, [*latest, *failing]),
                                 await home_lines(services, user))
     await services.client.views_publish(user_id=user, view=view)

@@ -14,11 +14,16 @@ from slack_bolt.async_app import AsyncAck
 
 from bot.errors import NotFound, UsageError
 from bot.request import ActorSecret
+from bot.slack import blocks
 from bot.slack.failures import report_failure
-from bot.slack.ids import ActionId, BlockId, RunRef, parse_ref
+from bot.slack.ids import ActionId, BlockId, RunRef
 from bot.slack.listeners._shared import refused
+from bot.slack.listeners.actions import NOT_YOURS
+from bot.slack.private import Place, tell_privately
 from bot.slack.runs import place_of, request_from_run, run_in_thread
+from bot.slack.sealed import Sealed, metadata_key, unseal
 from bot.slack.services import Services
+from bot.slack.visibility import may_see
 
 
 class _FieldError(UsageError):
@@ -65,7 +70,8 @@ async def handle_token_submission(ack: AsyncAck, body: dict[str, Any], view: dic
     replay in the background."""
     try:
         secret = _actor_secret(view)
-        ref = parse_ref(view.get("private_metadata"))
+        sealed = unseal(view.get("private_metadata"), metadata_key(services.settings), user=body["user"]["id"])
+        ref = sealed.ref
     except _FieldError as exc:
         await ack(response_action="errors", errors={exc.block.value: str(exc)})
         return
@@ -74,7 +80,7 @@ async def handle_token_submission(ack: AsyncAck, body: dict[str, Any], view: dic
         return
     await ack()
     user = body["user"]["id"]
-    services.tasks.spawn(_replay(services, ref, user, secret), name=f"replay of {ref.run_id}",
+    services.tasks.spawn(_replay(services, sealed, user, secret), name=f"replay of {ref.run_id}",
                          on_error=_report(services, ref, user))
 
 
@@ -91,7 +97,12 @@ def _report(services: Services, ref: RunRef, user: str) -> Callable[[Exception],
     return report
 
 
-async def _replay(services: Services, ref: RunRef, user: str, secret: ActorSecret) -> None:
+async def _replay(services: Services, sealed: Sealed, user: str, secret: ActorSecret) -> None:
+    ref = sealed.ref
+    if not await may_see(services, ref.run_id, user, sealed.channel):  # seen from where the form was opened
+        await tell_privately(services.client, Place(channel=sealed.channel, user=user),
+                             blocks.notice_message(NOT_YOURS))
+        return
     place = await place_of(services, ref.run_id, user)
     if place is None:
         raise UsageError(f"run {ref.run_id} has no Slack thread to replay into")
