@@ -8,6 +8,7 @@ are JSON. `signed_headers` signs the raw body with `SignatureVerifier.generate_s
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -22,6 +23,9 @@ USER = "U0ALICE001"
 TEAM = "TFAKE0001"
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+# Slack gives every interaction its own trigger_id, so no two commands or submissions have the same body
+# (and signature): the bot drops a signed request it has already taken (bot.slack.replays).
+_TRIGGERS = itertools.count(1)
 
 
 def signed_headers(body: str, secret: str, *, content_type: str = FORM, timestamp: int | None = None,
@@ -38,7 +42,7 @@ def slash_command(text: str, *, response_url: str, channel: str = CHANNEL, user:
         "token": "deprecated-verification-token", "team_id": TEAM, "team_domain": "fake",
         "channel_id": channel, "channel_name": "checks", "user_id": user, "user_name": "alice",
         "command": COMMAND, "text": text, "api_app_id": "AFAKE0001", "is_enterprise_install": "false",
-        "response_url": response_url, "trigger_id": "1111.2222.command",
+        "response_url": response_url, "trigger_id": f"1111.{next(_TRIGGERS)}.command",
     })
 
 
@@ -62,7 +66,7 @@ def view_submission(view: dict[str, Any], values: dict[str, dict[str, Any]], *, 
     """A modal submission: the opened `view` with `values` as its state."""
     submitted = {**view, "id": "VFAKE0001", "team_id": TEAM, "state": {"values": values}}
     payload = {"type": "view_submission", "team": {"id": TEAM}, "user": {"id": user, "team_id": TEAM},
-               "api_app_id": "AFAKE0001", "trigger_id": "5555.6666.submit", "view": submitted}
+               "api_app_id": "AFAKE0001", "trigger_id": f"5555.{next(_TRIGGERS)}.submit", "view": submitted}
     return "payload=" + quote(json.dumps(payload))
 
 
