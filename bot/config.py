@@ -98,8 +98,9 @@ def _base_url(name: str, value: str, *, root: bool = False) -> str:
     if any(c.isspace() for c in value):
         raise ConfigError(f"{name} must not contain spaces")
     if root and (parts.path.strip("/") or parts.query or parts.fragment):
-        raise ConfigError(f"{name} must be the site's root URL without a path, query or fragment (e.g. "
-                          f"{name}=https://acme.atlassian.net): the bot adds /wiki itself")
+        site = f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")  # the host only: no path
+        raise ConfigError(f"{name} must be the site's root URL without a path, query or fragment: set {name}={site} "
+                          "(the bot adds /wiki itself)")
     del port  # read only so that a bad port is refused here
     return value.rstrip("/")
 
