@@ -210,3 +210,20 @@ def test_an_escape_sequence_in_a_label_is_shown_never_obeyed(served, capsys) -> 
     for out in outputs:
         assert "\x1b" not in out and "\u202e" not in out
     assert "ops\\x1b[2J" in outputs[0]
+
+
+def test_under_a_tight_rate_limit_every_account_is_still_read(served, capsys) -> None:
+    """A bucket of 2 requests, 2 a second (the sweep starts at 4): it meets 429s, waits as the headers say,
+    and reads on."""
+    from bot.simulator.fault_model import KeyRateLimit
+
+    def tight(world: Any) -> None:
+        world.faults.routes.clear()
+        world.faults.key_rate_limit = KeyRateLimit(per_second=2.0, burst=2)
+
+    with served(_scenario(tight)) as sim:
+        code, out, _ = _run(["--json"], capsys)
+        statuses = [r.status for r in sim.requests]
+    doc = json.loads(out)
+    assert code == 1 and doc["not_checked"] == [] and doc["checked_accounts"] == 9
+    assert 429 in statuses  # the limit was met, and nothing was lost to it
