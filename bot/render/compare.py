@@ -4,6 +4,7 @@ mrkdwn lines Slack posts. Pure functions; text from outside is masked (`scrub`) 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from bot.compare import Comparison
 from bot.model import Outcome, Run
@@ -47,9 +48,8 @@ def format_compare_json(comparison: Comparison) -> str:
     return scrub(json.dumps(comparison.to_dict(), indent=2, ensure_ascii=True))
 
 
-def compare_mrkdwn_lines(comparison: Comparison, escape: object) -> list[str]:
-    """The differences as mrkdwn lines; `escape` is the Slack adapter's escaping of typed text."""
-    esc = escape if callable(escape) else str
+def compare_mrkdwn_lines(comparison: Comparison, esc: Callable[[str], str]) -> list[str]:
+    """The differences as mrkdwn lines; `esc` is the Slack adapter's escaping of typed text."""
     lines = []
     for d in comparison.differences:
         mark = " ← *explains the failure*" if d.explains else ""

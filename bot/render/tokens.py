@@ -1,5 +1,5 @@
 """The token sweep (`bot.tokens.TokenSweep`) for each surface: a terminal table grouped by what to
-do, `confluence-check/tokens@1` JSON, CSV (the JSON's token rows), and the short summary Slack posts.
+do, `confluence-check/tokens@1` JSON, CSV (the JSON's token rows), and the action groups Slack's summary counts.
 
 Pure functions of the sweep. Labels and emails come from outside (people type labels): they are
 masked like any text (`scrub`), made inert for a terminal (control characters shown, not obeyed)
@@ -97,13 +97,3 @@ def format_tokens_csv(sweep: TokenSweep) -> str:
 def _cell(value: object) -> str:
     text = "" if value is None else inert(str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def summary_lines(sweep: TokenSweep) -> list[str]:
-    """The counts per action, for a short summary (Slack's thread)."""
-    lines = [f"{len(rows)} × {head}" for _, head, rows in action_groups(sweep)]
-    if not lines and not sweep.not_checked:
-        lines.append("Nothing to do: no token is expired, expiring, unused or on an inactive account.")
-    if sweep.not_checked:
-        lines.append(f"{len(sweep.not_checked)} account(s) could not be read: the list is incomplete.")
-    return lines
