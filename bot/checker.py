@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from bot import engine
 from bot.atlassian.clients import RUN_DEADLINE_S, Deadline
+from bot.atlassian.transport import Transport
 from bot.automation.load import RulePlan, RuleUnreadable, load_rule
 from bot.automation.reference import RuleRef
 from bot.compare import Comparison, compare_runs
@@ -53,7 +52,7 @@ class Checker:
     """Starts diagnosis runs with one set of settings; saves them when a history is given."""
 
     def __init__(self, settings: Settings, history: AsyncHistory | None = None, *,
-                 transport: httpx.AsyncBaseTransport | None = None, clock: Callable[[], float] = time.time,
+                 transport: Transport | None = None, clock: Callable[[], float] = time.time,
                  site_facts: SiteFacts | None = None) -> None:
         """`site_facts`: where the site's cloudId and the org key's org are kept between runs (a repeat
         check skips their wait); by default in `history`."""
@@ -142,7 +141,7 @@ class Checker:
                    previous_run_id=previous_run_id, request=dict(described or {}))
 
     @property
-    def transport(self) -> httpx.AsyncBaseTransport | None:
+    def transport(self) -> Transport | None:
         """The HTTP transport runs use (tests point it at the simulator); None: the network."""
         return self._transport
 

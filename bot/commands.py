@@ -19,11 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-import httpx
-
 from bot import logs
 from bot.atlassian.clients import RUN_DEADLINE_S, Deadline
 from bot.atlassian.hosts import HostGuard
+from bot.atlassian.transport import Transport
 from bot.checker import Checker
 from bot.config import Settings
 from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, run_async, write
@@ -111,13 +110,13 @@ def read_secret(stdin: TextIO, prompt: str) -> str:
 
 
 def check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: TextIO | None, color: bool,
-          via: str = "cli", transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+          via: str = "cli", transport: Transport | None = None) -> ExitCode:
     return exit_code(run_check(options, settings, out=out, stdin=stdin, color=color, via=via,
                                transport=transport))
 
 
 def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: TextIO | None, color: bool,
-              via: str = "cli", transport: httpx.AsyncBaseTransport | None = None) -> Run:
+              via: str = "cli", transport: Transport | None = None) -> Run:
     """Run one check, streaming steps to `out` (or printing JSON at the end); returns the run."""
     settings.require("ATLASSIAN_SITE_URL")
     request = build_request(options, settings, stdin)
@@ -233,7 +232,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli",
-         transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+         transport: Transport | None = None) -> ExitCode:
     """Read the rule, then diagnose each Send web request action in rule order (one run each)."""
     runs = run_rule(options, settings, out=out, color=color, via=via, transport=transport)
     if options.json:
@@ -242,7 +241,7 @@ def rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, 
 
 
 def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli",
-             transport: httpx.AsyncBaseTransport | None = None) -> list[Run]:
+             transport: Transport | None = None) -> list[Run]:
     """The runs of `confluence-check rule` (streamed to `out` unless --json). Raises UsageError/ConfigError."""
     from bot.automation import parse_rule_reference
     from bot.automation.load import INSPECTOR_NEEDED

@@ -15,11 +15,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from bot import causes
 from bot.atlassian import Atlassian, Redactor, RequestFailed, RetryPolicy
 from bot.atlassian.clients import REQUEST_TIMEOUT_S, RUN_DEADLINE_S
+from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.errors import HostNotAllowed
 from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, Unknown
@@ -86,7 +85,7 @@ def start(
     settings: Settings,
     *,
     run_id: str | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: Transport | None = None,
     probes: Iterable[ProbeSpec] | None = None,
     on_finish: Callable[[Run], Any] | None = None,
     retry: RetryPolicy | None = None,
@@ -122,7 +121,7 @@ def describe_request(request: CheckRequest, settings: Settings) -> dict[str, Any
 
 
 async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
-                   specs: list[ProbeSpec], transport: httpx.AsyncBaseTransport | None,
+                   specs: list[ProbeSpec], transport: Transport | None,
                    on_finish: Callable[[Run], Any] | None, retry: RetryPolicy | None = None,
                    timeout_s: float = REQUEST_TIMEOUT_S,
                    assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None,

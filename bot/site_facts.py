@@ -20,11 +20,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import httpx
-
 from bot.atlassian import Atlassian, Auth, RequestFailed, Role
 from bot.atlassian.clients import RUN_DEADLINE_S
 from bot.atlassian.limits import cloud_id_of
+from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.facts import ORG, SITE, FactKey, Org, Unknown
 from bot.probes.registry import REGISTRY
@@ -144,7 +143,7 @@ class SiteFacts:
         provided = {k.name for step_id, _ in planned if step_id in REGISTRY for k in REGISTRY[step_id].provides}
         self.keep({key: facts.peek(key) for key in self.rows if key.name in provided})
 
-    async def read_missing(self, have: Kept, transport: httpx.AsyncBaseTransport | None, *,
+    async def read_missing(self, have: Kept, transport: Transport | None, *,
                            deadline_s: float = RUN_DEADLINE_S) -> Kept:
         """Read now, at once and side by side, the facts `have` lacks (for a command that needs them
         before its run starts, as `rule` needs the cloudId), within `deadline_s`; what is read is kept."""

@@ -11,8 +11,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import TextIO
 
-import httpx
-
+from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.console import EXIT_FOR_OUTCOME, CheckOptions, ExitCode, run_async, write
 from bot.errors import UsageError
@@ -32,7 +31,7 @@ class TokensOptions:
 
 
 def tokens(options: TokensOptions, settings: Settings, *, out: TextIO, err: TextIO, color: bool,
-           transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+           transport: Transport | None = None) -> ExitCode:
     """Sweep the org's tokens; the table (or JSON, or CSV) on `out`, a progress bar on `err` when
     it is a terminal. Exit 0 nothing flagged, 1 something flagged, 2 some accounts unread."""
     bar = ProgressBar(err)
@@ -97,7 +96,7 @@ class CompareOptions:
 
 
 def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
-            transport: httpx.AsyncBaseTransport | None = None) -> ExitCode:
+            transport: Transport | None = None) -> ExitCode:
     """Diagnose both accounts at once and print what differs; the exit status is the failing
     account's (as `check` would give it)."""
     from bot.checker import Checker

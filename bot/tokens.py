@@ -28,10 +28,9 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
 from bot.atlassian import Atlassian, Auth, RequestFailed, RetryPolicy, Role
 from bot.atlassian.limiter import AdaptiveLimiter
+from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.model import utcnow
@@ -170,7 +169,7 @@ def sweep_limiter() -> AdaptiveLimiter:
 
 
 async def sweep(settings: Settings, options: SweepOptions = SweepOptions(), *,
-                transport: httpx.AsyncBaseTransport | None = None, limiter: AdaptiveLimiter | None = None,
+                transport: Transport | None = None, limiter: AdaptiveLimiter | None = None,
                 on_progress: ProgressFn | None = None, now: datetime | None = None,
                 retry: RetryPolicy | None = None) -> TokenSweep:
     """Read every managed account's tokens. :raises ConfigError: without a usable org key or org id."""

@@ -14,9 +14,9 @@ import time
 import zlib
 from pathlib import Path
 
-import httpx
 import pytest
 
+from bot.atlassian.failures import ReadTimeout
 from bot.atlassian.limits import MAX_ANSWER_BYTES, AnswerTooLarge, TooDeep, cloud_id_of, parse_json
 from bot.atlassian.transport import AiohttpTransport
 from bot.cli import main
@@ -70,7 +70,7 @@ async def test_an_answer_is_read_up_to_the_cap_and_no_further(kind: str) -> None
 async def test_a_trickling_answer_ends_within_the_request_timeout() -> None:
     with hostile_server("trickle") as url:
         started = time.monotonic()
-        with pytest.raises(httpx.ReadTimeout):
+        with pytest.raises(ReadTimeout):
             await _exchange(url, timeout=3.0)
         assert time.monotonic() - started < 4.5
 

@@ -9,6 +9,7 @@ import pytest
 from bot.causes import BY_CODE, CATALOGUE, decide, fill_fix
 from bot.model import CauseCode, Confidence, Finding, NotChecked, Outcome
 from tests.conftest import DOCS
+from tests.fakes.atlassian_http import MockTransport
 
 
 def _table_codes() -> list[str]:
@@ -132,7 +133,7 @@ async def test_for_every_pair_of_causes_found_in_one_run_the_outer_one_wins(conf
     from bot.request import CheckRequest
 
     settings = Settings.load({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
-    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+    transport = MockTransport(lambda r: httpx.Response(200))
 
     def reporter(code: CauseCode) -> ProbeSpec:
         async def fn(ctx: ProbeContext) -> object:

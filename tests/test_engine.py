@@ -16,10 +16,11 @@ from bot.probes import REGISTRY, Need, ProbeContext, ProbeSpec
 from bot.probes.graph import build_depth, describe
 from bot.probes.registry import validate
 from bot.request import CheckRequest
+from tests.fakes.atlassian_http import MockTransport
 
 SETTINGS = Settings.load({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net", "ATLASSIAN_API_TOKEN": "SECRET-XYZ-1"})
 REQUEST = CheckRequest("a@acme.com")
-TRANSPORT = httpx.MockTransport(lambda r: httpx.Response(200))
+TRANSPORT = MockTransport(lambda r: httpx.Response(200))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ def test_an_unreachable_configured_host_exits_64_naming_it(unreachable: str, tmp
     assert code == ExitCode.USAGE
     [line] = captured.err.strip().splitlines()
     assert unreachable in line and f"127.0.0.1:{port}" in line and "refused" in line.lower()
-    assert "ConnectError" not in captured.out and "Checking" not in captured.out
+    assert "CannotConnect" not in captured.out and "Checking" not in captured.out
     main(["history", "--json"])
     assert capsys.readouterr().out.strip() in ("[]", '{"runs": []}')
 

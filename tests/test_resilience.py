@@ -44,5 +44,5 @@ async def test_an_unreachable_site_is_an_error_not_a_verdict_about_the_actor() -
                                       "ATLASSIAN_STATUS_URL": "http://127.0.0.1:9"})
     run = await Checker(settings).start(CheckRequest("a@acme.com", observed_status=403)).wait()
     site = run.step("site.tenant")
-    assert site is not None and site.status is StepStatus.ERROR and "ConnectError" in site.summary
+    assert site is not None and site.status is StepStatus.ERROR and "CannotConnect" in site.summary
     assert run.verdict is not None and run.verdict.cause is CauseCode.INCONCLUSIVE

@@ -1,4 +1,4 @@
-"""Talking to Atlassian: one httpx client per host role, host guard, redaction, evidence."""
+"""Talking to Atlassian: one pooled transport per host (`transport.Transport`), host guard, redaction, evidence."""
 
 from bot.atlassian.clients import Atlassian, Auth, Reply, RequestFailed, RetryPolicy, Role
 from bot.atlassian.hosts import HostGuard

@@ -44,11 +44,12 @@ import httpx
 from multidict import CIMultiDict
 
 from bot import logs
+from bot.atlassian.failures import NoAnswer
 from bot.atlassian.hosts import HostGuard, origin
 from bot.atlassian.limiter import AdaptiveLimiter
 from bot.atlassian.limits import AnswerTooLarge, parse_json
 from bot.atlassian.redact import Redactor
-from bot.atlassian.transport import AiohttpTransport, Answer, wire_url
+from bot.atlassian.transport import AiohttpTransport, Answer, Transport, wire_url
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 from bot.model import Evidence
@@ -138,7 +139,7 @@ class Deadline:
 class ClientPool:
     """One transport per origin (site, API, status page) for the process, reused across runs so
     connections and TLS sessions are too. Requests are built here and handed to the transport
-    without an `httpx.AsyncClient` around it: nothing is kept between requests (no cookie jar: a
+    without a client object around it: nothing is kept between requests (no cookie jar: a
     session cookie one answer sets, for the bot's login say, can never ride along on another
     identity's request), and each request carries its own Authorization header, so concurrent runs
     cannot mix identities.
@@ -150,7 +151,7 @@ class ClientPool:
 
     MAX_IDLE = 16
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None) -> None:
+    def __init__(self, transport: Transport | None) -> None:
         self._given = transport
         self._transports: OrderedDict[str, AiohttpTransport] = OrderedDict()
         # shared reads in flight (see `Atlassian.call`): (method, URL, credential digest, body) -> exchange
@@ -163,7 +164,7 @@ class ClientPool:
         return len(self._transports)
 
     @asynccontextmanager
-    async def transport(self, url: str) -> AsyncIterator[AiohttpTransport | httpx.AsyncBaseTransport]:
+    async def transport(self, url: str) -> AsyncIterator[Transport]:
         if self._given is not None:
             yield self._given
             return
@@ -207,7 +208,7 @@ class ClientPool:
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, ClientPool]] = weakref.WeakKeyDictionary()
 
 
-def pool_for(transport: httpx.AsyncBaseTransport | None = None) -> ClientPool:
+def pool_for(transport: Transport | None = None) -> ClientPool:
     """The running loop's pool for this transport (None: the real network)."""
     pools = _POOLS.setdefault(asyncio.get_running_loop(), {})
     key = id(transport) if transport is not None else 0
@@ -226,7 +227,7 @@ class Atlassian:
         actor_token: Secret | None = None,
         access_token: Secret | None = None,
         client: tuple[str, Secret] | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: Transport | None = None,
         extra_secrets: Iterable[str] = (),
         deadline_s: float = RUN_DEADLINE_S,
         timeout_s: float = REQUEST_TIMEOUT_S,
@@ -374,9 +375,9 @@ class Atlassian:
             started = time.monotonic()
             try:
                 response = await self._send(request)
-            except (httpx.TransportError, TimeoutError) as exc:
-                kind = "timed out" if isinstance(exc, httpx.TimeoutException | TimeoutError) else "failed"
-                if _retryable_transport(exc) and await self._backoff(len(faults), None):
+            except (NoAnswer, TimeoutError) as exc:  # TimeoutError: the run deadline itself, never retried
+                kind = "timed out" if isinstance(exc, TimeoutError) or exc.timed_out else "failed"
+                if isinstance(exc, NoAnswer) and exc.retryable and await self._backoff(len(faults), None):
                     faults.append(f"{type(exc).__name__}")
                     continue
                 too_large = isinstance(exc, AnswerTooLarge)
@@ -423,17 +424,7 @@ class Atlassian:
         if timeout <= 0:
             raise TimeoutError("run deadline exceeded")
         async with self._pool.transport(request.url) as transport:
-            if isinstance(transport, AiohttpTransport):
-                return await transport.exchange(request.method, request.url, request.headers, request.body, timeout)
-            # a transport given from outside (tests): through httpx's own objects
-            outgoing = httpx.Request(request.method, request.url, headers=list(request.headers.items()),
-                                     content=request.body, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
-            response = await transport.handle_async_request(outgoing)
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-            return Answer(response.status_code, response.headers, response.content)
+            return await transport.exchange(request.method, request.url, request.headers, request.body, timeout)
 
     def _absolute(self, role: Role, target: str) -> str:
         base = {Role.SITE: self.settings.site_url, Role.API: self.settings.api_url,
@@ -539,7 +530,7 @@ class RetryPolicy:
     jitter_s: float = 0.25
     deadline_margin_s: float = 1.0
 
-    def delay(self, retries: int, response: Answer | httpx.Response | None) -> float | None:
+    def delay(self, retries: int, response: Answer | None) -> float | None:
         """Seconds to wait before retry number `retries + 1`; None when the server asks for longer
         than a diagnosis should wait (the answer is then reported as it is)."""
         asked = _server_delay(response) if response is not None else None
@@ -549,7 +540,7 @@ class RetryPolicy:
         return base + random.uniform(0, self.jitter_s)
 
 
-def _server_delay(response: Answer | httpx.Response) -> float | None:
+def _server_delay(response: Answer) -> float | None:
     header = response.headers.get("retry-after")
     if header is not None:
         try:
@@ -589,14 +580,6 @@ def _transient(response: Answer) -> str | None:
         except ValueError:
             return f"{response.status_code} with a body that does not parse"
     return None
-
-
-def _retryable_transport(exc: BaseException) -> bool:
-    """A reset or closed connection, or a timeout, may not happen again; a refused connection
-    (nothing listening) or a bad URL will, so they are not retried."""
-    if isinstance(exc, httpx.ConnectError | httpx.UnsupportedProtocol | httpx.ProxyError | TimeoutError):
-        return False  # TimeoutError: the run deadline itself
-    return isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError)
 
 
 def _after(faults: list[str]) -> str:

@@ -14,14 +14,14 @@ import json
 import re
 from typing import Any
 
-import httpx
+from bot.atlassian.failures import NoAnswer
 
 MAX_ANSWER_BYTES = 4 << 20  # 4 MiB
 MAX_JSON_DEPTH = 64
 _CLOUD_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
 
 
-class AnswerTooLarge(httpx.TransportError):
+class AnswerTooLarge(NoAnswer):
     """The answer grew past MAX_ANSWER_BYTES (on the wire or decompressed): reading stopped there."""
 
     def __init__(self, limit: int = MAX_ANSWER_BYTES) -> None:

@@ -12,10 +12,13 @@ and returns the answer read and decoded, within bounds (`bot.atlassian.limits`):
 body included, ends within its timeout (a server that trickles a byte every few seconds never resets
 it), and the body is read in chunks up to MAX_ANSWER_BYTES on the wire and again after decompression,
 which is done here, chunk by chunk, with the output capped (aiohttp's own decompression inflates each
-chunk it receives whole before anyone can stop it). It says what went wrong in httpx's exception types,
-the ones a transport given from outside (tests, through httpx) raises, so the retry policy
-(`clients._retryable_transport`) judges both alike: a reset or a server that hung up is worth
-another try; a refused connection or a bad URL is not.
+chunk it receives whole before anyone can stop it). It says what went wrong in the project's own
+terms (`bot.atlassian.failures`), the ones any `Transport` raises, so the retry policy judges every
+transport alike: a reset or a server that hung up is worth another try; a refused connection or a bad
+URL is not.
+
+`Transport` is the interface: production's `AiohttpTransport` and a test's stand-in implement it, and
+`clients.Atlassian._send` calls `exchange` the same way for both.
 
 Nothing from the environment is added to a request: no cookie jar, no `.netrc` credentials
 (aiohttp's `trust_env` would add them to requests meant to be anonymous). Proxies are taken from the
@@ -31,18 +34,42 @@ import urllib.request
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
 from yarl import URL
 
+from bot.atlassian.failures import (
+    CannotConnect,
+    CannotSend,
+    ConnectionLost,
+    ConnectTimeout,
+    NoAnswer,
+    ProxyFailed,
+    ReadTimeout,
+)
 from bot.atlassian.limits import MAX_ANSWER_BYTES, AnswerTooLarge
 
 # As httpx's defaults: at most this many connections at once (for one host: a transport serves one)
 MAX_CONNECTIONS = 100
 KEEPALIVE_S = 5.0
 _READ_CHUNK = 1 << 16
+
+
+class Transport(Protocol):
+    """What `clients.Atlassian` sends requests through (one per origin, or one for all in a test)."""
+
+    async def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+                       timeout: float) -> Answer:
+        """One request in its final form; the answer read whole. :raises NoAnswer: (a subclass)."""
+        ...
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def aclose(self) -> None: ...
 
 
 class AiohttpTransport:
@@ -75,7 +102,7 @@ class AiohttpTransport:
         """One request as `clients.Atlassian` sends it, without httpx's objects around it (building
         them cost a fifth of a run's CPU): `url` already in its final, encoded form (`wire_url`);
         the answer read and decoded (gzip, deflate) up to MAX_ANSWER_BYTES, all of it within `timeout`.
-        Failures raise httpx's exception types; an answer past the cap raises `AnswerTooLarge`."""
+        Failures raise `NoAnswer` subclasses; an answer past the cap raises `AnswerTooLarge`."""
         session = self._open()
         limit = aiohttp.ClientTimeout(total=None, connect=timeout, sock_connect=timeout, sock_read=timeout)
         try:
@@ -85,10 +112,10 @@ class AiohttpTransport:
                                            proxy=_proxy_for(url, self._proxies)) as response:
                     content = await _read_capped(response, self._max_bytes)
                     return Answer(response.status, response.headers, content)
-        except AnswerTooLarge:
+        except NoAnswer:
             raise
         except Exception as exc:
-            raise _as_httpx(exc) from None
+            raise _failure(exc) from None
 
     @property
     def closed(self) -> bool:
@@ -148,7 +175,7 @@ class Answer:
     content: bytes
 
     @property
-    def status_code(self) -> int:  # as httpx.Response names it, so both fit the retry policy
+    def status_code(self) -> int:
         return self.status
 
     @property
@@ -187,27 +214,26 @@ def _proxy_for(url: str, proxies: dict[str, str]) -> str | None:
     return proxies.get(parts.scheme) or proxies.get("all")
 
 
-def _as_httpx(exc: BaseException) -> Exception:
-    """The httpx exception httpcore would have raised for the same failure (type name only: the
-    message may carry a URL, and the caller reports the type)."""
-    kind: type[httpx.TransportError]
+def _failure(exc: BaseException) -> Exception:
+    """What went wrong, in `bot.atlassian.failures` terms (the type only: aiohttp's message may carry
+    the URL, and the caller reports the type)."""
+    kind: type[NoAnswer]
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
-        kind = httpx.ConnectTimeout
+        kind = ConnectTimeout
     elif isinstance(exc, aiohttp.ServerTimeoutError | asyncio.TimeoutError):
-        kind = httpx.ReadTimeout
+        kind = ReadTimeout
     elif isinstance(exc, aiohttp.ClientProxyConnectionError):
-        kind = httpx.ProxyError
+        kind = ProxyFailed
     elif isinstance(exc, aiohttp.ClientConnectorError):
-        kind = httpx.ConnectError
+        kind = CannotConnect
     elif isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
-        kind = httpx.RemoteProtocolError  # hung up before a whole answer, or an answer that is not HTTP
+        kind = ConnectionLost  # hung up before a whole answer, or an answer that is not HTTP
     elif isinstance(exc, aiohttp.InvalidURL):
-        kind = httpx.UnsupportedProtocol
+        kind = CannotSend
     elif isinstance(exc, aiohttp.ClientOSError | ConnectionError):
-        kind = httpx.ReadError  # a reset or a broken pipe on an open connection
+        kind = ConnectionLost  # a reset or a broken pipe on an open connection
     elif isinstance(exc, ValueError | aiohttp.ClientError):
-        kind = httpx.LocalProtocolError  # a header value HTTP cannot carry (a line break, say)
+        kind = CannotSend  # a header value HTTP cannot carry (a line break, say)
     else:
         return exc if isinstance(exc, Exception) else RuntimeError(type(exc).__name__)
     return kind(type(exc).__name__)
-

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
+from urllib.parse import parse_qsl, urlsplit
 
 from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
 from bot.atlassian.clients import RUN_DEADLINE_S
 from bot.atlassian.limits import cloud_id_of
+from bot.atlassian.transport import Transport
 from bot.automation.analysis import Target, check_authorization, check_url, check_write
 from bot.automation.reference import RuleRef, resolve
 from bot.automation.rule import Rule, RuleShapeError, WebRequestAction, parse_rule
@@ -64,7 +63,9 @@ async def list_summaries(http: Atlassian, cloud_id: str) -> list[dict[str, Any]]
             return rows
         # Since Aug 2025 `next` is a query string ("?cursor=…"); before, an absolute URL (§2.1)
         query = following.split("?", 1)[1] if "?" in following else following
-        params = dict(httpx.QueryParams(query))
+        params = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            params.setdefault(key, value)  # the first of a repeated key, as the cursor was read before
     return rows
 
 
@@ -97,7 +98,7 @@ class RuleUnreadable:
     request: CheckRequest
 
 
-async def load_rule(ref: RuleRef, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None,
+async def load_rule(ref: RuleRef, settings: Settings, *, transport: Transport | None = None,
                     cloud_id: str | None = None, deadline_s: float = RUN_DEADLINE_S) -> RulePlan | RuleUnreadable:
     """Read the rule `ref` names (`cloud_id`: the site's, when already known), within `deadline_s` (what is
     left of the command's deadline: a site that trickles its answers makes the rule unreadable, never a

@@ -1,8 +1,9 @@
-"""The HTTP layer on its own, through httpx.MockTransport: retries, guard, redirects, redaction."""
+"""The HTTP layer on its own, through MockTransport: retries, guard, redirects, redaction."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -13,8 +14,10 @@ from hypothesis import strategies as st
 
 from bot.atlassian import Atlassian, Auth, RequestFailed, RetryPolicy, Role
 from bot.atlassian.clients import MAX_ATTEMPTS, with_query
+from bot.atlassian.failures import CannotConnect, ConnectionLost, ConnectTimeout, ReadTimeout
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
+from tests.fakes.atlassian_http import MockTransport
 
 SETTINGS = Settings.load({
     "ATLASSIAN_SITE_URL": "https://acme.atlassian.net",
@@ -34,7 +37,7 @@ class Recorder:
 
 
 def client(rec: Recorder, **kwargs: object) -> Atlassian:
-    return Atlassian(SETTINGS, transport=httpx.MockTransport(rec), **kwargs)  # type: ignore[arg-type]
+    return Atlassian(SETTINGS, transport=MockTransport(rec), **kwargs)  # type: ignore[arg-type]
 
 
 async def test_429_is_retried_after_retry_after_and_403_never() -> None:
@@ -120,12 +123,12 @@ async def test_evidence_is_redacted() -> None:
 
 async def test_no_response_becomes_request_failed_with_evidence() -> None:
     def boom(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
+        raise CannotConnect("refused")
 
-    async with Atlassian(SETTINGS, transport=httpx.MockTransport(boom)) as http:
+    async with Atlassian(SETTINGS, transport=MockTransport(boom)) as http:
         with pytest.raises(RequestFailed) as err:
             await http.call(Role.SITE, "GET", "/_edge/tenant_info")
-    assert err.value.evidence.status is None and "ConnectError" in str(err.value)
+    assert err.value.evidence.status is None and "CannotConnect" in str(err.value)
 
 
 async def test_deadline_stops_requests() -> None:
@@ -150,17 +153,17 @@ async def test_server_errors_and_unparsable_json_are_retried(fault: httpx.Respon
     assert "retried 1x" in (reply.evidence.note or "")
 
 
-@pytest.mark.parametrize("error", [httpx.ReadError, httpx.RemoteProtocolError, httpx.ReadTimeout])
+@pytest.mark.parametrize("error", [ConnectionLost, ReadTimeout, ConnectTimeout])
 async def test_resets_closed_connections_and_read_timeouts_are_retried(error: type[Exception]) -> None:
     calls: list[httpx.Request] = []
 
     def flaky(request: httpx.Request) -> httpx.Response:
         calls.append(request)
         if len(calls) == 1:
-            raise error("dropped", request=request)  # type: ignore[call-arg]
+            raise error("dropped")
         return httpx.Response(200, json={"ok": 1})
 
-    async with Atlassian(SETTINGS, transport=httpx.MockTransport(flaky), retry=FAST) as http:
+    async with Atlassian(SETTINGS, transport=MockTransport(flaky), retry=FAST) as http:
         reply = await http.call(Role.API, "POST", "/admin/v2/orgs/o/directories/-/users/search",
                                 auth=Auth.ORG_KEY, json={"emails": ["a@acme.com"]})  # a read-only POST
     assert reply.status == 200 and len(calls) == 2
@@ -171,18 +174,18 @@ async def test_a_refused_connection_is_not_retried_and_a_persistent_reset_gives_
 
     def refused(request: httpx.Request) -> httpx.Response:
         calls.append("refused")
-        raise httpx.ConnectError("refused", request=request)
+        raise CannotConnect("refused")
 
-    async with Atlassian(SETTINGS, transport=httpx.MockTransport(refused), retry=FAST) as http:
+    async with Atlassian(SETTINGS, transport=MockTransport(refused), retry=FAST) as http:
         with pytest.raises(RequestFailed):
             await http.call(Role.SITE, "GET", "/x")
     assert calls == ["refused"]
 
     def reset(request: httpx.Request) -> httpx.Response:
         calls.append("reset")
-        raise httpx.ReadError("reset", request=request)
+        raise ConnectionLost("reset")
 
-    async with Atlassian(SETTINGS, transport=httpx.MockTransport(reset), retry=FAST) as http:
+    async with Atlassian(SETTINGS, transport=MockTransport(reset), retry=FAST) as http:
         with pytest.raises(RequestFailed, match="after 3 retries") as err:
             await http.call(Role.SITE, "GET", "/x")
     assert calls.count("reset") == MAX_ATTEMPTS and err.value.evidence.status is None
@@ -222,3 +225,34 @@ def test_the_query_is_written_exactly_as_httpx_writes_it(path: str, params: dict
     # (no parameters adds nothing: httpx itself would drop the URL's own query for an empty mapping)
     expected = httpx.Request("GET", url, params=params or None).url
     assert str(httpx.Request("GET", with_query(url, params)).url) == str(expected)
+
+
+async def test_a_test_transport_walks_the_same_send_as_production() -> None:
+    """One HTTP path: any `Transport` gets the request through `exchange`, in the final form the
+    production transport (aiohttp) gets it — URL, headers, body and the attempt's timeout."""
+    import inspect
+
+    from bot.atlassian.transport import Answer
+
+    seen: list[tuple[str, str, dict[str, str], bytes | None, float]] = []
+
+    class Recording:
+        closed = False
+
+        async def exchange(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+                           timeout: float) -> Answer:
+            seen.append((method, url, dict(headers), body, timeout))
+            return Answer(200, {"content-type": "application/json"}, b'{"ok": true}')
+
+        async def aclose(self) -> None:
+            pass
+
+    async with Atlassian(SETTINGS, transport=Recording()) as http:
+        reply = await http.call(Role.API, "POST", "/admin/v2/orgs/o/directories/-/users/search",
+                                auth=Auth.ORG_KEY, json={"emails": ["a b@acme.com"]}, params={"q": "x y"})
+    [(method, url, headers, body, timeout)] = seen
+    assert reply.json() == {"ok": True} and method == "POST" and 0 < timeout <= 10
+    assert url.endswith("/admin/v2/orgs/o/directories/-/users/search?q=x+y")
+    assert headers["Authorization"].startswith("Bearer ") and headers["Content-Type"] == "application/json"
+    assert body == b'{"emails":["a b@acme.com"]}'
+    assert "isinstance" not in inspect.getsource(Atlassian._send_now)  # no branch for one kind of transport

@@ -1,4 +1,4 @@
-"""Where OAuth 2.0 credentials may go (through httpx.MockTransport): the client secret only to the
+"""Where OAuth 2.0 credentials may go (through MockTransport): the client secret only to the
 token host, in the form body; an access token only to the API host, and to the site only when a probe
 asks for the contrast call; the token host's answer is kept out of the evidence."""
 
@@ -14,6 +14,7 @@ from bot.atlassian.clients import TOKEN_PATH
 from bot.config import Secret, Settings
 from bot.errors import HostNotAllowed
 from tests.atlassian.test_clients import Recorder
+from tests.fakes.atlassian_http import MockTransport
 
 SETTINGS = Settings.load({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
 CLIENT = ("client-1", Secret("ATOA-CLIENT-SECRET-77"))
@@ -21,7 +22,7 @@ ACCESS = "eyJhbGciOiJub25lIn0.eyJleHAiOjF9.c2ln"
 
 
 def oauth_client(rec: Recorder, **kwargs: object) -> Atlassian:
-    return Atlassian(SETTINGS, transport=httpx.MockTransport(rec), **kwargs)  # type: ignore[arg-type]
+    return Atlassian(SETTINGS, transport=MockTransport(rec), **kwargs)  # type: ignore[arg-type]
 
 
 def test_the_token_host_defaults_to_atlassians_and_is_checked_like_any_base_url() -> None:

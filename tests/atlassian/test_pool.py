@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.model import Run
 from bot.request import ActorSecret, CheckRequest
 from bot.simulator import SimulatorServer, load_scenario
+from tests.fakes.atlassian_http import MockTransport
 
 PEOPLE = {"automation@acme.com": "Automation Actor", "priya.n@acme.com": "Priya Natarajan"}
 
@@ -68,7 +69,7 @@ async def test_no_cookie_set_by_one_answer_rides_along_on_another_request() -> N
 
     settings = Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net",
                                       "ATLASSIAN_EMAIL": "bot@acme.com", "ATLASSIAN_API_TOKEN": "tok-123456"})
-    async with Atlassian(settings, transport=httpx.MockTransport(server)) as http:
+    async with Atlassian(settings, transport=MockTransport(server)) as http:
         await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.INSPECTOR)
         await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=Auth.NONE)
     assert seen == [None, None]

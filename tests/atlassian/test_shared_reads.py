@@ -17,6 +17,7 @@ from bot.config import Secret, Settings
 from bot.model import CauseCode, Run, StepStatus
 from bot.request import CheckRequest, parse_endpoint
 from bot.simulator.fault_model import FaultKind, RouteFault
+from tests.fakes.atlassian_http import MockTransport
 
 ORG_WIDE = {"/_edge/tenant_info", "/api/v2/summary.json", "/wiki/rest/api/user/current", "/admin/v1/orgs"}
 
@@ -93,7 +94,7 @@ async def test_a_run_that_stops_never_stops_the_read_others_wait_for() -> None:
         return httpx.Response(200, json={"cloudId": "c-1"})
 
     settings = Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
-    transport = httpx.MockTransport(slow)
+    transport = MockTransport(slow)
     async with Atlassian(settings, transport=transport) as first, Atlassian(settings, transport=transport) as second:
         leader = asyncio.create_task(first.call(Role.SITE, "GET", "/_edge/tenant_info", shared=True))
         await asyncio.sleep(0.01)
@@ -114,7 +115,7 @@ async def test_a_follower_masks_the_shared_evidence_with_its_own_secrets() -> No
         return httpx.Response(500, text=f"upstream said {echoed}")
 
     settings = Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
-    transport = httpx.MockTransport(echo)
+    transport = MockTransport(echo)
     once = RetryPolicy(attempts=1)
     async with Atlassian(settings, transport=transport, retry=once) as first, \
             Atlassian(settings, transport=transport, retry=once, actor_token=Secret(echoed)) as second:
@@ -126,7 +127,7 @@ async def test_a_follower_masks_the_shared_evidence_with_its_own_secrets() -> No
 
 async def test_a_read_carrying_the_actors_credential_is_never_shared() -> None:
     settings = Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
-    async with Atlassian(settings, transport=httpx.MockTransport(lambda r: httpx.Response(200))) as http:
+    async with Atlassian(settings, transport=MockTransport(lambda r: httpx.Response(200))) as http:
         for auth in (Auth.ACTOR, Auth.AS_SENT):
             with pytest.raises(ValueError, match="actor credential"):
                 await http.call(Role.SITE, "GET", "/wiki/rest/api/user/current", auth=auth, as_email="a@acme.com",
@@ -139,7 +140,7 @@ async def test_a_follower_waits_no_longer_than_its_own_deadline() -> None:
         return httpx.Response(200)
 
     settings = Settings.from_mapping({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net"})
-    transport = httpx.MockTransport(never)
+    transport = MockTransport(never)
     async with Atlassian(settings, transport=transport) as first, \
             Atlassian(settings, transport=transport, deadline_s=0.1) as second:
         leader = asyncio.create_task(first.call(Role.SITE, "GET", "/_edge/tenant_info", shared=True))

@@ -1,6 +1,6 @@
-"""The aiohttp-backed httpx transport, against real servers on loopback: answers arrive as httpx
-would give them, and each way a request can fail comes out as the httpx error the retry policy
-judges (`clients._retryable_transport`)."""
+"""The production transport (aiohttp), against real servers on loopback: answers arrive whole and
+decoded, and each way a request can fail comes out as the `bot.atlassian.failures` type the retry
+policy judges (`NoAnswer.retryable`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.atlassian.clients import _retryable_transport
+from bot.atlassian.failures import CannotConnect, CannotSend, ConnectionLost, NoAnswer, ReadTimeout
 from bot.atlassian.transport import AiohttpTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -167,27 +167,27 @@ async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
 
 
 @pytest.mark.parametrize(("handler", "expected", "retried"), [
-    (hang_up, httpx.RemoteProtocolError, True),
-    (reset, httpx.TransportError, True),
-    (not_http, httpx.RemoteProtocolError, True),
-    (silent, httpx.ReadTimeout, True),
+    (hang_up, ConnectionLost, True),
+    (reset, ConnectionLost, True),
+    (not_http, ConnectionLost, True),
+    (silent, ReadTimeout, True),
 ])
-async def test_a_failed_exchange_is_the_httpx_error_the_retry_policy_judges(handler: Handler,
-                                                                           expected: type[Exception],
-                                                                           retried: bool) -> None:
+async def test_a_failed_exchange_is_the_failure_the_retry_policy_judges(handler: Handler,
+                                                                        expected: type[NoAnswer],
+                                                                        retried: bool) -> None:
     async with raw_server(handler) as base, client(timeout=0.3) as c:
         with pytest.raises(expected) as caught:
             await c.get(f"{base}/wiki/rest/api/user/current")
-    assert _retryable_transport(caught.value) is retried
+    assert caught.value.retryable is retried
 
 
 async def test_nothing_listening_is_a_connect_error_never_retried() -> None:
     async with raw_server(hang_up) as base:
         pass  # closed: the port now refuses
     async with client() as c:
-        with pytest.raises(httpx.ConnectError) as caught:
+        with pytest.raises(CannotConnect) as caught:
             await c.get(f"{base}/x")
-    assert not _retryable_transport(caught.value)
+    assert not caught.value.retryable
 
 
 async def test_a_header_value_with_a_line_break_is_refused_here_never_sent() -> None:
@@ -198,9 +198,9 @@ async def test_a_header_value_with_a_line_break_is_refused_here_never_sent() -> 
         writer.close()
 
     async with raw_server(record) as base, client() as c:
-        with pytest.raises(httpx.TransportError) as caught:
+        with pytest.raises(CannotSend) as caught:
             await c.get(f"{base}/x", headers={"Authorization": "Basic abc\r\nX-Injected: 1"})
-    assert not _retryable_transport(caught.value)
+    assert not caught.value.retryable
     assert not any(b"X-Injected" in g for g in got)
 
 
@@ -225,6 +225,6 @@ async def test_proxies_come_from_the_standard_variables_and_no_proxy_is_honoured
         assert response.status_code == 204
         assert through_proxy == ["http://acme.example/wiki/rest/api/space"]
         async with client(timeout=0.5) as c:
-            with pytest.raises(httpx.TransportError):  # not resolvable directly: never went to the proxy
+            with pytest.raises(NoAnswer):  # not resolvable directly: never went to the proxy
                 await c.get("http://direct.example/wiki")
         assert len(through_proxy) == 1

@@ -169,7 +169,7 @@ async def test_a_failed_org_key_check_is_never_reported_as_an_unset_setting(simu
     run = await check(sim, CheckRequest(ACTOR, observed_status=403))
     lookup = step(run, "identity.lookup")
     assert lookup.status is StepStatus.SKIP
-    assert "not set" not in lookup.summary and "ReadError" in lookup.summary
+    assert "not set" not in lookup.summary and "ConnectionLost" in lookup.summary
     assert all("ATLASSIAN_ORG_API_KEY is not set" not in n.why for n in run.not_checked)
     assert run.verdict.confidence is not Confidence.CONFIRMED
 

@@ -16,6 +16,7 @@ from bot.model import StepStatus
 from bot.probes import REGISTRY
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import list_scenarios, load_scenario
+from tests.fakes.atlassian_http import MockTransport
 
 INTERNAL = re.compile(r"FACTS|DESIGN\.md|CAUSES\.md|STYLE\.md|§")
 CHECKS = [s.name for s in list_scenarios() if load_scenario(s.name).input.get("actor")]
@@ -47,7 +48,7 @@ async def test_invalid_emails_mean_a_malformed_address_not_a_missing_account() -
                               "ATLASSIAN_API_TOKEN": "BOT-TOKEN-1"})
     run = await engine.start(CheckRequest("sam@acme.com", observed_status=403), settings,
                              probes=[REGISTRY["product.access_by_email"]],
-                             transport=httpx.MockTransport(confluence)).wait()
+                             transport=MockTransport(confluence)).wait()
     [step] = run.steps
     assert step.status is StepStatus.WARN and "malformed" in step.summary
     assert not run.findings  # not actor_not_found, not anything
