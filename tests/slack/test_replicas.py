@@ -52,19 +52,34 @@ class Replica:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, session: aiohttp.ClientSession) -> None:
-        with self.log.open("a") as log:
-            self.process = await asyncio.create_subprocess_exec(*CLI, "serve", "--http", env=self.env,
-                                                                stdout=log, stderr=log)
+        """Start the process and wait until it answers. The free port it was given may have been taken
+        meanwhile by another test's server (other runs share the machine): then on another port."""
+        for _ in range(3):
+            logged = self.log.stat().st_size if self.log.exists() else 0
+            with self.log.open("a") as log:
+                self.process = await asyncio.create_subprocess_exec(*CLI, "serve", "--http", env=self.env,
+                                                                    stdout=log, stderr=log)
+            if await self._answering(session):
+                return
+            if "address already in use" not in self.log.read_text()[logged:]:
+                break
+            self.port = free_port()
+            self.env["PORT"] = str(self.port)
+        raise AssertionError(self.log.read_text())
+
+    async def _answering(self, session: aiohttp.ClientSession) -> bool:
+        """True once /health answers; False when the process ended first."""
+        assert self.process is not None
         async with asyncio.timeout(60):
-            while True:
-                assert self.process.returncode is None, self.log.read_text()
-                try:
-                    async with session.get(f"{self.url}/health") as health:
+            while self.process.returncode is None:
+                try:  # briefly: a port someone else holds may take the connection and never answer
+                    async with session.get(f"{self.url}/health", timeout=aiohttp.ClientTimeout(total=1)) as health:
                         if health.status == 200:
-                            return
-                except aiohttp.ClientError:
+                            return True
+                except (aiohttp.ClientError, TimeoutError):
                     pass
                 await asyncio.sleep(0.1)
+        return False
 
     async def command(self, session: aiohttp.ClientSession, fake: FakeSlack, channel: str) -> None:
         body = req.slash_command(CHECK, response_url=fake.response_url(f"{self.name}-{channel}"), channel=channel)
@@ -244,3 +259,15 @@ def _thread_known(database: Database, run_id: str) -> bool:
         return bool(store.origin(run_id)["slack_thread_ts"])
     finally:
         store.close()
+
+
+async def test_a_replica_whose_port_was_taken_meanwhile_starts_on_another(
+        replicas: tuple[Replica, Replica, Any]) -> None:
+    a, _, _ = replicas
+    taken = a.port
+    with socket.socket() as squatter:  # another test's server got there first
+        squatter.bind(("0.0.0.0", taken))
+        squatter.listen()
+        async with aiohttp.ClientSession() as session:
+            await a.start(session)
+    assert a.port != taken and "address already in use" in a.log.read_text()
