@@ -44,6 +44,9 @@ from bot.store import AsyncHistory, HistoryStore, Via
 from bot.store.owner import RENEW_EVERY_S
 
 log = logging.getLogger(__name__)
+# One line per run that ends (its id, actor, cause, confidence, duration): what an operator greps
+# the bot's log for. Its own logger, so the terminal commands can leave it out of a person's screen.
+RUN_LOG = logging.getLogger("bot.runs")
 
 _STOP_TIMEOUT_S = 5.0  # how long an interrupted run's probes get to wind down
 
@@ -189,6 +192,7 @@ class CheckedRun(RunHandle):
         self._stopping = False
         self._last_save: Future[Any] | None = None
         self._done_callbacks: list[Callable[[CheckedRun], Any]] = []
+        self._via = origin.get("via")
         self._positions = {step_id: i for i, (step_id, _) in enumerate(source.run.planned)}
         first = _copy(source.run)
         self._save(lambda store: store.save(first, origin=origin))
@@ -273,6 +277,7 @@ class CheckedRun(RunHandle):
             raise
         finally:
             self._finish()
+            _log_end(run, self._via)
             for callback in self._done_callbacks:
                 callback(self)
 
@@ -304,6 +309,15 @@ class CheckedRun(RunHandle):
         if error is not None and self._save_error is None:
             self._save_error = error if isinstance(error, HistoryError) else HistoryError(
                 f"could not save run {self.run.run_id} to history ({type(error).__name__}: {error})")
+
+
+def _log_end(run: Run, via: str | None) -> None:
+    if run.verdict is not None:
+        RUN_LOG.info("run %s finished: actor %s, cause %s, confidence %s, %s ms, via %s", run.run_id, run.actor,
+                     run.verdict.cause.value, run.verdict.confidence.value, run.duration_ms, via or "-")
+    else:
+        RUN_LOG.info("run %s interrupted: actor %s, %d steps finished, via %s", run.run_id, run.actor,
+                     len(run.steps), via or "-")
 
 
 def _copy(run: Run) -> Run:

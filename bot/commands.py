@@ -16,6 +16,7 @@ import stat
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -30,17 +31,20 @@ from bot.errors import ConfigError, ConfluenceCheckError, UsageError
 from bot.model import Run, StepResult
 from bot.preflight import check_reachable
 from bot.probes import ProbeSpec
+from bot.redact import inert, redact_text
 from bot.render import (
+    format_account_history,
     format_history,
     format_json,
+    format_layer,
     format_markdown,
     format_rule_heading,
     format_run,
     format_step,
-    format_timeline,
     format_verdict,
 )
 from bot.render.json import format_history_json
+from bot.render.text import layer_of
 from bot.request import ActorSecret, CheckRequest, SecretKind, parse_actor, parse_endpoint
 from bot.store import AsyncHistory, HistoryStore
 
@@ -124,27 +128,29 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
     try:
         checker = Checker(settings, history, transport=transport)
         run = run_async(_preflight_then_run(checker, request, out=None if options.json else out, color=color,
-                                              via=via, preflight=transport is None))
+                                            via=via, preflight=transport is None, verbose=options.verbose))
     finally:
         history.close()
-    write(out, format_json(run) if options.json else "\n" + format_verdict(run, color=color))
+    write(out, format_json(run) if options.json else "\n" + format_verdict(
+        run, color=color, verbose=options.verbose, width=terminal_width(out)))
     return run
 
 
 async def _preflight_then_run(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
-                              via: str, preflight: bool) -> Run:
+                              via: str, preflight: bool, verbose: bool = False) -> Run:
     if preflight:  # an unreachable configured host is a configuration error, not a diagnosis
         secret = request.actor_secret
         await check_reachable(checker.settings,
                               token_host=secret is not None and secret.kind is SecretKind.CLIENT_CREDENTIALS)
-    return await _run_check(checker, request, out=out, color=color, via=via)
+    return await _run_check(checker, request, out=out, color=color, via=via, verbose=verbose)
 
 
 async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
-                     via: str, probes: list[ProbeSpec] | None = None, deadline_s: float | None = None) -> Run:
+                     via: str, probes: list[ProbeSpec] | None = None, deadline_s: float | None = None,
+                     verbose: bool = False) -> Run:
     handle = checker.start(request, via=via, probes=probes, deadline_s=deadline_s)
     RunTracker.run_id = handle.run.run_id
-    printer = StepPrinter(out, handle.run.planned, color=color) if out is not None else None
+    printer = StepPrinter(out, handle.run.planned, color=color, verbose=verbose) if out is not None else None
     if out is not None:
         run = handle.run
         write(out, f"Checking {run.actor} on {run.site} (run {run.run_id})")
@@ -156,21 +162,36 @@ async def _run_check(checker: Checker, request: CheckRequest, *, out: TextIO | N
     return await handle.wait()
 
 
+def terminal_width(out: TextIO) -> int | None:
+    """The columns of the terminal `out` writes to; None when it is not a terminal (a pipe, a file)."""
+    isatty = getattr(out, "isatty", None)
+    if not (isatty and isatty()):
+        return None
+    try:
+        return os.get_terminal_size(out.fileno()).columns or 80
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return 80  # a terminal whose size cannot be asked: the classic width
+
+
 class StepPrinter:
     """Steps in their declared order, grouped by layer (site, platform, bot, … content), so two
-    runs print alike: a step is printed once every step before it has finished. On a terminal a
-    progress line (rewritten in place) says how many have finished and what is still running;
+    runs print alike: a layer is printed once all its steps have finished (every step at once with
+    `verbose`; otherwise the layer collapsed as `format_layer` tells it). On a terminal a progress
+    line (rewritten in place, never longer than the terminal is wide, so it never wraps into a row
+    the next rewrite cannot reach) says how many steps have finished and what is still running;
     piped output gets the steps only."""
 
-    def __init__(self, out: TextIO, planned: list[tuple[str, str]], *, color: bool) -> None:
-        self._out, self._color = out, color
+    def __init__(self, out: TextIO, planned: list[tuple[str, str]], *, color: bool, verbose: bool = False) -> None:
+        self._out, self._color, self._verbose = out, color, verbose
         self._order = [step_id for step_id, _ in planned]
         self._titles = dict(planned)
+        self._layers = [[step_id for step_id, _ in group]
+                        for _, group in groupby(planned, key=lambda item: layer_of(item[0]))]
         self._done: dict[str, StepResult] = {}
-        self._printed = 0
+        self._printed = 0  # steps printed (verbose), or layers printed
         self._extra: list[StepResult] = []  # steps the plan did not list: printed at the end
-        isatty = getattr(out, "isatty", None)
-        self._live = bool(isatty and isatty())
+        self._width = terminal_width(out)
+        self._live = self._width is not None
 
     def finished(self, step: StepResult) -> None:
         if step.id in self._titles:
@@ -178,30 +199,50 @@ class StepPrinter:
         else:
             self._extra.append(step)
         self._clear_progress()
-        while self._printed < len(self._order) and self._order[self._printed] in self._done:
-            write(self._out, format_step(self._done[self._order[self._printed]], color=self._color))
-            self._printed += 1
+        if self._verbose:
+            while self._printed < len(self._order) and self._order[self._printed] in self._done:
+                write(self._out, format_step(self._done[self._order[self._printed]], color=self._color))
+                self._printed += 1
+        else:
+            while self._printed < len(self._layers) and all(i in self._done for i in self._layers[self._printed]):
+                self._print_layer(self._layers[self._printed])
+                self._printed += 1
         self._show_progress()
 
     def flush(self) -> None:
         """The run is over: whatever is left, in order (a planned step that never reported is skipped)."""
         self._clear_progress()
-        for step_id in self._order[self._printed:]:
-            if step_id in self._done:
-                write(self._out, format_step(self._done[step_id], color=self._color))
-        self._printed = len(self._order)
+        if self._verbose:
+            for step_id in self._order[self._printed:]:
+                if step_id in self._done:
+                    write(self._out, format_step(self._done[step_id], color=self._color))
+            self._printed = len(self._order)
+            for step in self._extra:
+                write(self._out, format_step(step, color=self._color))
+            return
+        for layer in self._layers[self._printed:]:
+            self._print_layer(layer)
+        self._printed = len(self._layers)
         for step in self._extra:
-            write(self._out, format_step(step, color=self._color))
+            write(self._out, format_layer([step], color=self._color, width=self._width))
+
+    def _print_layer(self, layer: list[str]) -> None:
+        steps = [self._done[i] for i in layer if i in self._done]
+        if steps:
+            write(self._out, format_layer(steps, color=self._color, width=self._width))
 
     def _show_progress(self) -> None:
-        if not self._live or self._printed >= len(self._order):
+        if not self._live or len(self._done) >= len(self._order):
             return
         running = [self._titles[i] for i in self._order if i not in self._done]
         line = f"  … {len(self._done)}/{len(self._order)} finished; running: {', '.join(running[:3])}"
         if len(running) > 3:
             line += f" and {len(running) - 3} more"
+        width = (self._width or 80) - 1  # the last column would leave the cursor waiting to wrap
+        if len(line) > width:
+            line = line[:width - 1] + "…"
         with contextlib.suppress(BrokenPipeError, ValueError):
-            self._out.write(line[:150])
+            self._out.write(line)
             self._out.flush()
 
     def _clear_progress(self) -> None:
@@ -273,12 +314,12 @@ async def _rule_runs(checker: Checker, ref: RuleRef, options: RuleOptions, *, ou
         if live is not None and request.rule is not None:
             write(live, "\n" + format_rule_heading(request.rule.describe()))
         run = await _run_check(checker, request, out=live, color=color, via=via, probes=probes,
-                               deadline_s=min(RUN_DEADLINE_S, max(0.0, deadline.remaining())))
+                               deadline_s=min(RUN_DEADLINE_S, max(0.0, deadline.remaining())), verbose=options.verbose)
         runs.append(run)
         if options.markdown:
             write(out, format_markdown(run, secrets=[*checker.settings.secrets(), *request.secrets()]))
         elif live is not None:
-            write(out, "\n" + format_verdict(run, color=color))
+            write(out, "\n" + format_verdict(run, color=color, verbose=options.verbose, width=terminal_width(out)))
     return runs
 
 
@@ -300,7 +341,7 @@ def history(actor: str | None, limit: int, as_json: bool, settings: Settings, *,
         if as_json:
             write(out, format_history_json(runs))
         elif key is not None:
-            write(out, format_timeline(key, store.timeline(key)) + "\n\n" + format_history(runs))
+            write(out, format_account_history(key, store.account_history(key)) + "\n\n" + format_history(runs))
         else:
             write(out, format_history(runs))
     finally:
@@ -320,6 +361,34 @@ def show(run_id: str, fmt: str, settings: Settings, *, out: TextIO, color: bool)
         write(out, format_json(run))
     else:
         write(out, format_run(run, color=color))
+    return ExitCode.OK
+
+
+def config(dotenv: Path | None, *, out: TextIO, environ: Mapping[str, str] | None = None) -> ExitCode:
+    """Which `.env` and which history are used, and each setting: set (and from where) or not;
+    a secret only as set/unset. Exit 64 when a setting is malformed (the error is the last line)."""
+    from bot.config import SETTING_HELP, config_dir, setting_states
+    from bot.store.db import without_password
+
+    looked = f"./.env, then {config_dir(environ) / '.env'}"
+    write(out, f"Settings file: {dotenv} (looked for {looked})" if dotenv is not None
+          else f"Settings file: none (looked for {looked}); settings come from the environment only")
+    problem: ConfluenceCheckError | None = None
+    try:
+        settings = Settings.load(environ, dotenv)
+        where = (f"PostgreSQL {without_password(settings.database_url.reveal())} (DATABASE_URL)"
+                 if settings.database_url is not None else f"SQLite {settings.database_path}")
+        write(out, f"History: {where}")
+    except ConfluenceCheckError as exc:
+        problem = exc
+    write(out, "Settings (the environment wins over the file):")
+    width = max(len(name) for name in SETTING_HELP)
+    for state in setting_states(dotenv, environ):
+        shown = inert(redact_text(state.shown))  # a token pasted into the wrong setting stays masked
+        write(out, f"  {state.name:<{width}}  {shown}" + (f"  ({state.source})" if state.source else ""))
+    if problem is not None:
+        write(out, f"confluence-check: error: {problem}")
+        return ExitCode.USAGE
     return ExitCode.OK
 
 
@@ -460,7 +529,29 @@ def _command_line(options: CheckOptions, given: Mapping[str, Any], *, full: bool
     return ("echo '<actor token>' | " + line + " --actor-token-stdin") if given.get("actor_token") else line
 
 
-SIMULATOR_DATABASE = "confluence-check-simulator.db"
+def simulator_database(env: Mapping[str, str] | None = None) -> str:
+    """The history of runs against the simulator: beside the real one's default place, apart from
+    it; written with `~` when under the home folder, so the printed line is the same on every machine."""
+    from bot.config import data_dir, home_dir
+
+    path = data_dir(env) / "simulator.db"
+    home = home_dir(env)
+    with contextlib.suppress(ValueError):
+        return "~/" + str(path.relative_to(home))
+    return str(path)
+
+
+def _actor_token(sim: SimulatorServer, given: Mapping[str, Any]) -> str | None:
+    """The `email:token` to replay the scenario's actor with: the scenario's own, else the actor's
+    first usable simulated token (the simulator's world is made up: its tokens are no secret)."""
+    if given.get("actor_token"):
+        return str(given["actor_token"])
+    actor = str(given.get("actor") or "")
+    user = sim.state.user_by_email(actor) if "@" in actor else sim.state.user_by_id(actor)
+    from bot.model import utcnow
+
+    token = next((t for t in (user.tokens if user else []) if t.usable(utcnow())), None)
+    return f"{user.email}:{token.value}" if user is not None and token is not None else None
 
 
 def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
@@ -469,23 +560,25 @@ def simulate(name: str, port: int, *, out: TextIO) -> ExitCode:
         running = simulator_in_thread(scenario, site_port=port)
         sim = running.__enter__()
     except OSError as exc:
-        raise UsageError(f"--port {port}: cannot listen on ports {port}-{port + 3}: {_reason(exc)}") from None
+        raise UsageError(f"--port {port}: cannot listen on ports {port}-{port + 3}: {_reason(exc)} "
+                         "(another simulator still running? stop it, or pass --port 0 for free ports)") from None
     try:
         write(out, f"Simulating scenario {scenario.name}: {scenario.title}")
-        write(out, "Point the bot at it with these settings (e.g. in .env; its runs go to their own database):")
-        for key, value in {**sim.env(), "DATABASE_PATH": SIMULATOR_DATABASE}.items():
+        write(out, "Settings for the bot (put them in .env, in this folder or in "
+                   "~/.config/confluence-check/; its runs get a history of their own):")
+        for key, value in {**sim.env(), "DATABASE_PATH": simulator_database()}.items():
             write(out, f"{key}={value}")
         given = sim.resolve_input()
+        token = _actor_token(sim, given)
+        if token is not None:
+            write(out, f"The actor's simulated API token (for --actor-token-stdin or the Slack form): {token}")
+        if given.get("client_credentials"):
+            write(out, f"The service account's simulated CLIENT_ID:CLIENT_SECRET (for --client-credentials-stdin "
+                       f"or the Slack form): {given['client_credentials']}")
         if given.get("rule"):
             write(out, f"Try: confluence-check rule {shlex.quote(given['rule'])}")
         else:
             write(out, "Try: " + _command_line(_options_from_input(given), given, full=True))
-        if given.get("actor_token"):
-            write(out, f"The actor's simulated token (for --actor-token-stdin or the Slack form): "
-                       f"{given['actor_token']}")
-        if given.get("client_credentials"):
-            write(out, f"The service account's simulated CLIENT_ID:CLIENT_SECRET (for --client-credentials-stdin "
-                       f"or the Slack form): {given['client_credentials']}")
         write(out, "Press Ctrl-C to stop.")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -1,14 +1,20 @@
 """Settings from the environment and `.env`: the only module that reads either.
 
 A value that is empty counts as unset; the process environment wins over `.env`
-(docs/architecture.md §Configuration). Secrets are `Secret`, whose repr and str are masked.
+(docs/architecture.md §Configuration). The `.env` is
+the one in the current folder, else the user's (`$XDG_CONFIG_HOME/confluence-check/.env`, by
+default `~/.config/confluence-check/.env`), so the tool behaves the same from any folder; the
+history defaults to the user's data folder (`$XDG_DATA_HOME/confluence-check/`, by default
+`~/.local/share/confluence-check/`), per the XDG Base Directory specification
+(https://specifications.freedesktop.org/basedir-spec/latest/). Secrets are `Secret`, whose repr
+and str are masked.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import NoReturn
@@ -51,10 +57,11 @@ DEFAULT_API_URL = "https://api.atlassian.com"
 DEFAULT_STATUS_URL = "https://confluence.status.atlassian.com"
 DEFAULT_AUTH_URL = "https://auth.atlassian.com"  # the OAuth 2.0 token host (docs/credentials.md)
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+APP_DIR = "confluence-check"
 DEFAULT_MAX_CONCURRENT_RUNS = 32  # a run is ~1 s mostly waiting on Atlassian, ~25 ms of CPU: 2 cores
 DEFAULT_WATCH_MIN_INTERVAL_S = 60  # the shortest interval between two checks of one watch
 
-# One line per setting, shown by `.env.example` and in errors. Order = the README's Configuration table.
+# One line per setting, shown by `.env.example`, `config` and in errors. Order = docs/settings.md's table.
 SETTING_HELP: dict[str, str] = {
     "ATLASSIAN_SITE_URL": "the Confluence Cloud site, e.g. https://acme.atlassian.net (required for check/serve)",
     "ATLASSIAN_API_URL": "gateway, admin and user-management APIs",
@@ -69,7 +76,8 @@ SETTING_HELP: dict[str, str] = {
     "SLACK_APP_TOKEN": "xapp- app-level token; when set, serve uses Socket Mode",
     "SLACK_API_URL": "Slack Web API base URL",
     "PORT": "HTTP mode listen port (path /slack/events)",
-    "DATABASE_PATH": "SQLite history file",
+    "DATABASE_PATH": "SQLite history file (default ~/.local/share/confluence-check/history.db; "
+                     "a relative path in a .env file is relative to that file's folder)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default INFO); no level ever logs a secret",
     "DATABASE_URL": "postgresql://user:password@host:5432/db: keep the history in PostgreSQL instead "
                     "(several bot processes share it); wins over DATABASE_PATH",
@@ -79,6 +87,57 @@ SETTING_HELP: dict[str, str] = {
     "MAX_CONCURRENT_RUNS": "checks the Slack bot runs at once; more wait in a queue (default 32, for 2 cores)",
     "WATCH_MIN_INTERVAL_S": "the shortest --every a watch may have, in seconds (default 60)",
 }
+
+_SECRETS = {"ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET",
+            "SLACK_APP_TOKEN", "DATABASE_URL"}
+
+
+def _xdg_dir(env: Mapping[str, str], variable: str, fallback: str) -> Path:
+    """An XDG base folder: the variable when it holds an absolute path (the specification says to
+    ignore a relative one), else `fallback` under the home folder."""
+    value = env.get(variable, "")
+    if value and Path(value).is_absolute():
+        return Path(value)
+    home = env.get("HOME") or str(Path.home())
+    return Path(home) / fallback
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the user's `.env` lives: `$XDG_CONFIG_HOME/confluence-check` (`~/.config/...`)."""
+    return _xdg_dir(os.environ if env is None else env, "XDG_CONFIG_HOME", ".config") / APP_DIR
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the history lives by default: `$XDG_DATA_HOME/confluence-check` (`~/.local/share/...`)."""
+    return _xdg_dir(os.environ if env is None else env, "XDG_DATA_HOME", ".local/share") / APP_DIR
+
+
+def default_database_path(env: Mapping[str, str] | None = None) -> str:
+    return str(data_dir(env) / "history.db")
+
+
+def find_dotenv(cwd: Path | None = None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The `.env` to read: the current folder's, else the user's config folder's; None when neither exists."""
+    for candidate in ((cwd or Path.cwd()) / ".env", config_dir(env) / ".env"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _database_path(value: str | None, env: Mapping[str, str], dotenv_dir: Path | None) -> str:
+    """DATABASE_PATH with `~` expanded; relative to the `.env`'s folder when it came from one."""
+    if not value:
+        return default_database_path(env)
+    if value == ":memory:":
+        return value
+    path = Path(value)
+    if value.startswith("~"):
+        home = env.get("HOME")
+        path = Path(home) / value[2:] if home and value.startswith("~/") else path.expanduser()
+    if dotenv_dir is not None and not path.is_absolute():
+        path = dotenv_dir / path
+    return str(path)
+
 
 def _base_url(name: str, value: str, *, root: bool = False) -> str:
     """A configured base URL, checked: http(s), a host, a valid port, no user-info; with `root`,
@@ -138,7 +197,7 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
-    database_path: str = "confluence-check.db"
+    database_path: str = field(default_factory=default_database_path)
     database_url: Secret | None = None  # may carry a password
     allowed_slack_users: frozenset[str] = frozenset()
     allowed_slack_channels: frozenset[str] = frozenset()
@@ -150,16 +209,18 @@ class Settings:
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, dotenv_path: Path | None = None) -> Settings:
         """Read settings; the environment wins over the `.env` file. Raises ConfigError."""
-        merged: dict[str, str] = {}
-        if dotenv_path is not None and dotenv_path.is_file():
-            merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v})
         env = os.environ if environ is None else environ
-        merged.update({k: v for k, v in env.items() if k in SETTING_HELP and v and v.strip()})
-        return cls.from_mapping(merged)
+        from_file = read_dotenv(dotenv_path)
+        from_env = {k: v for k, v in env.items() if k in SETTING_HELP and v and v.strip()}
+        relative_to = dotenv_path.parent if dotenv_path is not None and "DATABASE_PATH" not in from_env else None
+        return cls.from_mapping({**from_file, **from_env}, env=env, dotenv_dir=relative_to)
 
     @classmethod
-    def from_mapping(cls, values: Mapping[str, str]) -> Settings:
+    def from_mapping(cls, values: Mapping[str, str], *, env: Mapping[str, str] | None = None,
+                     dotenv_dir: Path | None = None) -> Settings:
+        """Settings from these values alone (the environment is read only for the default folders)."""
         v = {k: s.strip() for k, s in values.items() if s and s.strip()}
+        places = os.environ if env is None else env
 
         def secret(name: str) -> Secret | None:
             return Secret(v[name]) if name in v else None
@@ -191,7 +252,7 @@ class Settings:
             slack_app_token=secret("SLACK_APP_TOKEN"),
             slack_api_url=_base_url("SLACK_API_URL", v.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)) + "/",
             port=port,
-            database_path=v.get("DATABASE_PATH", "confluence-check.db"),
+            database_path=_database_path(v.get("DATABASE_PATH"), places, dotenv_dir),
             database_url=secret("DATABASE_URL"),
             allowed_slack_users=_ids(v.get("ALLOWED_SLACK_USERS")),
             allowed_slack_channels=_ids(v.get("ALLOWED_SLACK_CHANNELS")),
@@ -208,7 +269,8 @@ class Settings:
                  "ATLASSIAN_API_TOKEN": "api_token", "ATLASSIAN_ORG_API_KEY": "org_api_key"}
         missing = [n for n in names if getattr(self, alias.get(n) or attr.get(n, n.lower()), None) in (None, "")]
         if missing:
-            raise ConfigError(f"missing setting: {', '.join(missing)} (see .env.example)")
+            raise ConfigError(f"missing setting: {', '.join(missing)} (set it in the environment or in .env, "
+                              f"here or in {config_dir()}; `confluence-check config` shows what is read)")
 
     def secrets(self) -> list[str]:
         """Every configured secret value, for redaction and canary tests."""
@@ -223,6 +285,50 @@ class Settings:
     @property
     def has_inspector(self) -> bool:
         return bool(self.email and self.api_token)
+
+
+def read_dotenv(path: Path | None) -> dict[str, str]:
+    """The non-empty values of a `.env` file (none when there is no file)."""
+    if path is None or not path.is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v and v.strip()}
+
+
+@dataclass(frozen=True)
+class SettingState:
+    """One setting as `confluence-check config` shows it: a secret's value is never kept here."""
+
+    name: str
+    shown: str  # the value (the caller redacts it before showing); "set" for a secret; "unset"
+    source: str | None  # "environment", ".env", or None when unset
+
+
+def setting_states(dotenv: Path | None, environ: Mapping[str, str] | None = None) -> list[SettingState]:
+    """Every known setting: its value (a secret only as "set"), and where it was read from."""
+    env = os.environ if environ is None else environ
+    from_file = read_dotenv(dotenv)
+    states = []
+    for name in SETTING_HELP:
+        in_env = env.get(name, "").strip()
+        value = in_env or from_file.get(name, "").strip()
+        source = "environment" if in_env else ".env" if value else None
+        default = _defaults(env).get(name)
+        shown = ("set" if name in _SECRETS else value) if value else \
+            f"unset (default {default})" if default else "unset"
+        states.append(SettingState(name, shown, source))
+    return states
+
+
+def _defaults(env: Mapping[str, str]) -> dict[str, str]:
+    """What an unset setting amounts to, as `config` shows it."""
+    return {"ATLASSIAN_API_URL": DEFAULT_API_URL, "ATLASSIAN_STATUS_URL": DEFAULT_STATUS_URL,
+            "SLACK_API_URL": DEFAULT_SLACK_API_URL, "PORT": "3000", "DATABASE_PATH": default_database_path(env),
+            "LOG_LEVEL": LogLevel.INFO.value, "MAX_CONCURRENT_RUNS": str(DEFAULT_MAX_CONCURRENT_RUNS)}
+
+
+def home_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("HOME") or Path.home())
 
 
 def color_wanted(stream: object, environ: Mapping[str, str] | None = None) -> bool:

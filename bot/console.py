@@ -48,6 +48,7 @@ class CheckOptions:
     actor_token_stdin: bool = False
     json: bool = False
     client_credentials_stdin: bool = False
+    verbose: bool = False  # every step, not a passing layer as one line
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class RuleOptions:
     rule: str
     json: bool = False
     markdown: bool = False
+    verbose: bool = False
 
 
 class RunTracker:

@@ -146,6 +146,8 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                 results, store = await _run_graph(handle, request, settings, specs, http, {}, shown)
         handle.facts = store
         facts = _fix_facts(settings, request, store)
+        if facts.get("account_id"):  # the account the run resolved: history files an email and an id as one
+            run.request = {**run.request, "account_id": facts["account_id"]}
         findings = [f for s in specs if s.id in results for f in results[s.id].findings]
         run.not_checked = _not_checked(run.steps)
         run.verdict, run.findings = causes.decide(

@@ -25,10 +25,14 @@ DOCS = REPO / "docs"  # the repository's own docs: a clone with nothing beside i
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No real ATLASSIAN_*/SLACK_* setting leaks into a test; cwd has no stray .env."""
+    """No real ATLASSIAN_*/SLACK_* setting leaks into a test; cwd has no stray .env; the home folder
+    is the test's own, so neither the user's `~/.config/confluence-check/.env` nor their history in
+    `~/.local/share/confluence-check/` is read or written (subprocesses inherit it)."""
     for name in list(os.environ):
-        if name in SETTING_HELP or name.startswith(("ATLASSIAN_", "SLACK_")) or name == "NO_COLOR":
+        if (name in SETTING_HELP or name.startswith(("ATLASSIAN_", "SLACK_", "XDG_"))
+                or name in ("NO_COLOR", "COLUMNS", "LINES")):
             monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -65,7 +65,7 @@ async def test_a_terminal_gets_a_progress_line_that_is_cleared_before_each_step(
     sim.state.faults.latency_ms = 50
     term = Terminal()
     run = await _run_check(Checker(Settings.from_mapping(sim.env())), CheckRequest(sim.resolve_input()["actor"]),
-                           out=term, color=False, via="cli")
+                           out=term, color=False, via="cli", verbose=True)
     text = term.getvalue()
     assert "finished; running:" in text and "\r\x1b[K" in text
     visible = [line.split("\r\x1b[K")[-1] for line in text.split("\n")]  # what the terminal shows at the end
@@ -91,7 +91,8 @@ def test_simulate_try_line_runs_the_scenario_as_designed(tmp_path: Path) -> None
     """The hint of a scenario built around a 403 includes --status 403, and running it gives the
     scenario's expected verdict."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    with subprocess.Popen([sys.executable, "-m", "bot", "simulate", "--scenario", "no_confluence_access"],
+    with subprocess.Popen([sys.executable, "-m", "bot", "simulate", "--port", "0", "--scenario",
+                           "no_confluence_access"],
                           env={**env, "PYTHONUNBUFFERED": "1"}, cwd=tmp_path, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None

@@ -22,7 +22,8 @@ def test_defaults() -> None:
     assert settings.api_url == "https://api.atlassian.com"
     assert settings.status_url == "https://confluence.status.atlassian.com"
     assert settings.slack_api_url == "https://slack.com/api/"
-    assert settings.port == 3000 and settings.database_path == "confluence-check.db"
+    assert settings.port == 3000
+    assert settings.database_path == str(Path.home() / ".local/share/confluence-check/history.db")
     assert settings.allowed_slack_users == frozenset()
 
 

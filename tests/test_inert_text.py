@@ -82,8 +82,9 @@ def test_check_and_show_print_a_hostile_display_name_inert_on_a_terminal(tmp_pat
         for user in sim.state.users:
             user.name = HOSTILE
         env = env_with(**sim.env(), DATABASE_PATH=str(tmp_path / "h.db"), TERM="xterm")
-        code, checked = _through_a_pty(["check", actor, "--status", "403", "--body-file", str(body_file)], env,
-                                       tmp_path)
+        # --verbose: every step, so the account's (hostile) name is printed; by default its layer is one line
+        code, checked = _through_a_pty(["check", actor, "--status", "403", "--body-file", str(body_file),
+                                        "--verbose"], env, tmp_path)
         assert code in (0, 1, 2), checked.decode(errors="replace")
         code, printed = _through_a_pty(["history", "--json"], env, tmp_path)
         run_id = json.loads(printed.decode().replace("\r\n", "\n"))[0]["run_id"]

@@ -87,7 +87,7 @@ SIGNATURES: tuple[Signature, ...] = (
               "site URL?)", statuses=(401,),
               pattern=_p(r"lacks valid authentication credentials|<html|HTTP Status 401")),
     # §0: the headline 403s — bad credential OR no product access; proves neither alone
-    Signature(K.HEADLINE_403, "the headline 403 ('caller cannot access Confluence')", statuses=(403,),
+    Signature(K.HEADLINE_403, "Confluence's usual 403 ('caller cannot access Confluence')", statuses=(403,),
               pattern=_p(r"caller cannot access Confluence|Current user not permitted to use Confluence")),
     # §1.13: authorised identity without the space permission
     Signature(K.PERMISSION_EXCEPTION, "PermissionException (identity valid, permission missing)",

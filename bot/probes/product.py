@@ -50,7 +50,7 @@ async def product_role(ctx: ProbeContext) -> StepResult:
     return ctx.failed(f"no Confluence role on this site{cut}", ctx.finding(
         CauseCode.NO_CONFLUENCE_ACCESS, confidence,
         f"The admin API lists no Confluence role for the account on {site.name}{cut}; without one, every call "
-        "gets the headline 403."))
+        "gets the 403 'caller cannot access Confluence'."))
 
 
 @probe("product.access_by_email", title="Confluence says the account has access", needs={Need.INSPECTOR},

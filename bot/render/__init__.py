@@ -8,7 +8,9 @@ from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, TERMINAL, TERMINAL_PEN
 from bot.render.json import format_history_json, format_json
 from bot.render.markdown import escape_cell, format_markdown, scrub
 from bot.render.text import (
+    format_account_history,
     format_history,
+    format_layer,
     format_rule_heading,
     format_run,
     format_step,
@@ -24,9 +26,11 @@ __all__ = [
     "TERMINAL_PENDING",
     "Glyph",
     "escape_cell",
+    "format_account_history",
     "format_history",
     "format_history_json",
     "format_json",
+    "format_layer",
     "format_markdown",
     "format_rule_heading",
     "format_run",

@@ -10,17 +10,22 @@ terminal are the colours painted here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+import textwrap
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from bot.model import Evidence, Outcome, Run, StepResult
+from bot.model import Evidence, Outcome, Run, StepResult, StepStatus
 from bot.redact import inert
 from bot.render.glyphs import NEEDS_DETAIL, TERMINAL, TERMINAL_PENDING, Glyph, Slot, slots
 from bot.render.markdown import scrub
+from bot.render.words import AUTH_WORDS, Surface, missing_inputs, not_needed, reword, what_runs_it
 
 if TYPE_CHECKING:
     from bot.store import Change
+    from bot.store.runs import AccountHistory
 
 _RESET = "\x1b[0m"
 _BOLD = "1"
@@ -33,23 +38,160 @@ _OUTCOME = {
     Outcome.INCONCLUSIVE: ("Inconclusive", "33"),
 }
 _EXCERPT_LIMIT = 160
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def format_step(step: StepResult, *, color: bool) -> str:
     """One line (glyph, title, summary); evidence and fix follow when it failed, warned or broke."""
     step = _inert_step(step)
-    lines = [_line(TERMINAL[step.status], step.title, step.summary, color=color)]
+    summary = reword(step.summary, Surface.TERMINAL)
+    lines = [_line(TERMINAL[step.status], step.title, summary, color=color)]
     if step.status in NEEDS_DETAIL:
         lines += [_INDENT + _paint(_evidence_line(ev), _DIM, color) for ev in step.evidence]
         if step.fix:
-            lines.append(f"{_INDENT}{_paint('fix:', _BOLD, color)} {step.fix}")
+            lines.append(f"{_INDENT}{_paint('fix:', _BOLD, color)} {reword(step.fix, Surface.TERMINAL)}")
     return scrub("\n".join(lines))
 
 
-def format_verdict(run: Run, *, color: bool) -> str:
-    """The verdict with its fix, other findings and what was not checked; or where the run is."""
+# A layer's name in a collapsed line ("✓ Account: Actor exists, Account is active, Kind of account")
+# and in a group of skipped steps ("– 5 replay steps skipped: …"); a layer not listed is shown by its id.
+LAYER_TITLES: Mapping[str, tuple[str, str]] = {
+    "site": ("Site", "site"),
+    "platform": ("Atlassian status", "status"),
+    "inspector": ("The bot's own access", "bot"),
+    "report": ("The reported error", "report"),
+    "identity": ("Account", "account"),
+    "credential": ("API tokens", "token"),
+    "replay": ("Replay as the actor", "replay"),
+    "policy": ("Organization policies", "policy"),
+    "product": ("Confluence access", "Confluence access"),
+    "content": ("Space and page", "space and page"),
+    "rule": ("Automation rule", "rule"),
+    "request": ("The rule's request", "request"),
+    "oauth": ("OAuth 2.0", "OAuth"),
+}
+
+
+def layer_of(step_id: str) -> str:
+    """A step's layer: the first part of its dotted id (`replay.site` → `replay`)."""
+    return step_id.split(".", 1)[0]
+
+
+def format_layer(steps: Sequence[StepResult], *, color: bool, width: int | None = None) -> str:
+    """One layer's steps as a colleague would tell them: the whole layer on one line when every
+    step passed; skipped steps grouped by the one input that would run them; a step that failed,
+    warned or broke in full (its evidence cut to the width). `width`: the terminal's columns."""
+    return scrub("\n".join(_layer_lines([_inert_step(s) for s in steps], color=color, width=width)))
+
+
+def _layer_lines(steps: list[StepResult], *, color: bool, width: int | None) -> Iterator[str]:
+    if not steps:
+        return
+    layer = layer_of(steps[0].id)
+    title, noun = LAYER_TITLES.get(layer, (layer, layer))
+    # a step another step made unnecessary (an OAuth step when no OAuth credential was given) is left
+    # out; a layer of only such steps is not shown at all (`--verbose` shows them)
+    shown = [s for s in steps if not (s.status is StepStatus.SKIP and not_needed(s.summary))]
+    if not shown:
+        return
+    if all(s.status is StepStatus.PASS for s in shown):
+        if len(shown) == 1:
+            yield _fit(_short(TERMINAL[StepStatus.PASS], shown[0].title, shown[0].summary, color), width)
+        else:
+            yield _fit(_short(TERMINAL[StepStatus.PASS], title, ", ".join(s.title for s in shown), color), width)
+        return
+    skipped_for: dict[tuple[Any, ...], list[StepResult]] = {}
+    for step in shown:
+        needs = missing_inputs(step.summary) if step.status is StepStatus.SKIP else None
+        if needs is not None:
+            skipped_for.setdefault(needs, []).append(step)
+    told: set[tuple[Any, ...]] = set()
+    for step in shown:
+        needs = missing_inputs(step.summary) if step.status is StepStatus.SKIP else None
+        if needs is not None:
+            if needs in told:
+                continue
+            told.add(needs)
+            group = skipped_for[needs]
+            what = what_runs_it(needs, Surface.TERMINAL)
+            label = (f"{group[0].title} (skipped)" if len(group) == 1
+                     else f"{len(group)} {noun} steps skipped")
+            yield _fit(_short(TERMINAL[StepStatus.SKIP], label, what, color), width)
+        elif step.status is StepStatus.PASS:
+            yield _fit(_short(TERMINAL[step.status], step.title, step.summary, color), width)
+        else:
+            yield from _full_step(step, color=color, width=width)
+
+
+def _full_step(step: StepResult, *, color: bool, width: int | None) -> Iterator[str]:
+    """A failed, warning, broken (or otherwise skipped) step: its summary whole, wrapped to the
+    width; its evidence one line each, cut to the width; its fix."""
+    glyph = TERMINAL[step.status]
+    word = {StepStatus.SKIP: " (skipped)", StepStatus.ERROR: " (could not be checked)"}.get(step.status, "")
+    head = f"{step.title}{word}: {reword(step.summary, Surface.TERMINAL)}"
+    yield from _wrapped(head, width, first=f"  {_paint(glyph.mark[0], glyph.ansi, color)} ", rest="    ",
+                        visible_first=4)
+    if step.status in NEEDS_DETAIL:
+        for ev in step.evidence:
+            yield _paint(_fit("    " + _evidence_line(ev), width), _DIM, color)
+        if step.fix:
+            yield from _wrapped(f"fix: {reword(step.fix, Surface.TERMINAL)}", width, first="    ", rest="      ")
+
+
+def _short(glyph: Glyph, title: str, summary: str, color: bool) -> str:
+    mark = _paint(glyph.mark[0], glyph.ansi, color)
+    summary = reword(summary, Surface.TERMINAL)
+    return f"  {mark} {title}: {summary}" if summary else f"  {mark} {title}"
+
+
+def _fit(line: str, width: int | None) -> str:
+    """`line` cut to `width` visible columns (ANSI codes kept out of the count), ending in "…"."""
+    if width is None or _visible(line) <= width:
+        return line
+    out, seen, i = [], 0, 0
+    while i < len(line) and seen < width - 1:
+        if line.startswith("\x1b[", i):
+            end = line.index("m", i) + 1
+            out.append(line[i:end])
+            i = end
+            continue
+        out.append(line[i])
+        seen += 1
+        i += 1
+    return "".join(out) + "…" + (_RESET if "\x1b[" in line else "")
+
+
+def _visible(line: str) -> int:
+    return len(_ANSI.sub("", line))
+
+
+def _wrapped(text: str, width: int | None, *, first: str, rest: str, visible_first: int | None = None) -> Iterator[str]:
+    """`text` after `first`, wrapped to `width` with `rest` before each further line."""
+    if width is None:
+        yield first + text
+        return
+    lead = visible_first if visible_first is not None else len(first)
+    lines = textwrap.wrap(text, width=max(20, width), initial_indent=" " * lead, subsequent_indent=rest,
+                          break_on_hyphens=False) or [" " * lead]
+    yield first + lines[0][lead:]
+    yield from lines[1:]
+
+
+def format_steps(run: Run, *, color: bool, verbose: bool = False, width: int | None = None) -> str:
+    """A run's steps in declared order: by layer (`format_layer`), or every step with `verbose`."""
+    if verbose:
+        return scrub("\n".join(format_step(step, color=color) for step in run.steps))
+    layers = [list(group) for _, group in groupby(run.steps, key=lambda s: layer_of(s.id))]
+    return scrub("\n".join(format_layer(layer, color=color, width=width) for layer in layers))
+
+
+def format_verdict(run: Run, *, color: bool, verbose: bool = True, width: int | None = None) -> str:
+    """The verdict with its fix, other findings and what was not checked; or where the run is.
+    Without `verbose`, what was not checked is left out: the grouped step lines above say it."""
     run = _inert_run(run)
-    lines = _verdict_lines(run, color=color) + _findings_lines(run) + _not_checked_lines(run)
+    lines = _verdict_lines(run, color=color, width=width) + _findings_lines(run)
+    if verbose:
+        lines += _not_checked_lines(run)
     return scrub("\n".join(lines))
 
 
@@ -108,6 +250,32 @@ def format_timeline(actor: str, changes: Sequence[Change]) -> str:
     return inert(scrub("\n".join(lines)))
 
 
+def format_account_history(actor: str, found: AccountHistory) -> str:
+    """What happened to one account: one timeline per site and question ("fixed" only when the
+    same question now passes), then the bot's own failures, apart: they say nothing of the account."""
+    if not found.timelines and not found.bot:
+        return f"No finished runs for {actor}."
+    also = [key for key in found.identities if key != (actor.lower() if "@" in actor else actor)]
+    lines = [f"{actor}" + (f" (also filed as {', '.join(also)})" if also else "") + ":"]
+    sites = {t.site for t in found.timelines}
+    for timeline in found.timelines:
+        where = f"on {timeline.site}: " if len(sites) > 1 else ""
+        lines.append(f"  {where}{timeline.question or 'the question was not recorded'}")
+        previous: Change | None = None
+        for change in timeline.changes:
+            lines.append(f"    {_period_phrase(change, previous)}")
+            previous = change
+    if len(sites) == 1:
+        lines.insert(1, f"  on {next(iter(sites))}")
+    if found.bot:
+        lines.append("The bot's own problems met while checking it (about the bot's settings, not this account):")
+        lines += [f"    {change.cause.value} since {_when(change.since)} ({change.runs} run"
+                  f"{'' if change.runs == 1 else 's'}; "
+                  f"{change.first_run_id if change.runs == 1 else change.first_run_id + ' … ' + change.last_run_id})"
+                  for change in found.bot]
+    return scrub("\n".join(lines))
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 
@@ -156,7 +324,7 @@ def _evidence_line(ev: Evidence) -> str:
     status = str(ev.status) if ev.status is not None else "no response"
     line = f"{ev.request} → {status}"
     if ev.auth != "none":
-        line += f" (as {ev.auth})"
+        line += f" ({AUTH_WORDS.get(ev.auth, 'as ' + ev.auth)})"
     if ev.excerpt:
         excerpt = " ".join(ev.excerpt.split())
         if len(excerpt) > _EXCERPT_LIMIT:
@@ -167,7 +335,7 @@ def _evidence_line(ev: Evidence) -> str:
     return line
 
 
-def _verdict_lines(run: Run, *, color: bool) -> list[str]:
+def _verdict_lines(run: Run, *, color: bool, width: int | None = None) -> list[str]:
     verdict = run.verdict
     if verdict is None:
         if run.interrupted:
@@ -181,13 +349,29 @@ def _verdict_lines(run: Run, *, color: bool) -> list[str]:
         f"  cause {verdict.cause.value} · confidence {verdict.confidence.value}",
     ]
     if verdict.explanation:
-        lines.append(f"  {verdict.explanation}")
+        lines += _wrapped(reword(verdict.explanation, Surface.TERMINAL), width, first="  ", rest="  ")
     if verdict.fix:
         lines.append(_paint("Fix:", _BOLD, color))
-        lines += [f"  {n}. {line}" for n, line in enumerate(verdict.fix, 1)]
-    if verdict.decided_by:
-        lines.append(f"Decided by: {', '.join(verdict.decided_by)}")
+        for n, line in enumerate(verdict.fix, 1):
+            lines += _wrapped(reword(line, Surface.TERMINAL), width, first=f"  {n}. ", rest="     ")
+    decided = decided_by_words(run)
+    if decided:
+        lines += _wrapped(", ".join(decided), width, first="Decided by: ", rest="  ")
     return lines
+
+
+def decided_by_words(run: Run) -> list[str]:
+    """What decided the verdict, in words: each deciding step's title and what it saw (a step id
+    is an internal name); an entry that names no step is already words and is kept."""
+    if run.verdict is None:
+        return []
+    steps = {step.id: step for step in run.steps}
+    out = []
+    for entry in run.verdict.decided_by:
+        step = steps.get(entry)
+        out.append(entry if step is None else f"{step.title} ({reword(step.summary, Surface.TERMINAL)})"
+                   if step.summary else step.title)
+    return out
 
 
 def _findings_lines(run: Run) -> list[str]:

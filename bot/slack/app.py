@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
@@ -55,6 +56,8 @@ def create_app(services: Services) -> AsyncApp:
     settings, client, identity = services.settings, services.client, services.identity
     logs.install_record_filter()  # Bolt logs rejected request bodies: no record may carry one
     logs.register_secrets(settings.secrets())
+    if not any(isinstance(f, _ExpectedBoltNotice) for f in log.filters):
+        log.addFilter(_ExpectedBoltNotice())
     app = AsyncApp(
         name="confluence-check",
         client=_without_token(client),  # so Bolt uses `authorize` below instead of its own auth.test
@@ -85,6 +88,17 @@ def _place_of(body: dict[str, Any]) -> Place | None:
     if not user or not (channel or body.get("response_url")):
         return None
     return Place(channel=channel or "", user=user, response_url=body.get("response_url"))
+
+
+class _ExpectedBoltNotice(logging.Filter):
+    """Drops Bolt's start-up warning that `token` will be unused: Bolt reads SLACK_BOT_TOKEN from the
+    environment by itself and warns that our client (and `authorize`) win over it, which is the
+    design, not a misconfiguration; an admin reading it would go looking for one."""
+
+    _TEXT = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != self._TEXT
 
 
 def _without_token(client: AsyncWebClient) -> AsyncWebClient:

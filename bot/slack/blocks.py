@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.model import Outcome, Run, StepStatus
+from bot.render.words import AUTH_WORDS, Surface, reword
 from bot.slack.escape import clip, code_safe, escape
 from bot.slack.ids import COMMAND, ActionId, BlockId, CallbackId, RunRef, block_id
 
@@ -33,7 +34,7 @@ FALLBACK_TEXT = 4000  # chat.update rejects a longer `text` (msg_too_long)
 MESSAGE_BUDGET = 10_000  # all block text of one message; msg_blocks_too_long trips near 13k
 MODAL_TEXT = 24  # modal title, submit and close
 TRUNCATED = "… (truncated)"
-EVIDENCE_TRUNCATED = "\n… (truncated: use Share with support, or `confluence-check show {run_id}`)"
+EVIDENCE_TRUNCATED = "\n… (truncated: Share with support sends all of it)"
 
 SLACK_GLYPHS: Mapping[StepStatus, str] = MappingProxyType({
     StepStatus.PASS: ":white_check_mark:",
@@ -110,14 +111,14 @@ def verdict_message(run: Run, *, buttons: bool = True) -> Message:
     if verdict is None:
         raise ValueError("verdict_message needs a finished run")
     label = OUTCOME_LABELS[verdict.outcome]
-    about = escape(verdict.explanation) + "\n" if verdict.explanation else ""
+    about = escape(_slack_words(verdict.explanation)) + "\n" if verdict.explanation else ""
     blocks = [
         _header(f"{label}: {verdict.title}", block_id(BlockId.VERDICT, "title")),
         _section(f"{about}*Cause* `{verdict.cause.value}` · *Confidence* {verdict.confidence.value}",
                  block_id(BlockId.VERDICT, "about")),
     ]
     if verdict.fix:
-        fix = "\n".join(f"{n}. {escape(line)}" for n, line in enumerate(verdict.fix, 1))
+        fix = "\n".join(f"{n}. {escape(_slack_words(line))}" for n, line in enumerate(verdict.fix, 1))
         blocks.append(_section(f"*Fix*\n{fix}", block_id(BlockId.VERDICT, "fix")))
     evidence = _evidence_text(run)
     if evidence:
@@ -126,8 +127,20 @@ def verdict_message(run: Run, *, buttons: bool = True) -> Message:
     blocks.append(_context(_run_facts(run), block_id(BlockId.VERDICT, "context")))
     if buttons:
         blocks.append(_verdict_actions(RunRef(run.run_id, run.actor)))
-    fix_hint = f" Fix: {verdict.fix[0]}" if verdict.fix else ""
-    return _message(f"{label}: {verdict.title} ({verdict.confidence.value}).{fix_hint}", blocks)
+    return _message(_verdict_fallback(run), blocks)
+
+
+def _verdict_fallback(run: Run) -> str:
+    """The verdict's notification text, unescaped (`_message` escapes it, once)."""
+    assert run.verdict is not None
+    verdict = run.verdict
+    fix_hint = f" Fix: {_slack_words(verdict.fix[0])}" if verdict.fix else ""
+    return f"{OUTCOME_LABELS[verdict.outcome]}: {verdict.title} ({verdict.confidence.value}).{fix_hint}"
+
+
+def _slack_words(text: str) -> str:
+    """A sentence of the diagnosis in Slack's words: buttons and the command's words, no CLI options."""
+    return reword(text, Surface.SLACK)
 
 
 def interrupted_message(run: Run) -> Message:
@@ -156,9 +169,9 @@ def cannot_post_message(run: Run, error: str, *, bot_user: str | None = None) ->
 def private_verdict_message(run: Run) -> Message:
     """The verdict sent privately when the bot could not post in the channel (no buttons)."""
     message = verdict_message(run, buttons=False)
-    note = _context([f"Only you can see this · `confluence-check show {run.run_id}` prints it again"],
+    note = _context([f"Only you can see this · `{COMMAND} history {escape(run.actor)}` lists it again"],
                     block_id(BlockId.NOTICE, "private"))
-    return _message(message["text"], [*message["blocks"], note])
+    return _message(_verdict_fallback(run), [*message["blocks"], note])
 
 
 def failed_message(error_id: str) -> Message:
@@ -331,10 +344,10 @@ def _evidence_text(run: Run) -> str:
     steps = [s for s in (run.step(i) for i in run.verdict.decided_by) if s is not None]
     lines: list[str] = []
     for step in steps:
-        lines.append(f"{step.title} ({step.id}): {step.status.value} — {step.summary}")
+        lines.append(f"{step.title}: {step.status.value} — {_slack_words(step.summary)}")
         for ev in step.evidence:
             status = ev.status if ev.status is not None else "no response"
-            auth = f" (as {ev.auth})" if ev.auth != "none" else ""
+            auth = f" ({AUTH_WORDS.get(ev.auth, 'as ' + ev.auth)})" if ev.auth != "none" else ""
             lines.append(f"  {ev.request} → {status}{auth}")
             lines += [f"    {' '.join(text.split())}" for text in (ev.excerpt, ev.note) if text]
     if not lines:
@@ -353,7 +366,7 @@ def _extras(run: Run) -> list[dict[str, Any]]:
         blocks.append(_section(clip("*Other findings*\n" + "\n".join(lines), 1000, TRUNCATED),
                                block_id(BlockId.VERDICT, "findings")))
     if run.not_checked:
-        lines = [f"• {escape(n.what)}: {escape(n.why)}" for n in run.not_checked]
+        lines = [f"• {escape(n.what)}: {escape(_slack_words(n.why))}" for n in run.not_checked]
         blocks.append(_section(clip("*Not checked*\n" + "\n".join(lines), 1500, TRUNCATED),
                                block_id(BlockId.VERDICT, "not_checked")))
     return blocks

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.model import Run, StepResult, StepStatus
 from bot.render.glyphs import NEEDS_DETAIL, Slot, slots
+from bot.render.words import Surface, reword
 from bot.slack.blocks import (
     MAX_BLOCKS,
     MESSAGE_BUDGET,
@@ -78,9 +79,9 @@ def _slot_line(slot: Slot, limit: int) -> str:
     step = slot.step
     line = f"{SLACK_GLYPHS[step.status]} *{escape(step.title)}*"
     if limit and step.summary:
-        line += f": {clip(escape(step.summary), limit)}"
+        line += f": {clip(escape(reword(step.summary, Surface.SLACK)), limit)}"
     if limit and step.fix and step.status in NEEDS_DETAIL:
-        line += f"\n        ↳ _fix:_ {clip(escape(step.fix), limit)}"
+        line += f"\n        ↳ _fix:_ {clip(escape(reword(step.fix, Surface.SLACK)), limit)}"
     return line
 
 

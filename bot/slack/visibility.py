@@ -1,6 +1,6 @@
 """Who may see which stored run in Slack (History button, `history` command, Home tab).
 
-The rule (README, "Who sees which runs"): a run started in Slack is shown to the person who
+The rule (docs/slack-setup.md, "Who sees which runs"): a run started in Slack is shown to the person who
 started it, and to anyone looking from the conversation it was started in (they can read its
 thread there anyway). Runs from any other conversation — a private channel, a DM — are never
 shown: the bot has no scope to tell a public channel from a private one, so it treats every

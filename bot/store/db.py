@@ -294,7 +294,7 @@ def _first_line(exc: Exception, url: str) -> str:
 
 
 def connect(database_path: str | Path, database_url: str | None) -> Db:
-    """PostgreSQL when `database_url` is set (it wins: README, Configuration), else SQLite at `database_path`."""
+    """PostgreSQL when `database_url` is set (it wins: docs/settings.md), else SQLite at `database_path`."""
     if database_url:
         return PostgresDb.connect(database_url)
     return SqliteDb.connect(database_path)

@@ -12,13 +12,14 @@ the documents are the few that queries filter or sort on.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.model import Run, StepResult, iso
+from bot.model import CauseCode, Run, StepResult, StepStatus, iso
 
 _LEVEL = 6  # zlib's default: ~4x smaller run documents for ~0.1 ms per save
 
@@ -84,6 +85,61 @@ def run_columns(run: Run) -> dict[str, Any]:
         "interrupted": int(run.interrupted),
         "previous_run_id": run.previous_run_id,
     }
+
+
+# The bot's own trouble, not the account's: its credentials refused, or ATLASSIAN_SITE_URL names no
+# site. Such runs belong to the bot's history and never to an account's timeline.
+BOT_CAUSES = (CauseCode.INSPECTOR_MISCONFIGURED, CauseCode.SITE_NOT_FOUND)
+
+# An Atlassian account id: "557058:<uuid>", a bare uuid, or the older 24 hex digits.
+_ACCOUNT_ID = r"(?:\d+:)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{24}"
+_LOOKED_UP = re.compile(rf"\(({_ACCOUNT_ID})\)\s*$")
+_IS_ACCOUNT_ID = re.compile(rf"^(?:{_ACCOUNT_ID})$")
+
+
+def account_of(run: Run) -> str:
+    """Whom the run is about, as one identity: the account id the run resolved (so an email given
+    to `check` and the account id a rule names meet), else what was typed (an email in lower case)."""
+    resolved = run.request.get("account_id")
+    if resolved:
+        return str(resolved)
+    lookup = run.step("identity.lookup")  # runs stored before the account id was kept: its summary names it
+    if lookup is not None and lookup.status is StepStatus.PASS:
+        found = _LOOKED_UP.search(lookup.summary)
+        if found:
+            return found.group(1)
+    return run.actor.lower() if "@" in run.actor else run.actor
+
+
+def looks_like_account_id(text: str) -> bool:
+    return bool(_IS_ACCOUNT_ID.match(text))
+
+
+def question_of(run: Run) -> str:
+    """What the run asked, in words: the failing call (on the site, by its path), the space, the
+    automation rule's action, and whether the actor's token was given. Two runs answer the same
+    question only when all of these are the same; "fixed" compares answers to one question."""
+    request = run.request
+    parts = []
+    endpoint = request.get("endpoint")
+    if endpoint:
+        method, _, url = str(endpoint).partition(" ")
+        if run.site and url.startswith(run.site):
+            url = url[len(run.site):] or "/"
+        parts.append(f"{method} {url}")
+    else:
+        parts.append("no failing call named")
+    if request.get("space"):
+        parts.append(f"space {str(request['space']).upper()}")
+    rule = request.get("rule")
+    if isinstance(rule, Mapping) and rule.get("uuid"):
+        parts.append(f"rule {rule['uuid']}" + (f" action {rule['action']}" if rule.get("action") else ""))
+    parts.append("with the actor's token" if request.get("actor_token_given") else "without the actor's token")
+    return ", ".join(parts)
+
+
+def identity_columns(run: Run) -> dict[str, str]:
+    return {"account": account_of(run), "question": question_of(run)}
 
 
 def origin_columns(origin: Mapping[str, str | None]) -> dict[str, str]:

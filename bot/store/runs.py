@@ -25,7 +25,18 @@ from bot.redact import redact_text
 from bot.store import records
 from bot.store.db import Db, Dialect, SqliteDb, connect
 from bot.store.owner import Owner, owner_gone, this_process
-from bot.store.records import ORIGIN_KEYS, load_run, origin_columns, parse_time, run_columns, run_head, run_steps
+from bot.store.records import (
+    BOT_CAUSES,
+    ORIGIN_KEYS,
+    identity_columns,
+    load_run,
+    looks_like_account_id,
+    origin_columns,
+    parse_time,
+    run_columns,
+    run_head,
+    run_steps,
+)
 from bot.store.schema import migrate
 
 if TYPE_CHECKING:
@@ -45,6 +56,26 @@ class Change:
     runs: int
     first_run_id: str
     last_run_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """One question asked about one account on one site, its answers collapsed into periods."""
+
+    site: str
+    question: str
+    changes: tuple[Change, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHistory:
+    """What happened to one account: a timeline per (site, question), the most recently asked
+    first; and, apart, the bot's own failures met while checking it (its refused credentials, a
+    wrong site), which say nothing about the account."""
+
+    identities: tuple[str, ...]  # the account id(s) and email(s) the runs were filed under
+    timelines: tuple[Timeline, ...]
+    bot: tuple[Change, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +154,7 @@ class HistoryStore:
         """
         extra = origin_columns(origin or {})
         going_on = run.verdict is None and not run.interrupted
-        columns = run_columns(run) | extra
+        columns = run_columns(run) | identity_columns(run) | extra
         if going_on:
             columns |= self._ownership()
         else:
@@ -238,9 +269,14 @@ class HistoryStore:
                                  [*record.values(), run_id])
 
     def list(self, actor: str | None = None, limit: int = 20, *, steps: bool = True) -> builtins.list[Run]:
-        """The newest `limit` runs, of one actor when given, newest first (without their steps
-        unless `steps`: what a list shows needs none, and leaving them is most of the cost)."""
-        where, params = ("WHERE actor = ?", [actor]) if actor is not None else ("", [])
+        """The newest `limit` runs, of one actor when given (under any of its `identities`), newest
+        first (without their steps unless `steps`: what a list shows needs none, and leaving them
+        is most of the cost)."""
+        where, params = "", []
+        if actor is not None:
+            keys = sorted({actor, *self.identities(actor)})
+            marks = ", ".join("?" * len(keys))
+            where, params = f"WHERE actor IN ({marks}) OR account IN ({marks})", [*keys, *keys]
         rows = self._db.execute(
             f"SELECT r.run_id, r.doc, {_steps(steps)} FROM (SELECT seq, started_at FROM runs {where}"
             " ORDER BY started_at DESC, seq DESC LIMIT ?) n JOIN runs r ON r.seq = n.seq"
@@ -267,11 +303,48 @@ class HistoryStore:
         return self._runs(rows) if steps else self._heads(rows)
 
     def timeline(self, actor: str, limit: int = 200) -> builtins.list[Change]:
-        """The actor's last `limit` finished runs collapsed into periods, oldest first."""
+        """The periods of the question most recently asked about the actor (see `account_history`)."""
+        found = self.account_history(actor, limit)
+        return list(found.timelines[0].changes) if found.timelines else []
+
+    def identities(self, actor: str) -> builtins.list[str]:
+        """Every key the actor's runs are filed under: the account id(s) an email resolved to, and
+        the emails that resolved to an account id (so `check EMAIL` and `rule` runs meet)."""
+        key = actor.lower() if "@" in actor else actor
+        found = {key}
+        if "@" in key:
+            rows = self._db.execute("SELECT DISTINCT account FROM runs WHERE actor IN (?, ?)", [actor, key]).fetchall()
+        else:
+            rows = self._db.execute("SELECT DISTINCT lower(actor) FROM runs WHERE account = ?", [key]).fetchall()
+        found |= {row[0] for row in rows if row[0]}
+        accounts = sorted(k for k in found if looks_like_account_id(k))
+        if accounts:  # an email that never resolved itself (the lookup failed) still belongs to the account
+            rows = self._db.execute(
+                f"SELECT DISTINCT lower(actor) FROM runs WHERE account IN ({', '.join('?' * len(accounts))})",
+                accounts).fetchall()
+            found |= {row[0] for row in rows if row[0] and "@" in row[0]}
+        return sorted(found)
+
+    def account_history(self, actor: str, limit: int = 200) -> AccountHistory:
+        """The actor's last `limit` finished runs: per (site, question) periods, and the bot's own failures apart."""
+        keys = self.identities(actor)
+        marks = ", ".join("?" * len(keys))
         rows = self._db.execute(
-            "SELECT run_id, started_at, outcome, cause FROM runs WHERE actor = ? AND outcome IS NOT NULL"
-            " ORDER BY started_at DESC, seq DESC LIMIT ?", [actor, max(limit, 0)]).fetchall()
-        return _collapse(reversed(rows))
+            f"SELECT run_id, started_at, outcome, cause, site, question FROM runs"
+            f" WHERE (account IN ({marks}) OR actor IN ({marks})) AND outcome IS NOT NULL"
+            " ORDER BY started_at DESC, seq DESC LIMIT ?", [*keys, *keys, max(limit, 0)]).fetchall()
+        rows.reverse()
+        bot_causes = {cause.value for cause in BOT_CAUSES}
+        bot = [row[:4] for row in rows if row[3] in bot_causes]
+        asked: dict[tuple[str, str], builtins.list[tuple[str, str, str, str]]] = {}
+        latest: dict[tuple[str, str], int] = {}
+        for position, row in enumerate(rows):
+            if row[3] not in bot_causes:
+                asked.setdefault((row[4], row[5] or ""), []).append(row[:4])
+                latest[(row[4], row[5] or "")] = position
+        order = sorted(asked, key=lambda key: latest[key], reverse=True)  # the question asked last first
+        timelines = [Timeline(site, question, tuple(_collapse(asked[(site, question)]))) for site, question in order]
+        return AccountHistory(tuple(keys), tuple(timelines), tuple(_collapse(bot)))
 
     # --- refusals ---
 
@@ -384,4 +457,4 @@ def _collapse(rows: Iterable[tuple[str, str, str, str]]) -> builtins.list[Change
     return changes
 
 
-__all__ = ["Change", "Dialect", "HistoryStore", "Refusal"]
+__all__ = ["AccountHistory", "Change", "Dialect", "HistoryStore", "Refusal", "Timeline"]

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 from bot.model import Run, iso, utcnow
 from bot.store.db import SQL_TYPES, Db, Dialect
-from bot.store.records import decode_doc, encode_doc, run_columns, run_head, run_steps
+from bot.store.records import (
+    decode_doc,
+    encode_doc,
+    identity_columns,
+    load_run,
+    run_columns,
+    run_head,
+    run_steps,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +158,20 @@ _SEEN_REQUESTS = _sql(
 )
 
 
+def _identities(db: Db) -> None:
+    """Version 9: each run's account (the resolved account id, so an email and an account id meet)
+    and question (endpoint, space, rule action, credential kind), for per-question timelines."""
+    db.execute("ALTER TABLE runs ADD COLUMN account TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN question TEXT")
+    for run_id, doc, steps in db.execute("SELECT run_id, doc, steps_doc FROM runs").fetchall():
+        step_docs = () if steps is not None else [row[0] for row in db.execute(
+            "SELECT doc FROM run_steps WHERE run_id = ? ORDER BY position", [run_id]).fetchall()]
+        columns = identity_columns(load_run(doc, steps, step_docs))
+        db.execute("UPDATE runs SET account = ?, question = ? WHERE run_id = ?",
+                   [columns["account"], columns["question"], run_id])
+    db.execute("CREATE INDEX runs_account ON runs (account, started_at, seq)")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "runs and steps", _V1),
     Migration(2, "refusals", _V2),
@@ -159,6 +181,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "site facts kept between runs", _V6),
     Migration(7, "watches", _V7),
     Migration(8, "signed Slack requests already taken (replays are dropped)", _SEEN_REQUESTS),
+    Migration(9, "each run's account and question, for per-question timelines", _identities),
 )
 
 

@@ -35,8 +35,9 @@ def _run(scenario: Scenario, workdir: Path) -> ScenarioTraffic:
     scenario_name = scenario.name
     with simulator_in_thread(scenario) as sim, pytest.MonkeyPatch.context() as patch:
         for name in list(os.environ):  # as tests/conftest.py's clean_environ, which is per test
-            if name in SETTING_HELP or name.startswith(("ATLASSIAN_", "SLACK_")):
+            if name in SETTING_HELP or name.startswith(("ATLASSIAN_", "SLACK_", "XDG_")):
                 patch.delenv(name)
+        patch.setenv("HOME", str(workdir))  # no user's .env or history is read
         for key, value in {**sim.env(), "DATABASE_PATH": str(workdir / f"{scenario_name}.db")}.items():
             patch.setenv(key, value)
         patch.chdir(workdir)

@@ -1,4 +1,4 @@
-"""The README's "What a run checks" table names every probe and every route the probes call."""
+"""The "What a run checks" table (docs/how-it-works.md) names every probe and every route the probes call."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from bot.probes import REGISTRY
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator.state import Principal, RoleAssignment, SpacePermission
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-TABLE = README[README.index("### What a run checks"):README.index("### Configuration")]
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "how-it-works.md").read_text()
+TABLE = DOC[DOC.index("## What a run checks"):DOC.index("## Diagnosing a Confluence automation rule")]
 
 
 def _routes() -> list[re.Pattern[str]]:

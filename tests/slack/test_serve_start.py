@@ -52,12 +52,20 @@ async def test_serve_with_nothing_set_names_socket_mode_first(tmp_path: Path) ->
     assert "ATLASSIAN_SITE_URL" in message and "Socket Mode" in message
 
 
+@pytest.mark.parametrize("in_environment", [False, True])
 @pytest.mark.parametrize("mode", ["socket", "http"])
-async def test_a_normal_start_logs_no_warning(mode: str, fake_slack: FakeSlack, simulator: StartSimulator,
-                                              tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_normal_start_logs_no_warning(mode: str, in_environment: bool, fake_slack: FakeSlack,
+                                              simulator: StartSimulator, tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with the tokens exported in the environment, where Bolt finds SLACK_BOT_TOKEN by itself
+    and would warn that "`token` will be unused"."""
     caplog.set_level(logging.DEBUG)
     sim = await simulator("ok")
     extra = {"SLACK_APP_TOKEN": fake_slack.app_token} if mode == "socket" else {"PORT": "0"}
+    if in_environment:
+        for key, value in bot_settings_env(fake_slack).items():
+            monkeypatch.setenv(key, value)
     server = asyncio.create_task(serve(bot_settings(fake_slack, sim, tmp_path / "h.db", **extra), mode=mode))
     try:
         await fake_slack.wait_for(lambda f: f.socket_connected if mode == "socket" else f.calls_to("auth.test"))
@@ -68,6 +76,10 @@ async def test_a_normal_start_logs_no_warning(mode: str, fake_slack: FakeSlack, 
         await asyncio.gather(server, return_exceptions=True)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == [], [r.getMessage() for r in warnings]
+
+
+def bot_settings_env(fake: FakeSlack) -> dict[str, str]:
+    return {"SLACK_BOT_TOKEN": fake.token, "SLACK_API_URL": fake.base_url}
 
 
 def test_the_messages_tab_is_off_because_dms_get_no_answer() -> None:

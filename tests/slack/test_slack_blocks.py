@@ -133,7 +133,7 @@ def test_a_verdict_message_needs_a_verdict() -> None:
 def test_long_evidence_is_cut_with_a_marker_and_the_buttons_survive() -> None:
     message = blocks.verdict_message(sample_run(**HUGE, **fresh()))
     text = "\n".join(texts_in(message["blocks"]))
-    assert "truncated" in text and "confluence-check show" in text
+    assert "truncated" in text and "Share with support sends all of it" in text and "confluence-check show" not in text
     assert message["blocks"][-1]["type"] == "actions" and len(message["blocks"][-1]["elements"]) == 4
 
 
