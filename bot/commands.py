@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from bot import logs
 from bot.atlassian.clients import RUN_DEADLINE_S, Deadline
 from bot.atlassian.hosts import HostGuard
-from bot.atlassian.transport import Transport
 from bot.checker import Checker
 from bot.config import Settings
 from bot.console import CheckOptions, ExitCode, RuleOptions, RunTracker, exit_code, run_async, write
@@ -114,21 +113,20 @@ def read_secret(stdin: TextIO, prompt: str) -> str:
 
 
 def check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: TextIO | None, color: bool,
-          via: str = "cli", transport: Transport | None = None) -> ExitCode:
-    return exit_code(run_check(options, settings, out=out, stdin=stdin, color=color, via=via,
-                               transport=transport))
+          via: str = "cli") -> ExitCode:
+    return exit_code(run_check(options, settings, out=out, stdin=stdin, color=color, via=via))
 
 
 def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: TextIO | None, color: bool,
-              via: str = "cli", transport: Transport | None = None) -> Run:
+              via: str = "cli") -> Run:
     """Run one check, streaming steps to `out` (or printing JSON at the end); returns the run."""
     settings.require("ATLASSIAN_SITE_URL")
     request = build_request(options, settings, stdin)
     history = open_run_history(settings)
     try:
-        checker = Checker(settings, history, transport=transport)
+        checker = Checker(settings, history)
         run = run_async(_preflight_then_run(checker, request, out=None if options.json else out, color=color,
-                                            via=via, preflight=transport is None, verbose=options.verbose))
+                                            via=via, verbose=options.verbose))
     finally:
         history.close()
     write(out, format_json(run) if options.json else "\n" + format_verdict(
@@ -137,11 +135,11 @@ def run_check(options: CheckOptions, settings: Settings, *, out: TextIO, stdin: 
 
 
 async def _preflight_then_run(checker: Checker, request: CheckRequest, *, out: TextIO | None, color: bool,
-                              via: str, preflight: bool, verbose: bool = False) -> Run:
-    if preflight:  # an unreachable configured host is a configuration error, not a diagnosis
-        secret = request.actor_secret
-        await check_reachable(checker.settings,
-                              token_host=secret is not None and secret.kind is SecretKind.CLIENT_CREDENTIALS)
+                              via: str, verbose: bool = False) -> Run:
+    # an unreachable configured host is a configuration error, not a diagnosis
+    secret = request.actor_secret
+    await check_reachable(checker.settings,
+                          token_host=secret is not None and secret.kind is SecretKind.CLIENT_CREDENTIALS)
     return await _run_check(checker, request, out=out, color=color, via=via, verbose=verbose)
 
 
@@ -272,17 +270,15 @@ def _reason(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-def rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli",
-         transport: Transport | None = None) -> ExitCode:
+def rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli") -> ExitCode:
     """Read the rule, then diagnose each Send web request action in rule order (one run each)."""
-    runs = run_rule(options, settings, out=out, color=color, via=via, transport=transport)
+    runs = run_rule(options, settings, out=out, color=color, via=via)
     if options.json:
         write(out, format_json(runs[0]) if len(runs) == 1 else "[\n" + ",\n".join(format_json(r) for r in runs) + "\n]")
     return worst_exit(runs)
 
 
-def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli",
-             transport: Transport | None = None) -> list[Run]:
+def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bool, via: str = "cli") -> list[Run]:
     """The runs of `confluence-check rule` (streamed to `out` unless --json). Raises UsageError/ConfigError."""
     from bot.automation import parse_rule_reference
     from bot.automation.load import INSPECTOR_NEEDED
@@ -294,20 +290,18 @@ def run_rule(options: RuleOptions, settings: Settings, *, out: TextIO, color: bo
     live = None if options.json or options.markdown else out
     history = open_run_history(settings)
     try:
-        checker = Checker(settings, history, transport=transport)
-        return run_async(_rule_runs(checker, ref, options, out=out, live=live, color=color, via=via,
-                                      preflight=transport is None))
+        checker = Checker(settings, history)
+        return run_async(_rule_runs(checker, ref, options, out=out, live=live, color=color, via=via))
     finally:
         history.close()
 
 
 async def _rule_runs(checker: Checker, ref: RuleRef, options: RuleOptions, *, out: TextIO, live: TextIO | None,
-                     color: bool, via: str, preflight: bool) -> list[Run]:
+                     color: bool, via: str) -> list[Run]:
     """Read the rule, then run each Send web request action in rule order (as for `check`, an unreachable
     configured host is a configuration error, exit 64, not a diagnosis)."""
     deadline = Deadline(RULE_DEADLINE_S)  # one for the whole command: the reachability check, the rule, every run
-    if preflight:
-        await check_reachable(checker.settings)
+    await check_reachable(checker.settings)
     runs: list[Run] = []
     planned_runs = await checker.plan_rule(ref, deadline_s=max(0.0, deadline.remaining()))
     for request, probes in ((planned.request, planned.probes) for planned in planned_runs):

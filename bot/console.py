@@ -100,7 +100,7 @@ class Terminated(BaseException):
 def raise_on_sigterm() -> Callable[[int, Any], Any] | int | None:
     """SIGTERM raises `Terminated` in the main thread from now on (outside an event loop; `run_async`
     handles it inside one). Returns the handler it replaced (None: not the main thread, left alone)."""
-    def terminate(signum: int, frame: object) -> None:
+    def terminate(_signum: int, _frame: object) -> None:
         raise Terminated
 
     try:
