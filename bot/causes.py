@@ -1,16 +1,17 @@
-"""The cause catalogue: codes, layers, titles, fixes and precedence, as data (CAUSES.md).
+"""The cause catalogue: codes, layers, titles and fixes, as data (docs/causes.md).
 
-Precedence is position in `CATALOGUE` (outer layers first). Probes report `Finding`s; only
-`decide` turns them into a verdict. Fix lines are templates filled from facts that probes
-and settings provide (`{gateway}`, `{admin_users}`...); an unknown fact stays readable.
+Catalogue order is position in `CATALOGUE` (outer layers first): it breaks ties between equally
+supported causes and orders what is shown. Probes observe; only `bot.judge` turns observations into
+a verdict. Fix lines are templates filled from facts that probes and settings provide
+(`{gateway}`, `{admin_user_page}`...); an unknown fact stays readable.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.model import CauseCode, Confidence, Finding, FindingSummary, NotChecked, Outcome, Verdict, outcome_of
+from bot.model import CauseCode, Outcome, outcome_of
 
 TOKENS_PAGE = "https://id.atlassian.com/manage-profile/security/api-tokens"
 SERVICE_ACCOUNTS = "Atlassian Administration > Directory > Service accounts"
@@ -192,6 +193,16 @@ CATALOGUE: tuple[Cause, ...] = (
         "Back off: wait the Retry-After seconds, then retry with exponential back-off and jitter.",
         "This is not an access problem; reduce concurrency or request volume.",
     )),
+    Cause(C.REQUEST_NOT_AS_TESTED, "request", "The failing request is not the one that was tested", (
+        "The account and the credential work as tested: the failing caller must present something else — "
+        "another Authorization header, token, email or URL.",
+        "If the call comes from a Confluence automation rule, check the rule itself: confluence-check rule "
+        "<the rule's URL or UUID> (it reads the Send web request's headers as sent).",
+        'Give the exact failing call: --endpoint "METHOD URL" with the URL the caller uses (site or gateway), '
+        "and replay it with the caller's token (--actor-token-stdin).",
+        "Compare the header the caller sends with Authorization: Basic base64({actor_email}:<api token>): the "
+        "email must be the token owner's, the token one of theirs, on one line.",
+    )),
     Cause(C.OK, "-", "No problem found", ()),
     Cause(C.INCONCLUSIVE, "-", "Not enough evidence to decide", (
         "Provide what the list under 'Not checked' names, then run the check again.",
@@ -244,84 +255,6 @@ def fill_fix(cause: Cause, facts: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(line for line in lines if line)  # a line whose fact says "nothing to add" is dropped
 
 
-def summarize(findings: Iterable[Finding]) -> list[FindingSummary]:
-    """One entry per cause (the most confident finding), in precedence order."""
-    best: dict[CauseCode, Finding] = {}
-    for f in findings:
-        kept = best.get(f.cause)
-        if kept is None or f.confidence.rank > kept.confidence.rank:
-            decided = tuple(dict.fromkeys((*f.decided_by, *(kept.decided_by if kept else ()))))
-            best[f.cause] = Finding(f.cause, f.confidence, f.detail, decided, f.facts)
-        else:
-            decided = tuple(dict.fromkeys((*kept.decided_by, *f.decided_by)))
-            best[f.cause] = Finding(kept.cause, kept.confidence, kept.detail, decided, kept.facts)
-    ordered = sorted(best.values(), key=lambda f: _POSITION[f.cause])
-    return [FindingSummary(f.cause, f.confidence, BY_CODE[f.cause].title, f.detail, f.decided_by)
-            for f in ordered]
-
-
-def decide(
-    findings: list[Finding],
-    facts: Mapping[str, str],
-    *,
-    ok_confidence: Confidence | None,
-    unexplained: str | None,
-    not_checked: list[NotChecked],
-    blocking: Sequence[str] = (),
-) -> tuple[Verdict, list[FindingSummary]]:
-    """The verdict: the first established cause in catalogue order.
-
-    A finding that is only `possible` never outranks a `likely`/`confirmed` one (CAUSES.md
-    rule 2: no confident answer without evidence). With no finding, `ok` needs
-    `ok_confidence` (the engine says whether enough was checked) and no unexplained failure;
-    otherwise the verdict is `inconclusive`, naming what was not checked.
-    """
-    summary = summarize(findings)
-    established = [f for f in summary if f.confidence is not Confidence.POSSIBLE]
-    chosen = (established or summary or [None])[0]
-    if chosen is not None:
-        cause = BY_CODE[chosen.cause]
-        detail_facts = {**facts, **_facts_of(findings, chosen.cause)}
-        verdict = Verdict(chosen.cause, chosen.confidence, cause.title, chosen.detail,
-                          fill_fix(cause, detail_facts), chosen.decided_by)
-        return verdict, summary
-    if blocking:
-        # a warning that rules out "no problem found" (e.g. the space given does not exist) without
-        # proving a cause: say so rather than "ok"
-        fix = tuple(blocking[:3]) + what_would_decide(not_checked)[:3]
-        return Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title,
-                       "No cause was proven, but something looked wrong: " + "; ".join(blocking[:3]) + ".",
-                       fix, ()), summary
-    if ok_confidence is not None and unexplained is None:
-        return Verdict(C.OK, ok_confidence, BY_CODE[C.OK].title,
-                       "Every layer that was checked passed.", (), ()), summary
-    why = unexplained or "Too little could be checked to reach a verdict."
-    fix = what_would_decide(not_checked)[:6] or BY_CODE[C.INCONCLUSIVE].fix
-    return Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title, why,
-                   fix, ()), summary
-
-
-def what_would_decide(not_checked: Sequence[NotChecked]) -> tuple[str, ...]:
-    """The actions that would let the unchecked steps run, each once, in the order first needed —
-    not the "Not checked" lines again. A step that could not run for another reason (a request
-    failed) asks for a second run."""
-    from bot.probes.registry import NEED_ACTION, NEED_REASON  # probes import the model, which imports us
-
-    actions: list[str] = []
-    unexplained = False
-    for item in not_checked:
-        matched = [NEED_ACTION[need] for need, reason in NEED_REASON.items() if reason in item.why]
-        unexplained = unexplained or not matched
-        actions += [a for a in matched if a not in actions]
-    if unexplained:
-        actions.append("Run the check again; if a step still cannot run, its reason under 'Not checked' "
-                       "says what stopped it")
-    return tuple(actions)
-
-
-def _facts_of(findings: Iterable[Finding], code: CauseCode) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for f in findings:
-        if f.cause is code:
-            out.update(f.facts)
-    return out
+def position(code: CauseCode) -> int:
+    """Catalogue order: ties between equally supported causes go to the earlier one."""
+    return _POSITION[code]

@@ -14,18 +14,22 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
-from bot import causes
+from bot import judge
 from bot.atlassian import Atlassian, Redactor, RequestFailed, RetryPolicy
 from bot.atlassian.clients import REQUEST_TIMEOUT_S, RUN_DEADLINE_S
 from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.errors import HostNotAllowed
 from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, Unknown
-from bot.model import Confidence, Finding, NotChecked, Run, StepResult, StepStatus, utcnow
-from bot.probes import NEED_REASON, NOT_NEEDED, REGISTRY, ProbeContext, ProbeSpec, has_need
+from bot.model import NotChecked, Run, StepResult, StepStatus, utcnow
+from bot.needs import NEED_REASON, Need
+from bot.observations import FailingCall, Unreadable, Where
+from bot.probes import NOT_NEEDED, REGISTRY, ProbeContext, ProbeSpec, has_need
 from bot.probes.oauth import scope_facts
 from bot.probes.registry import FactMissing, FactStore
+from bot.probes.target import GATEWAY_PREFIX
 from bot.request import CheckRequest, SecretKind, is_email
 
 PROBE_TIMEOUT_S = 25.0
@@ -140,23 +144,17 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
             assumed = dict(await assume()) if assume is not None else {}
             shown: set[str] = set()
             try:
-                results, store = await _run_graph(handle, request, settings, specs, http, assumed, shown)
+                _, store = await _run_graph(handle, request, settings, specs, http, assumed, shown)
             except* AssumptionContradicted:  # the run is done again as if nothing were known
                 run.steps.clear()
-                results, store = await _run_graph(handle, request, settings, specs, http, {}, shown)
+                _, store = await _run_graph(handle, request, settings, specs, http, {}, shown)
         handle.facts = store
         facts = _fix_facts(settings, request, store)
         if facts.get("account_id"):  # the account the run resolved: history files an email and an id as one
             run.request = {**run.request, "account_id": facts["account_id"]}
-        findings = [f for s in specs if s.id in results for f in results[s.id].findings]
-        run.not_checked = _not_checked(run.steps)
-        run.verdict, run.findings = causes.decide(
-            findings, facts,
-            ok_confidence=_ok_confidence(results, request),
-            unexplained=_unexplained(request, findings),
-            blocking=_blocking(run.steps),
-            not_checked=run.not_checked,
-        )
+        run.not_checked = _not_checked(run.steps, request)
+        assessment = judge.assess(_seen(run.steps, request, settings), _context(request, facts, run.not_checked))
+        run.verdict, run.findings = assessment.verdict, list(assessment.findings)
     finally:
         run.duration_ms = int((time.monotonic() - started) * 1000)
         try:
@@ -310,46 +308,56 @@ def _insert_ordered(steps: list[StepResult], result: StepResult, order: dict[str
     steps.insert(index, result)
 
 
-def _not_checked(steps: list[StepResult]) -> list[NotChecked]:
+def _not_checked(steps: list[StepResult], request: CheckRequest) -> list[NotChecked]:
     """Skipped steps and steps whose answers could not be read (errors), those sharing a reason
-    grouped into one line (the reason names the fix or what failed)."""
+    grouped into one line (the reason names the fix or what failed); and the failing call itself
+    when nothing describes it (no endpoint, status, body or rule)."""
     by_reason: dict[str, list[str]] = {}
     for s in steps:
         if s.status is StepStatus.SKIP and not s.summary.startswith(NOT_NEEDED):
             by_reason.setdefault(s.summary, []).append(s.title)
         elif s.status is StepStatus.ERROR:
             by_reason.setdefault(f"could not be read: {s.summary}", []).append(s.title)
-    return [NotChecked(what=", ".join(titles), why=why) for why, titles in by_reason.items()]
+    out = [NotChecked(what=", ".join(titles), why=why) for why, titles in by_reason.items()]
+    described = (request.failing is not None or request.observed_status is not None or bool(request.observed_body)
+                 or request.rule is not None)
+    if not described:
+        out.append(NotChecked(what="The failing call", why="not described: " + NEED_REASON[Need.ENDPOINT] + "; "
+                              + NEED_REASON[Need.REPORT]))
+    return out
 
 
-def _blocking(steps: list[StepResult]) -> list[str]:
-    """Warnings that must keep a run from ending in 'no problem found' (e.g. a space that does not exist)."""
-    return [f"{s.title}: {s.summary}" for s in steps if s.blocks_ok]
+def _seen(steps: list[StepResult], request: CheckRequest, settings: Settings) -> list[judge.Seen]:
+    """Every observation of the run, with the step that made it; the failing call as described first."""
+    seen = [judge.Seen("input", call) for call in _failing_call(request, settings)]
+    for step in steps:
+        seen += [judge.Seen(step.id, o) for o in step.observations]
+        if step.status is StepStatus.ERROR and not any(isinstance(o, Unreadable) for o in step.observations):
+            seen.append(judge.Seen(step.id, Unreadable(step.title)))  # a probe that broke or timed out: a fault
+    return seen
 
 
-def _ok_confidence(results: dict[str, StepResult], request: CheckRequest) -> Confidence | None:
-    """How sure an `ok` may be: confirmed only when the actor's credential was replayed, no step's
-    answer was lost to a fault (a lost answer is missing evidence, DESIGN.md), and the request the
-    caller really sends could be replayed as it is (not a stand-in for a write or a smart-value URL)."""
-    def ok(pid: str) -> bool:
-        r = results.get(pid)
-        return r is not None and r.status is StepStatus.PASS
-
-    lost = any(r.status is StepStatus.ERROR for r in results.values())
-    for credential, endpoint_id in (("replay.credential", "replay.endpoint"), ("oauth.credential", "oauth.endpoint")):
-        endpoint = results.get(endpoint_id)
-        if ok(credential) and (endpoint is None or endpoint.status in (StepStatus.PASS, StepStatus.SKIP)):
-            return Confidence.LIKELY if lost or not request.replayed_exactly else Confidence.CONFIRMED
-    if ok("identity.account_status") and (ok("product.role") or ok("product.access_by_email")):
-        return Confidence.LIKELY
-    return None
+def _failing_call(request: CheckRequest, settings: Settings) -> list[FailingCall]:
+    failing = request.failing
+    if failing is None:
+        return []
+    parts, site = urlsplit(failing.url), urlsplit(settings.site_url or "")
+    where = (Where.GATEWAY if parts.path.startswith(GATEWAY_PREFIX) else
+             Where.SITE if parts.netloc == site.netloc else None)
+    return [FailingCall(failing.method, failing.path, where, failing.describe())]
 
 
-def _unexplained(request: CheckRequest, findings: list[Finding]) -> str | None:
-    if findings or request.observed_status is None or request.observed_status < 400:
-        return None
-    return (f"The reported {request.observed_status} is not explained by any layer that could be "
-            "checked; see 'Not checked' for what would decide it.")
+def _context(request: CheckRequest, facts: dict[str, str], not_checked: list[NotChecked]) -> judge.Context:
+    return judge.Context(
+        reported_status=request.observed_status,
+        reported_body=bool(request.observed_body),
+        endpoint=request.failing is not None,
+        rule=request.rule is not None,
+        replayed_exactly=request.replayed_exactly,
+        oauth=request.actor_secret is not None and request.actor_secret.is_oauth,
+        facts=facts,
+        not_checked=tuple(not_checked),
+    )
 
 
 def _fix_facts(settings: Settings, request: CheckRequest, store: FactStore) -> dict[str, str]:
@@ -366,4 +374,14 @@ def _fix_facts(settings: Settings, request: CheckRequest, store: FactStore) -> d
     out.update(scope_facts(request, store.known()))
     if is_email(request.actor):
         out.setdefault("actor_email", request.actor)
+    if request.actor_secret is not None and request.actor_secret.is_oauth:
+        out["oauth_rejected_note"] = (
+            "This is an OAuth 2.0 access token: fetch a new one (the client credentials at "
+            f"{settings.auth_url}/oauth/token, or the app's refresh token) and send it as Authorization: Bearer "
+            "to the gateway. (The Basic lines below are for API tokens.)")
+    if "gateway" in out:  # the failing call as it would be sent through the gateway
+        failing = request.failing
+        parts = urlsplit(failing.url) if failing else None
+        path = parts.path if parts and parts.path.startswith("/wiki") else "/wiki/rest/api/..."
+        out["gateway_url"] = out["gateway"] + path + (f"?{parts.query}" if parts and parts.query else "")
     return out

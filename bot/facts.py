@@ -1,4 +1,4 @@
-"""Typed facts the probes pass to each other (DESIGN.md, "Probes and evidence").
+"""Typed facts the probes pass to each other (docs/architecture.md §Missing evidence).
 
 A fact is a small frozen value, or `Unknown` with the reason it could not be established
 (a request failed, a list was cut short, a setting is missing, the providing probe found
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 T = TypeVar("T")
 
@@ -55,13 +55,13 @@ class _OpenEnum(StrEnum):
 
 class AccountType(_OpenEnum):
     PERSON = "atlassian"
-    APP = "app"  # a service account (FACTS §1.7)
+    APP = "app"  # a service account (docs/atlassian.md §1.7)
     CUSTOMER = "customer"
     UNKNOWN = "unknown"
 
 
 class Claim(_OpenEnum):
-    """Whether the organization manages the account (`claimStatus`, FACTS §2.6)."""
+    """Whether the organization manages the account (`claimStatus`, docs/atlassian.md §2.6)."""
 
     MANAGED = "managed"
     UNMANAGED = "unmanaged"  # external to the org: the external-user policy may apply (§8 A1)
@@ -74,7 +74,7 @@ class Source(StrEnum):
     BOTH = "the organization's directory or this site"
 
 
-SERVICE_ACCOUNT_DOMAIN = "@serviceaccount.atlassian.com"  # FACTS §1.7
+SERVICE_ACCOUNT_DOMAIN = "@serviceaccount.atlassian.com"  # docs/atlassian.md §1.7
 
 
 def looks_like_service_account(actor: str) -> bool:
@@ -89,7 +89,7 @@ class Site:
 
     @property
     def ari(self) -> str:
-        # FACTS §8 A5c: the Confluence site ARI form Atlassian's own front end builds
+        # docs/atlassian.md §8 A5c: the Confluence site ARI form Atlassian's own front end builds
         return f"ari:cloud:confluence::site/{self.cloud_id}"
 
     def template(self) -> dict[str, str]:
@@ -113,7 +113,7 @@ class InspectorLogin:
 
 @dataclass(frozen=True, slots=True)
 class DirectoryState:
-    """The admin directory's status fields of an account (FACTS §1.10, §8 A5a)."""
+    """The admin directory's status fields of an account (docs/atlassian.md §1.10, §8 A5a)."""
 
     account_status: str | None
     membership_status: str | None
@@ -270,6 +270,6 @@ OAUTH_RESOURCES = FactKey("oauth_resources", Resources, "the OAuth token's acces
 OAUTH_GATEWAY = FactKey("oauth_gateway", Observation, "the OAuth token's identity call at the gateway")
 OAUTH_SITE = FactKey("oauth_site", Observation, "the OAuth token's identity call at the site URL")
 
-ALL_KEYS: tuple[FactKey[object], ...] = (SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE,  # type: ignore[assignment]
-                                         SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL, ACCESS,
-                                         OAUTH_TOKEN, OAUTH_RESOURCES, OAUTH_GATEWAY, OAUTH_SITE)
+ALL_KEYS: tuple[FactKey[Any], ...] = (SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE, SITE_REPLAY,
+                                      GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL, ACCESS, OAUTH_TOKEN,
+                                      OAUTH_RESOURCES, OAUTH_GATEWAY, OAUTH_SITE)

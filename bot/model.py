@@ -1,7 +1,7 @@
 """Plain data of a diagnosis run: statuses, evidence, findings, steps, verdict, the run itself.
 
 No I/O here. Every adapter (terminal, Slack, Markdown, SQLite) renders or stores these objects;
-`Run.to_dict()` is the one serialisation (`confluence-check/run@1`, DESIGN.md) and
+`Run.to_dict()` is the one serialisation (`confluence-check/run@1`, docs/architecture.md §Run JSON) and
 `Run.from_dict()` reads it back from history.
 """
 
@@ -41,10 +41,10 @@ class Outcome(StrEnum):
 
 
 class CauseCode(StrEnum):
-    """The 32 cause codes of docs/causes.md, in precedence order (outer layers first).
+    """The cause codes of docs/causes.md, in catalogue order (outer layers first).
 
     The catalogue (titles, fixes, layers) is `bot.causes.CATALOGUE`; the order here is the
-    order there, and a test compares both with the CAUSES.md table.
+    order there, and a test compares both with the docs/causes.md table.
     """
 
     SITE_NOT_FOUND = "site_not_found"
@@ -77,12 +77,14 @@ class CauseCode(StrEnum):
     SPACE_PERMISSION_MISSING = "space_permission_missing"
     PAGE_RESTRICTED = "page_restricted"
     RATE_LIMITED = "rate_limited"
+    REQUEST_NOT_AS_TESTED = "request_not_as_tested"
     OK = "ok"
     INCONCLUSIVE = "inconclusive"
 
 
 def outcome_of(cause: CauseCode) -> Outcome:
-    """`ok` for ok; `inconclusive` when the bot could not decide (DESIGN.md); `problem` otherwise."""
+    """`ok` for ok; `inconclusive` when the bot could not decide (docs/architecture.md §Missing evidence);
+    `problem` otherwise."""
     if cause is CauseCode.OK:
         return Outcome.OK
     if cause in (CauseCode.INCONCLUSIVE, CauseCode.INSPECTOR_MISCONFIGURED):
@@ -130,24 +132,15 @@ class Evidence:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A probe's claim that a cause applies, with how sure it is and why."""
+class Observation:
+    """Base of what a probe saw (the kinds are in `bot.observations`): no cause, no confidence; only the
+    judge (`bot.judge`) turns observations into a verdict."""
 
-    cause: CauseCode
-    confidence: Confidence
-    detail: str  # one or two sentences: what was seen
-    decided_by: tuple[str, ...] = ()  # step ids; the engine fills in the reporting step
-    facts: Mapping[str, str] = field(default_factory=dict)  # fills fix templates (cloud_id, url...)
+    __slots__ = ()
 
-    def to_dict(self, title: str) -> dict[str, Any]:
-        return {
-            "cause": self.cause.value,
-            "confidence": self.confidence.value,
-            "title": title,
-            "detail": self.detail,
-            "decided_by": list(self.decided_by),
-        }
+    def template(self) -> dict[str, str]:
+        """Values this observation gives the fix templates (`{page_url}`...)."""
+        return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,9 +162,8 @@ class StepResult:
     summary: str
     duration_ms: int = 0
     evidence: tuple[Evidence, ...] = ()
-    findings: tuple[Finding, ...] = ()
+    observations: tuple[Observation, ...] = ()  # what the step saw, for the judge (not stored)
     fix: str | None = None  # what to do about a fail/warn, when the step knows
-    blocks_ok: bool = False  # a warning that rules out "no problem found" (not stored: decided at run end)
 
     @classmethod
     def skipped(cls, id: str, title: str, why: str) -> StepResult:
@@ -212,13 +204,38 @@ class StepResult:
 
 
 @dataclass(frozen=True, slots=True)
+class RuledOut:
+    """A rival cause the run considered, and the observation that excluded it, in plain words."""
+
+    cause: CauseCode
+    by: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"cause": self.cause.value, "by": self.by}
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """A rival cause the run could not exclude, and what would decide it."""
+
+    cause: CauseCode
+    would_decide: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"cause": self.cause.value, "would_decide": self.would_decide}
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     cause: CauseCode
     confidence: Confidence
     title: str
     explanation: str
     fix: tuple[str, ...]
-    decided_by: tuple[str, ...]
+    decided_by: tuple[str, ...]  # step ids (kept for compatibility; `observed` says it in words)
+    observed: tuple[str, ...] = ()  # what decided it, in plain words
+    ruled_out: tuple[RuledOut, ...] = ()
+    not_ruled_out: tuple[Open, ...] = ()
 
     @property
     def outcome(self) -> Outcome:
@@ -232,10 +249,15 @@ class Verdict:
             "explanation": self.explanation,
             "fix": list(self.fix),
             "decided_by": list(self.decided_by),
+            "observed": list(self.observed),
+            "ruled_out": [r.to_dict() for r in self.ruled_out],
+            "not_ruled_out": [o.to_dict() for o in self.not_ruled_out],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+        """A stored verdict; one stored before `observed`/`ruled_out`/`not_ruled_out` existed reads
+        back with them empty (the fields are additive in run@1)."""
         return cls(
             cause=CauseCode(data["cause"]),
             confidence=Confidence(data["confidence"]),
@@ -243,6 +265,10 @@ class Verdict:
             explanation=data.get("explanation", ""),
             fix=tuple(data.get("fix", [])),
             decided_by=tuple(data.get("decided_by", [])),
+            observed=tuple(data.get("observed", [])),
+            ruled_out=tuple(RuledOut(CauseCode(r["cause"]), r["by"]) for r in data.get("ruled_out", [])),
+            not_ruled_out=tuple(Open(CauseCode(o["cause"]), o["would_decide"])
+                                for o in data.get("not_ruled_out", [])),
         )
 
 

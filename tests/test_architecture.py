@@ -18,7 +18,8 @@ ROOT = Path(bot.__file__).parent
 LAYERS: list[tuple[str, set[str]]] = [
     ("base", {"bot", "bot.errors", "bot.redact", "bot.config", "bot.logs", "bot.model", "bot.facts", "bot.openapi"}),
     ("atlassian", {"bot.atlassian", "bot.request", "bot.preflight", "bot.automation"}),
-    ("core", {"bot.probes", "bot.causes", "bot.judge", "bot.engine", "bot.tokens", "bot.compare"}),
+    ("core", {"bot.probes", "bot.causes", "bot.observations", "bot.needs", "bot.judge", "bot.engine", "bot.tokens",
+              "bot.compare"}),
     ("store", {"bot.store"}),
     ("render", {"bot.render"}),
     ("application", {"bot.checker", "bot.site_facts", "bot.watches"}),

@@ -12,6 +12,7 @@ from bot import engine
 from bot.config import Settings
 from bot.facts import FactKey, Unknown
 from bot.model import CauseCode, Confidence, Run, StepResult, StepStatus
+from bot.observations import Absent, Answer, PageCheck, ReplayAnswer, TokenList, Where
 from bot.probes import REGISTRY, Need, ProbeContext, ProbeSpec
 from bot.probes.graph import build_depth, describe
 from bot.probes.registry import validate
@@ -20,6 +21,7 @@ from tests.fakes.atlassian_http import MockTransport
 
 SETTINGS = Settings.load({"ATLASSIAN_SITE_URL": "https://acme.atlassian.net", "ATLASSIAN_API_TOKEN": "SECRET-XYZ-1"})
 REQUEST = CheckRequest("a@acme.com")
+ACCEPTED = ReplayAnswer(Where.SITE, 200, Answer.KNOWN, None, "accepted as A")
 TRANSPORT = MockTransport(lambda r: httpx.Response(200))
 
 
@@ -105,7 +107,8 @@ async def test_missing_need_and_unknown_build_fact_become_skips_that_say_why() -
     assert org.status is StepStatus.SKIP and "ATLASSIAN_ORG_API_KEY is not set" in org.summary
     assert dep.status is StepStatus.SKIP and "thing A" in dep.summary and "X.FAIL" in dep.summary
     assert "boom" in dep.summary and "fail" in dep.summary
-    assert {n.why for n in result.not_checked} == {org.summary, dep.summary}
+    assert {n.why for n in result.not_checked if n.what != "The failing call"} == {org.summary, dep.summary}
+    assert any(n.what == "The failing call" and "not described" in n.why for n in result.not_checked)
 
 
 async def test_a_judge_fact_that_stays_unknown_is_handed_over_as_unknown_with_its_reason() -> None:
@@ -176,12 +179,14 @@ async def test_a_crashing_probe_is_an_error_step_with_the_secret_redacted() -> N
     assert result.verdict is not None and result.verdict.cause is CauseCode.INCONCLUSIVE
 
 
-async def test_findings_become_the_verdict_in_catalogue_order() -> None:
+async def test_observations_become_the_verdict_and_an_inner_problem_stays_a_finding() -> None:
     async def inner(ctx: ProbeContext) -> StepResult:
-        return ctx.failed("inner", ctx.finding(CauseCode.PAGE_RESTRICTED, Confidence.CONFIRMED, "page"))
+        ctx.observe(PageCheck("42", "read", may=False, space_granted=True))
+        return ctx.failed("inner")
 
     async def outer(ctx: ProbeContext) -> StepResult:
-        return ctx.failed("outer", ctx.finding(CauseCode.TOKEN_EXPIRED, Confidence.CONFIRMED, "token"))
+        ctx.observe(TokenList(total=0, live=0, never_used=False, last_used=None, ours=None, labels=""))
+        return ctx.failed("outer")
 
     _, result = await run(spec("x.inner", inner), spec("x.outer", outer))
     assert result.verdict.cause is CauseCode.TOKEN_EXPIRED
@@ -198,14 +203,29 @@ async def test_an_unexplained_reported_failure_is_inconclusive_not_ok() -> None:
     assert result.verdict.cause is CauseCode.INCONCLUSIVE and "403" in result.verdict.explanation
 
 
+async def test_a_reported_failure_that_every_checked_layer_passes_is_not_as_tested_never_ok() -> None:
+    async def accepted(ctx: ProbeContext) -> StepResult:
+        ctx.observe(ACCEPTED)
+        return ctx.passed("credential accepted")
+
+    _, result = await run(spec("replay.site", accepted), request=CheckRequest("a@acme.com", observed_status=403))
+    assert (result.verdict.cause, result.verdict.confidence) == (CauseCode.REQUEST_NOT_AS_TESTED, Confidence.LIKELY)
+    assert any("confluence-check rule" in line for line in result.verdict.fix)
+    _, quiet = await run(spec("replay.site", accepted))  # nothing reported: ok, and it says what was not described
+    assert quiet.verdict.cause is CauseCode.OK and quiet.verdict.title == "No blocker found in the account"
+    assert any(n.what == "The failing call" for n in quiet.not_checked)
+
+
 async def test_a_doubtful_warning_keeps_the_run_from_ok() -> None:
     async def fine(ctx: ProbeContext) -> StepResult:
         return ctx.passed("fine")
 
     async def odd(ctx: ProbeContext) -> StepResult:
-        return ctx.doubtful("space NOPE does not exist")
+        ctx.observe(Absent("space NOPE does not exist"))
+        return ctx.warned("space NOPE does not exist")
 
     async def ok_evidence(ctx: ProbeContext) -> StepResult:
+        ctx.observe(ACCEPTED)
         return ctx.passed("credential accepted")
 
     _, result = await run(spec("replay.credential", ok_evidence), spec("x.fine", fine), spec("x.odd", odd))
@@ -236,6 +256,7 @@ def test_run_ids_are_unique_and_sortable() -> None:
 
 async def test_an_answer_lost_to_a_fault_keeps_ok_from_being_confirmed() -> None:
     async def accepted(ctx: ProbeContext) -> StepResult:
+        ctx.observe(ACCEPTED)
         return ctx.passed("credential accepted")
 
     async def lost(ctx: ProbeContext) -> StepResult:

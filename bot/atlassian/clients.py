@@ -247,6 +247,9 @@ class Atlassian:
         self._client = client
         self._logged = [s.reveal() for s in (access_token, client[1] if client else None) if s is not None]
         self._paired: set[str] = set()
+        # When this run first sent the actor's credential: Atlassian counts our replay as a use of the
+        # token (its lastAccess moves), and the judge must not read that as the caller's use.
+        self.actor_first_use: datetime | None = None
         # extra_secrets: values the run holds besides the actor's token (a rule's header values, §5)
         held = [s.reveal() for s in (actor_token, access_token, client[1] if client else None) if s is not None]
         self.redact = Redactor([*settings.secrets(), *held, *extra_secrets])
@@ -341,6 +344,8 @@ class Atlassian:
         idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(path)) or token_request
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
+        if auth in (Auth.ACTOR, Auth.AS_SENT) and self.actor_first_use is None:
+            self.actor_first_use = datetime.now(UTC)
         if not shared:
             return await self._exchange(request, request_line, auth, url, withhold_ok_body=role is Role.AUTH)
         key = (method, wire, hashlib.sha256(all_headers.get("authorization", "").encode()).digest(), body or b"")

@@ -1,20 +1,19 @@
 """The probe chain: one module per layer, registered in the order the run shows them.
 
-`LAYERS` is the declared order: outer layers first (CAUSES.md), and every probe after the
+`LAYERS` is the declared order: outer layers first (docs/causes.md), and every probe after the
 probes whose facts it reads. (An explicit list, so no import sorter can reorder the chain.)
-A new probe: `@probe(id, title=..., needs=..., build=(FACTS...), judge=(...), provides=(...))`
+A new probe: `@probe(id, title=..., needs=..., build=(KEYS...), judge=(...), provides=(...))`
 in a layer module (see `bot.probes.registry`; typed facts are in `bot.facts`).
 """
 
 import importlib
 
+from bot.needs import NEED_REASON, Need
 from bot.probes.registry import (
-    NEED_REASON,
     NOT_NEEDED,
     REGISTRY,
     FactMissing,
     FactStore,
-    Need,
     ProbeContext,
     ProbeSpec,
     has_need,

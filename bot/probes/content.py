@@ -1,4 +1,4 @@
-"""Content layer: space permissions and page restrictions for the actor (FACTS §1.13, §2.3–2.4).
+"""Content layer: space permissions and page restrictions for the actor (docs/atlassian.md §1.13, §2.3–2.4).
 
 Checked with the bot's own (site admin) login on the actor's behalf, so no actor token is
 needed. The space's permissions are fetched as soon as the space id is known (from the key,
@@ -15,9 +15,11 @@ from typing import Any
 
 from bot.atlassian import Auth, Reply, Role
 from bot.facts import ACTOR, GROUPS, INSPECTOR, SPACE, Space, SpaceAccess, Unknown
-from bot.model import CauseCode, Confidence, StepResult
+from bot.model import StepResult
+from bot.needs import Need
+from bot.observations import Absent, PageCheck, SpaceGrant
 from bot.probes.pages import Listing, Paging, read_list
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.registry import ProbeContext, probe
 from bot.request import page_id_of, space_key_of
 
 PERMISSIONS_LIMIT = 250  # v2 space permissions: maximum page size (default 25)
@@ -50,6 +52,7 @@ async def content_space(ctx: ProbeContext) -> StepResult:
     page_link = f"{ctx.settings.site_url}/wiki/spaces/{key}/settings/permissions" if key else None
     if not missing:
         ctx.provide(SPACE, Space(located.id, key or located.id, SpaceAccess.GRANTED))
+        ctx.observe(SpaceGrant(label, ()))
         return ctx.passed(f"space {label}: {', '.join(_name(op) for op in needed)} granted")
     what = " / ".join(_name(op) for op in missing)
     if isinstance(groups, Unknown):
@@ -57,16 +60,11 @@ async def content_space(ctx: ProbeContext) -> StepResult:
                           f"({groups.reason})")
     role_doubts = [doubt for op in missing for doubt in _role_doubts(roles, listing.items, op)]
     doubts = _doubts(listing, groups.complete) + list(dict.fromkeys(role_doubts))
-    facts = {"space_permissions_page": page_link} if page_link else {}
+    ctx.observe(SpaceGrant(label, tuple(_name(op) for op in missing), tuple(doubts), page_link))
     if doubts:
-        return ctx.failed(f"no {what} permission found in space {label} ({'; '.join(doubts)})", ctx.finding(
-            CauseCode.SPACE_PERMISSION_MISSING, Confidence.POSSIBLE,
-            f"Space {label} grants {what} neither to the account nor to any of its groups read, but "
-            f"{'; '.join(doubts)}.", **facts))
+        return ctx.failed(f"no {what} permission found in space {label} ({'; '.join(doubts)})")
     ctx.provide(SPACE, Space(located.id, key or located.id, SpaceAccess.MISSING))
-    return ctx.failed(f"no {what} permission in space {label}", ctx.finding(
-        CauseCode.SPACE_PERMISSION_MISSING, Confidence.CONFIRMED,
-        f"Space {label} grants {what} neither to the account nor to any of its groups.", **facts))
+    return ctx.failed(f"no {what} permission in space {label}")
 
 
 class RoleMode(StrEnum):
@@ -164,8 +162,10 @@ async def _locate(ctx: ProbeContext) -> _Located | StepResult:
 
 
 async def _not_readable(ctx: ProbeContext, what: str, reply: Reply) -> StepResult:
-    if reply.status in (401, 403, 404) and isinstance(await ctx.fact(INSPECTOR), Unknown):
-        return ctx.skipped(f"the bot's own login was not accepted, so {what} could not be read")
+    if reply.status in (401, 403, 404):
+        login = await ctx.fact(INSPECTOR)
+        if isinstance(login, Unknown):
+            return ctx.skipped(f"the bot's own login was not accepted, so {what} could not be read")
     return ctx.unreadable(what, reply)
 
 
@@ -173,7 +173,9 @@ async def _absent(ctx: ProbeContext, summary: str, fix: str | None, *, blocks: b
     login = await ctx.fact(INSPECTOR)
     if isinstance(login, Unknown):
         return ctx.skipped(f"the bot's own login was not accepted, so an absence proves nothing ({login.reason})")
-    return ctx.doubtful(summary, fix) if blocks else ctx.warned(summary)
+    if blocks:
+        ctx.observe(Absent(summary, fix))
+    return ctx.warned(summary, fix=fix)
 
 
 async def _key_of(ctx: ProbeContext, located: _Located) -> str | None:
@@ -254,15 +256,12 @@ async def content_page(ctx: ProbeContext) -> StepResult:
                              "Check the page id in the failing call.")
     if reply.status != 200 or not isinstance(body, dict) or not isinstance(body.get("hasPermission"), bool):
         return await _not_readable(ctx, "the permission check", reply)
-    if body["hasPermission"]:
-        return ctx.passed(f"may {operation} page {page_id}")
     page_url = f"{ctx.settings.site_url}/wiki/pages/viewpage.action?pageId={page_id}"
     space = await ctx.fact(SPACE)
-    if not isinstance(space, Unknown) and space.access is SpaceAccess.MISSING:
+    granted = None if isinstance(space, Unknown) or space.access is None else space.access is SpaceAccess.GRANTED
+    ctx.observe(PageCheck(str(page_id), operation, bool(body["hasPermission"]), granted, page_url))
+    if body["hasPermission"]:
+        return ctx.passed(f"may {operation} page {page_id}")
+    if granted is False:
         return ctx.failed(f"may not {operation} page {page_id} (the space permission is missing first)")
-    space_ok = not isinstance(space, Unknown) and space.access is SpaceAccess.GRANTED
-    return ctx.failed(f"may not {operation} page {page_id}", ctx.finding(
-        CauseCode.PAGE_RESTRICTED, Confidence.CONFIRMED if space_ok else Confidence.LIKELY,
-        f"Confluence's permission check says the account may not {operation} page {page_id}"
-        + (" although it may use the space: a page restriction denies it." if space_ok else "."),
-        page_url=page_url))
+    return ctx.failed(f"may not {operation} page {page_id}")

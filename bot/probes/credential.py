@@ -1,16 +1,18 @@
-"""Credential layer (admin view): the actor's API tokens — expiry and last use (FACTS §1.1, §2.7)."""
+"""Credential layer (admin view): the actor's API tokens — expiry and last use (docs/atlassian.md §1.1, §2.7)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.atlassian import Auth, Role
 from bot.facts import ACTOR, TOKENS, Tokens
-from bot.model import CauseCode, Confidence, StepResult, utcnow
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.model import StepResult, utcnow
+from bot.needs import Need
+from bot.observations import TokenList
+from bot.probes.registry import ProbeContext, probe
 
-_FAILURE_STATUSES = (401, 403, 404)
+OWN_USE_LEEWAY = timedelta(seconds=5)
 
 
 @probe("credential.api_tokens", title="Actor's API tokens", needs={Need.ORG_KEY}, build=(ACTOR,),
@@ -30,40 +32,45 @@ async def credential_api_tokens(ctx: ProbeContext) -> StepResult:
         return ctx.unreadable("the token list", reply)
     now = utcnow()
     live = [t for t in tokens if not _expired(t, now)]
-    never_used = bool(live) and not any(t.get("lastAccess") for t in live)
-    ctx.provide(TOKENS, Tokens(valid=len(live), never_used=never_used))
-    if not tokens:
-        return ctx.failed("the account has no API token", ctx.finding(
-            CauseCode.TOKEN_EXPIRED, Confidence.CONFIRMED,
-            "The account has no API token at all: whatever the caller sends cannot be one of its tokens."))
-    if not live:
-        latest = max((t.get("expiry") or "" for t in tokens), default="?")
-        return ctx.failed(f"all {len(tokens)} token(s) expired (latest expiry {latest[:10]})", ctx.finding(
-            CauseCode.TOKEN_EXPIRED, Confidence.CONFIRMED,
-            f"Every API token of the account has expired (latest expiry {latest[:10]})."))
-    return _judge_live(ctx, tokens, live)
-
-
-def _judge_live(ctx: ProbeContext, tokens: list[dict[str, Any]], live: list[dict[str, Any]]) -> StepResult:
-    used = [t for t in live if t.get("lastAccess")]
-    desc = f"{len(live)} valid of {len(tokens)}"
-    if used:
-        last = max(t["lastAccess"] for t in used)
-        return ctx.passed(f"{desc}; last used {last[:16].replace('T', ' ')}")
+    ours = ctx.http.actor_first_use
+    callers = [t for t in live if t.get("lastAccess") and not _ours(str(t["lastAccess"]), ours)]
+    ctx.provide(TOKENS, Tokens(valid=len(live), never_used=bool(live) and not callers))
     labels = ", ".join(f"'{t.get('label', t.get('id', '?'))}' (created {str(t.get('createdAt', '?'))[:10]})"
                        for t in live[:3])
-    reported = ctx.request.observed_status
-    if reported in _FAILURE_STATUSES:
-        # CAUSES.md hard case: a never-used token while calls fail means the failing request does not
-        # present that token as Basic email:token to a URL that accepts it (§1.14, field report 1).
-        return ctx.failed(f"{desc}; none ever used: {labels}", ctx.finding(
-            CauseCode.CREDENTIAL_REJECTED, Confidence.LIKELY,
-            f"The account's valid token(s) {labels} have never been used, yet the call fails with "
-            f"{reported}: the failing request is not presenting that token as Basic email:token to a URL "
-            "that accepts it (a missing or malformed Authorization header, another token, or a scoped "
-            "token on the site URL)." + ("" if ctx.request.actor_secret else
-                                          " Replaying with the actor's token (--actor-token-stdin) tells which.")))
-    return ctx.warned(f"{desc}; none ever used: {labels}")
+    last = max((str(t["lastAccess"]) for t in callers), default=None)
+    latest = max((t.get("expiry") or "" for t in tokens), default="")[:10] or None
+    ours_at = _stamp(ours.isoformat()) if ours is not None and len(callers) < len([t for t in live
+                                                                                   if t.get("lastAccess")]) else None
+    ctx.observe(TokenList(total=len(tokens), live=len(live), never_used=bool(live) and not callers,
+                          last_used=_stamp(last) if last else None, ours=ours_at, labels=labels,
+                          latest_expiry=latest))
+    if not tokens:
+        return ctx.failed("the account has no API token")
+    if not live:
+        return ctx.failed(f"all {len(tokens)} token(s) expired (latest expiry {latest})")
+    desc = f"{len(live)} valid of {len(tokens)}"
+    by_us = f"; last used by this check at {ours_at}; before that, " if ours_at else "; "
+    if last:
+        return ctx.passed(f"{desc}{by_us}last used {_stamp(last)}")
+    return ctx.warned(f"{desc}{by_us}never used: {labels}")
+
+
+def _ours(last_access: str, first_use: datetime | None) -> bool:
+    """A lastAccess at or after this run's own first use of the actor's credential is ours, not the
+    caller's (a few seconds' leeway for the clocks of two hosts)."""
+    if first_use is None:
+        return False
+    try:
+        when = datetime.fromisoformat(last_access.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when >= first_use - OWN_USE_LEEWAY
+
+
+def _stamp(text: str) -> str:
+    return text[:16].replace("T", " ")
 
 
 def _expired(token: dict[str, Any], now: datetime) -> bool:

@@ -1,4 +1,4 @@
-"""The probe graph as data: who waits for whom, printable (DESIGN.md: "The graph is data")."""
+"""The probe graph as data: who waits for whom, printable (docs/architecture.md §Layers)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def waits(spec: ProbeSpec, by_fact: dict[str, str]) -> tuple[list[str], list[str
 def build_depth(specs: Iterable[ProbeSpec]) -> dict[str, int]:
     """How many probes deep each probe's requests sit on the build edges alone (1: starts at once)."""
     listed = list(specs)
-    by_fact, depth = providers(listed), {}
+    by_fact, depth = providers(listed), dict[str, int]()
     for spec in listed:  # declared order is a valid order (the registry checks it)
         build, _ = waits(spec, by_fact)
         depth[spec.id] = 1 + max((depth.get(p, 0) for p in build), default=0)

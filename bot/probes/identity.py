@@ -1,7 +1,7 @@
 """Identity layer: does the actor exist, is the account active, what kind of account is it.
 
 The actor is resolved once, by `identity.lookup`, into the typed `Identity` fact every later
-probe reads. Admin API shapes: FACTS §2.6 and §8 A5 (v2 directory users: camelCase, composite
+probe reads. Admin API shapes: docs/atlassian.md §2.6 and §8 A5 (v2 directory users: camelCase, composite
 `status`); the directory search returns the status fields, so they are not read twice.
 """
 
@@ -24,8 +24,10 @@ from bot.facts import (
     Unknown,
     looks_like_service_account,
 )
-from bot.model import CauseCode, Confidence, StepResult
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.model import StepResult
+from bot.needs import Need
+from bot.observations import AccountKind, AccountLookup, AccountState, AccountStatus
+from bot.probes.registry import ProbeContext, probe
 from bot.probes.target import caller_on_site
 from bot.request import is_email
 
@@ -61,6 +63,7 @@ async def identity_lookup(ctx: ProbeContext) -> StepResult:
     if user is None:
         return _not_found(ctx, actor, where)
     identity = _identity(user, where, None if isinstance(org, Unknown) else org.org_id)
+    ctx.observe(AccountLookup(actor, True, where, is_email(actor), looks_like_service_account(actor)))
     ctx.provide(ACTOR, identity)
     if identity.email:
         ctx.provide(ACTOR_EMAIL, ActorEmail(identity.email))
@@ -68,19 +71,14 @@ async def identity_lookup(ctx: ProbeContext) -> StepResult:
 
 
 def _not_found(ctx: ProbeContext, actor: str, where: Source) -> StepResult:
-    if where is Source.DIRECTORY and not is_email(actor):
-        # an account id missing from the directory may be a service account's, which it does not list
-        return ctx.failed(f"no account {actor} in {where.value}", ctx.finding(
-            CauseCode.ACTOR_NOT_FOUND, Confidence.LIKELY,
-            f"{where.value.capitalize()} has no account {actor} (a service account would not be listed there "
-            "either: ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN let the site be asked too)."))
+    # an account id missing from the directory alone may be a service account's, which it does not list
+    ctx.observe(AccountLookup(actor, False, where, is_email(actor), looks_like_service_account(actor)))
     if looks_like_service_account(actor):
         # openapi/README.md: the admin directory documents `accountType: atlassian` only; service
         # accounts are managed through a separate API, so a directory miss proves nothing for them.
         return ctx.warned(f"{actor} is a service-account address, and service accounts are not always listed "
                           f"in {where.value}: its existence could not be checked here")
-    return ctx.failed(f"no account {actor} in {where.value}", ctx.finding(
-        CauseCode.ACTOR_NOT_FOUND, Confidence.CONFIRMED, f"{where.value.capitalize()} has no account {actor}."))
+    return ctx.failed(f"no account {actor} in {where.value}")
 
 
 def _identity(user: dict[str, Any], where: Source, org_id: str | None) -> Identity:
@@ -145,19 +143,17 @@ async def identity_account_status(ctx: ProbeContext) -> StepResult:
     account, membership, status = data.account_status, data.membership_status, data.status
     seen = f"accountStatus={account}, membershipStatus={membership}, status={status}"
     # §1.10: inactive/closed = deactivated; for_deletion = scheduled for deletion
+    page = identity.admin_page
     if account in ("inactive", "closed") or status in ("deactivated", "for_deletion"):
+        ctx.observe(AccountStatus(AccountState.DEACTIVATED, seen, data.deactivated_on, admin_page=page))
         since = f" since {data.deactivated_on}" if data.deactivated_on else ""
-        return ctx.failed(f"deactivated{since} ({seen})", ctx.finding(
-            CauseCode.ACCOUNT_DEACTIVATED, Confidence.CONFIRMED,
-            f"The admin API reports the account as {account}{since} ({seen}); its tokens stop working.",
-            read_by=("identity.lookup",)))
+        return ctx.failed(f"deactivated{since} ({seen})")
     if membership in ("suspended", "no_membership") or status in ("suspended", "not_invited"):
-        return ctx.failed(f"no active membership ({seen})", ctx.finding(
-            CauseCode.ACCOUNT_SUSPENDED, Confidence.CONFIRMED,
-            f"The account is active but its directory membership is {membership} ({seen}).",
-            read_by=("identity.lookup",)))
+        ctx.observe(AccountStatus(AccountState.SUSPENDED, seen, admin_page=page))
+        return ctx.failed(f"no active membership ({seen})")
     if account != "active":
         return ctx.errored(f"the directory did not say whether the account is active ({seen})")
+    ctx.observe(AccountStatus(AccountState.ACTIVE, seen, admin_page=page))
     return ctx.passed(seen)
 
 
@@ -165,7 +161,7 @@ async def identity_account_status(ctx: ProbeContext) -> StepResult:
 async def identity_account_type(ctx: ProbeContext) -> StepResult:
     identity = await ctx.fact(ACTOR)
     if isinstance(identity, Unknown) and looks_like_service_account(ctx.request.actor):
-        # The address alone says what kind of account this is (FACTS §1.7): the admin directory does
+        # The address alone says what kind of account this is (docs/atlassian.md §1.7): the admin directory does
         # not list service accounts (openapi/README.md), so a directory miss must not hide it.
         return await _service_account(ctx)
     if isinstance(identity, Unknown):
@@ -174,6 +170,7 @@ async def identity_account_type(ctx: ProbeContext) -> StepResult:
                Claim.UNMANAGED: ", external (not managed)"}.get(identity.claim, "")
     if identity.account_type is AccountType.APP or looks_like_service_account(identity.email or ""):
         return await _service_account(ctx)
+    ctx.observe(AccountKind(identity.account_type, identity.claim))
     if identity.account_type is AccountType.CUSTOMER:
         return ctx.warned("customer account (service-desk portal only): it cannot use Confluence",
                           fix="Use a licensed Atlassian account for API calls.")
@@ -184,23 +181,14 @@ async def identity_account_type(ctx: ProbeContext) -> StepResult:
 
 async def _service_account(ctx: ProbeContext) -> StepResult:
     # §1.7: service accounts only hold scoped tokens, which the site URL never accepts (§1.5)
+    ctx.observe(AccountKind(AccountType.APP, Claim.UNKNOWN))
     summary = "service account: only scoped tokens, only through the gateway"
     if ctx.request.actor_secret is not None and ctx.request.actor_secret.is_oauth:
         # its OAuth 2.0 credential is no scoped API token: the oauth steps judge where it was sent
         return ctx.passed("service account, tested with its OAuth 2.0 credential (gateway only)")
     on_site = caller_on_site(ctx.request, ctx.settings)
     if on_site is None:
-        return ctx.warned(summary, ctx.finding(
-            CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.POSSIBLE,
-            "A service account's tokens are all scoped: if the caller uses the site URL, it can never work."))
+        return ctx.warned(summary)
     if not on_site:
         return ctx.passed(summary + "; the failing call already uses the gateway")
-    failing = ctx.request.failing
-    assert failing is not None
-    site = await ctx.fact(SITE)
-    facts = {} if isinstance(site, Unknown) else {"gateway_url": f"{site.gateway}{failing.path}"}
-    return ctx.failed(summary + "; the failing call goes to the site URL", ctx.finding(
-        CauseCode.SCOPED_TOKEN_SITE_URL, Confidence.CONFIRMED,
-        f"{ctx.request.actor} is a service account (its tokens are always scoped) and the failing call goes "
-        f"to the site URL {failing.describe()}, which never accepts scoped tokens.", read_by=("identity.lookup",),
-        **facts))
+    return ctx.failed(summary + "; the failing call goes to the site URL")

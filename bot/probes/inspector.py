@@ -1,7 +1,7 @@
 """Bot layer: are confluence-check's own credentials accepted.
 
 A refused bot credential must surface as `inspector_misconfigured` and never be blamed on
-the actor (CAUSES.md #2); an answer that is not a refusal (a 5xx, a timeout) proves nothing
+the actor (docs/causes.md #2); an answer that is not a refusal (a 5xx, a timeout) proves nothing
 about the settings and is reported as such.
 """
 
@@ -10,9 +10,11 @@ from __future__ import annotations
 from bot.atlassian import Auth, Role
 from bot.atlassian.signatures import Kind, classify
 from bot.facts import INSPECTOR, ORG, SITE, InspectorLogin, Org, Unknown
-from bot.model import CauseCode, Confidence, StepResult
+from bot.model import StepResult
+from bot.needs import Need
+from bot.observations import BotCredential, BotRefused, BotTokenOffByPolicy
 from bot.probes.pages import Paging, read_list
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.registry import ProbeContext, probe
 
 _REFUSALS = (401, 403)
 
@@ -39,11 +41,9 @@ async def inspector_site_login(ctx: ProbeContext) -> StepResult:
     why = "answered as anonymous" if anonymous else f"{reply.status}: {sig.label}"
     if sig.kind is Kind.SCOPED_ON_SITE:
         why += " — the bot's token must be a classic (unscoped) token"
+    ctx.observe(BotRefused(BotCredential.SITE_LOGIN, why))
     return ctx.failed(
         f"ATLASSIAN_API_TOKEN for {ctx.settings.email} refused ({why})",
-        ctx.finding(CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED,
-                    f"The bot's own login ({ctx.settings.email}) was refused by the site ({why}).",
-                    inspector_setting="ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN", inspector_detail=why),
         fix="Set ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN to a site admin and its classic API token.",
     )
 
@@ -53,16 +53,10 @@ def _policy_refuses_the_bot(ctx: ProbeContext, status: int) -> StepResult:
     authentication policy turning API tokens off (docs/atlassian.md §8 A1), not a wrong setting: a new
     token would be refused the same way. The actor's tokens are refused too if the policy covers it."""
     said = f"{status}: 'Basic Authentication has been disabled on this instance.'"
-    return ctx.failed(
-        f"the bot's API token is refused by policy ({said})",
-        ctx.finding(CauseCode.API_TOKEN_AUTH_DISABLED, Confidence.LIKELY,
-                    f"The site refuses the bot's own API token ({ctx.settings.email}) with {said}: an "
-                    "authentication policy turns API tokens off, and an API token of any account it covers is "
-                    "refused the same way.",
-                    inspector_policy_note=f"The bot's own account ({ctx.settings.email}) is refused the same way: "
-                    "allow API tokens for it too, or nothing site-side can be checked."),
-        fix="Allow API tokens in the authentication policy that holds the bot's account.",
-    )
+    ctx.observe(BotTokenOffByPolicy(f"The bot's own account ({ctx.settings.email}) is refused the same way ({said}): "
+                                    "allow API tokens for it too, or nothing site-side can be checked."))
+    return ctx.failed(f"the bot's API token is refused by policy ({said})",
+                      fix="Allow API tokens in the authentication policy that holds the bot's account.")
 
 
 @probe("inspector.org_key", title="Bot's organization API key works", needs={Need.ORG_KEY}, provides=(ORG,))
@@ -74,12 +68,9 @@ async def inspector_org_key(ctx: ProbeContext) -> StepResult:
         reply = listing.failed
         if reply.status not in _REFUSALS:
             return ctx.unreadable("the organizations this key administers", reply)
-        detail = f"GET /admin/v1/orgs answered {reply.status}"
+        ctx.observe(BotRefused(BotCredential.ORG_KEY, f"GET /admin/v1/orgs answered {reply.status}"))
         return ctx.failed(
             f"ATLASSIAN_ORG_API_KEY refused ({reply.status})",
-            ctx.finding(CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED,
-                        f"The bot's organization API key was refused: {detail}.",
-                        inspector_setting="ATLASSIAN_ORG_API_KEY", inspector_detail=detail),
             fix="Create an organization API key (admin.atlassian.com > Settings > API keys) without scopes.",
         )
     orgs = [str(o["id"]) for o in listing.items if o.get("id")]
@@ -89,13 +80,11 @@ async def inspector_org_key(ctx: ProbeContext) -> StepResult:
             return ctx.errored(f"ATLASSIAN_ORG_ID {wanted} is not among the first {len(orgs)} organizations "
                                f"({listing.where_stopped})")
         detail = f"ATLASSIAN_ORG_ID {wanted} is not among the {len(orgs)} org(s) this key administers"
-        return ctx.failed(detail, ctx.finding(
-            CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED, detail + ".",
-            inspector_setting="ATLASSIAN_ORG_ID", inspector_detail=detail))
+        ctx.observe(BotRefused(BotCredential.ORG_ID, detail))
+        return ctx.failed(detail)
     if not orgs:
-        return ctx.failed("the key administers no organization", ctx.finding(
-            CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED, "The org API key sees no organization.",
-            inspector_setting="ATLASSIAN_ORG_API_KEY", inspector_detail="no organization"))
+        ctx.observe(BotRefused(BotCredential.ORG_KEY, "the key administers no organization"))
+        return ctx.failed("the key administers no organization")
     org = wanted or orgs[0]
     ctx.provide(ORG, Org(org))
     if len(orgs) > 1 and not wanted:

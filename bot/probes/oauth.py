@@ -29,14 +29,22 @@ from bot.facts import (
     Observation,
     ReplayKind,
     Resources,
-    Site,
     TokenSource,
     Unknown,
 )
-from bot.model import CauseCode, Confidence, StepResult, utcnow
+from bot.model import StepResult, utcnow
+from bot.observations import (
+    Answer,
+    EndpointReplay,
+    OAuthAnswer,
+    OAuthRefused,
+    OAuthResources,
+    OAuthToken,
+    Where,
+)
 from bot.openapi.scopes import scopes_for
 from bot.probes.registry import ProbeContext, probe
-from bot.probes.replay import IDENTITY_PATH, observe
+from bot.probes.replay import IDENTITY_PATH, observe_identity
 from bot.probes.target import GATEWAY_PREFIX, caller_on_site
 from bot.request import READ_ONLY, CheckRequest, SecretKind
 
@@ -68,6 +76,7 @@ async def oauth_token(ctx: ProbeContext) -> StepResult:
     if secret.kind is SecretKind.ACCESS_TOKEN:
         token = AccessToken(TokenSource.GIVEN, token_expiry(secret.token.reveal()))
         ctx.provide(OAUTH_TOKEN, token)
+        ctx.observe(_token_seen(token))
         return ctx.passed(f"an access token was given{_expiry_note(token)}")
     reply = await ctx.call(Role.AUTH, "POST", TOKEN_PATH, auth=Auth.CLIENT, form={"grant_type": "client_credentials"})
     body = reply.json()
@@ -77,16 +86,20 @@ async def oauth_token(ctx: ProbeContext) -> StepResult:
         token = AccessToken(TokenSource.EXCHANGED, token_expiry(body["access_token"]),
                             tuple(scope.split()) if isinstance(scope, str) else None)
         ctx.provide(OAUTH_TOKEN, token)
+        ctx.observe(_token_seen(token))
         granted = f"; scopes {', '.join(token.granted)}" if token.granted else ""
         return ctx.passed(f"the client credentials were exchanged for an access token{_expiry_note(token)}{granted}")
     error = body.get("error") if isinstance(body, dict) else None
     if reply.status in (400, 401, 403) and error in CLIENT_REFUSALS:
         said = f"{reply.status} {error}"
-        return ctx.failed(f"the token host refused the client credentials ({said})", ctx.finding(
-            CauseCode.OAUTH_CLIENT_REJECTED, Confidence.CONFIRMED,
-            f"POST {TOKEN_PATH} answered {said}: the client id and secret are not a live credential allowed "
-            "the client-credentials grant.", oauth_error=said))
+        ctx.observe(OAuthRefused(said))
+        return ctx.failed(f"the token host refused the client credentials ({said})")
     return ctx.unreadable("the token host's answer", reply)
+
+
+def _token_seen(token: AccessToken) -> OAuthToken:
+    when = None if token.expires_at is None else f"{token.expires_at:%Y-%m-%d %H:%M} UTC"
+    return OAuthToken(expired=token.expires_at is not None and token.expires_at <= utcnow(), expiry=when)
 
 
 def _expiry_note(token: AccessToken) -> str:
@@ -106,6 +119,7 @@ async def oauth_resources(ctx: ProbeContext) -> StepResult:
     body = reply.json()
     if reply.status in (401, 403):
         ctx.provide(OAUTH_RESOURCES, Resources(reply.status, False, (), ()))
+        ctx.observe(OAuthResources(reply.status, False))
         return ctx.failed(f"{reply.status}: the token is not accepted")
     if reply.status != 200 or not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
         return ctx.unreadable("the accessible resources", reply)
@@ -116,6 +130,7 @@ async def oauth_resources(ctx: ProbeContext) -> StepResult:
     scopes = tuple(str(s) for s in (mine or {}).get("scopes") or [])
     listed = tuple(f"{r.get('name', '?')} ({r.get('url', '?')})" for r in body)
     ctx.provide(OAUTH_RESOURCES, Resources(200, mine is not None, scopes, listed))
+    ctx.observe(OAuthResources(200, mine is not None, listed))
     if mine is None:
         return ctx.failed(f"this site is not among the {len(body)} site(s) listed: {', '.join(listed) or 'none'}")
     return ctx.passed(f"this site is listed, with scopes {', '.join(scopes) or '(none)'}")
@@ -123,7 +138,14 @@ async def oauth_resources(ctx: ProbeContext) -> StepResult:
 
 async def _identity(ctx: ProbeContext, role: Role, path: str, *, at_site: bool = False) -> Observation | Reply:
     reply = await ctx.call(role, "GET", path, auth=Auth.ACTOR_BEARER, bearer_at_site=at_site)
-    return observe(reply) or reply
+    seen = observe_identity(reply, Where.SITE if at_site else Where.GATEWAY)
+    if seen is None:
+        return reply
+    ctx.observe(OAuthAnswer(seen.where, seen.status, seen.answer, seen.kind, seen.label))
+    kind = {Answer.KNOWN: ReplayKind.KNOWN, Answer.GUEST: ReplayKind.KNOWN, Answer.ANONYMOUS: ReplayKind.ANONYMOUS,
+            Answer.REFUSED: ReplayKind.REFUSED}[seen.answer]
+    return Observation(seen.status, kind, seen.kind.value if seen.kind else seen.answer.value, seen.label, reply.text,
+                       is_guest=seen.answer is Answer.GUEST)
 
 
 @probe("oauth.gateway", title="OAuth token at the API gateway", build=(OAUTH_TOKEN, SITE), provides=(OAUTH_GATEWAY,))
@@ -166,32 +188,22 @@ async def oauth_credential(ctx: ProbeContext) -> StepResult:
     gw = None if isinstance(gateway, Unknown) else gateway
     refused = (res is not None and res.status != 200) or (
         gw is not None and gw.signature == Kind.GATEWAY_UNAUTHORIZED)
+    # what the token host, accessible-resources and the gateway answered is the judge's to weigh
     expired = token.expires_at is not None and token.expires_at <= utcnow()
     if expired and refused:
-        return ctx.failed(f"expired {token.expires_at:%Y-%m-%d %H:%M} UTC (its exp claim), and refused", ctx.finding(
-            CauseCode.OAUTH_TOKEN_EXPIRED, Confidence.CONFIRMED,
-            f"The token's exp claim says it expired {token.expires_at:%Y-%m-%d %H:%M} UTC, and "
-            f"{_refusals(res, gw)}: an expired token, not a wrong one.",
-            read_by=("oauth.resources", "oauth.gateway")))
+        return ctx.failed(f"expired {token.expires_at:%Y-%m-%d %H:%M} UTC (its exp claim), and refused")
     if res is not None and res.status == 200 and not res.site_listed:
-        return ctx.failed("the token is good, but this site is not among its resources", ctx.finding(
-            CauseCode.OAUTH_SITE_NOT_AUTHORIZED, Confidence.CONFIRMED,
-            "accessible-resources accepts the token (200) and lists "
-            f"{', '.join(res.sites) or 'no site'}, not this one: the credential does not reach this site.",
-            read_by=("oauth.resources",)))
+        return ctx.failed("the token is good, but this site is not among its resources")
     if refused:
-        return ctx.failed(_refusals(res, gw), ctx.finding(
-            CauseCode.CREDENTIAL_REJECTED,
-            Confidence.CONFIRMED if res is not None and gw is not None else Confidence.LIKELY,
-            f"{_refusals(res, gw).capitalize()}: the access token is not valid (revoked, truncated, or from another "
-            "environment)" + ("" if token.expires_at else "; its expiry cannot be read from it") + ".",
-            read_by=("oauth.resources", "oauth.gateway"),
-            oauth_rejected_note="This is an OAuth 2.0 access token: fetch a new one (the client credentials at "
-            f"{ctx.settings.auth_url}/oauth/token, or the app's refresh token) and send it as Authorization: Bearer "
-            "to the gateway. (The Basic lines below are for API tokens.)"))
+        return ctx.failed(_refusals(res, gw))
     if gw is None:
         return ctx.warned("the gateway could not be checked: whether the token works there is not known")
-    return await _accepted(ctx, res, gw)
+    site_seen = await ctx.fact(OAUTH_SITE)
+    contrast = "" if isinstance(site_seen, Unknown) else f"; at the site URL: {site_seen.label}"
+    if gw.signature == Kind.HEADLINE_403:
+        return ctx.failed(f"authenticated at the gateway, refused by Confluence ({gw.label})")
+    summary = f"at the gateway: {gw.label}{contrast}"
+    return ctx.failed(summary) if caller_on_site(ctx.request, ctx.settings) else ctx.passed(summary)
 
 
 def _refusals(res: Resources | None, gw: Observation | None) -> str:
@@ -201,38 +213,6 @@ def _refusals(res: Resources | None, gw: Observation | None) -> str:
     if gw is not None and gw.kind is ReplayKind.REFUSED:
         parts.append(f"the gateway answered {gw.label}")
     return " and ".join(parts) or "the token was refused"
-
-
-async def _accepted(ctx: ProbeContext, res: Resources | None, gw: Observation) -> StepResult:
-    site_seen = await ctx.fact(OAUTH_SITE)
-    contrast = "" if isinstance(site_seen, Unknown) else f"; at the site URL: {site_seen.label}"
-    if gw.signature == Kind.HEADLINE_403:
-        listed = res is not None and res.site_listed
-        return ctx.failed(f"authenticated at the gateway, refused by Confluence ({gw.label})", ctx.finding(
-            CauseCode.NO_CONFLUENCE_ACCESS, Confidence.CONFIRMED if listed else Confidence.LIKELY,
-            "The gateway authenticates the token" + (" and accessible-resources lists this site" if listed else "")
-            + f", yet Confluence refuses the account ({gw.label}): the credential is good, the account has no "
-            "Confluence access on this site.", read_by=("oauth.gateway", "oauth.resources")))
-    summary = f"at the gateway: {gw.label}{contrast}"
-    on_site = caller_on_site(ctx.request, ctx.settings)
-    reported = ctx.request.observed_status in (401, 403, 404)
-    if on_site or (on_site is None and reported):
-        site = await ctx.fact(SITE)
-        facts = {} if isinstance(site, Unknown) else {"gateway_url": _gateway_url(ctx.request, site)}
-        where = "the failing call goes to the site URL" if on_site else "if the failing caller uses the site URL"
-        return ctx.failed(summary, ctx.finding(
-            CauseCode.OAUTH_TOKEN_SITE_URL, Confidence.CONFIRMED if on_site else Confidence.LIKELY,
-            f"The gateway accepts the access token and the site URL refuses it{contrast.replace('; at', ' (at', 1)}"
-            f"{')' if contrast else ''}: {where}, which accepts no OAuth token.",
-            read_by=("oauth.gateway", "oauth.site"), **facts))
-    return ctx.passed(summary)
-
-
-def _gateway_url(request: CheckRequest, site: Site) -> str:
-    failing = request.failing
-    path = failing.path if failing and failing.path.startswith("/wiki") else "/wiki/rest/api/..."
-    query = f"?{urlsplit(failing.url).query}" if failing and urlsplit(failing.url).query else ""
-    return f"{site.gateway}{path}{query}"
 
 
 @probe("oauth.endpoint", title="Failing call through the gateway, with the OAuth token",
@@ -250,19 +230,15 @@ async def oauth_endpoint(ctx: ProbeContext) -> StepResult:
     query = urlsplit(failing.url).query
     target = ctx.http.gateway_path(site.cloud_id, "/" + path) + (f"?{query}" if query else "")
     reply = await ctx.call(Role.API, failing.method, target, auth=Auth.ACTOR_BEARER)
-    if 200 <= reply.status < 300:
-        return ctx.passed(f"{reply.status}: the call works through the gateway with this token")
     if reply.status >= 500 or reply.status == 429:
         return ctx.unreadable("the replayed call", reply)
+    if 200 <= reply.status < 300:
+        ctx.observe(EndpointReplay(failing.method, failing.path, reply.status, None, f"{reply.status}",
+                                   through_gateway=True))
+        return ctx.passed(f"{reply.status}: the call works through the gateway with this token")
     sig = classify(reply.status, reply.text)
-    if sig.kind is Kind.SCOPE_MISMATCH:
-        return ctx.failed(f"{reply.status}: {sig.label}", ctx.finding(
-            CauseCode.MISSING_SCOPE, Confidence.CONFIRMED,
-            f"Through the gateway, {failing.method} /{path} answered {sig.label}.", path=failing.path))
-    if sig.cause is not None and sig.kind not in (Kind.BASIC_DISABLED,):
-        return ctx.failed(f"{reply.status}: {sig.label}", ctx.finding(
-            sig.cause, Confidence.CONFIRMED, f"Through the gateway, {failing.method} /{path} answered {sig.label}.",
-            path=failing.path))
+    ctx.observe(EndpointReplay(failing.method, failing.path, reply.status, sig.kind, f"{reply.status}: {sig.label}",
+                               through_gateway=True))
     return ctx.failed(f"{reply.status}: {sig.label}")
 
 

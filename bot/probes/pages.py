@@ -1,5 +1,5 @@
-"""Reading paginated Atlassian lists to the end, within a page budget (DESIGN.md: a list cut short
-is missing evidence; a conclusion from an absence in it is at most `possible`).
+"""Reading paginated Atlassian lists to the end, within a page budget (docs/architecture.md §Missing
+evidence: a list cut short is missing evidence; a conclusion from an absence in it is at most `possible`).
 
 Three pagination styles (openapi/README.md): Confluence v2 `_links.next` (a site-relative URL),
 admin `links.next` (a cursor string, or a URL on some v1 routes), and v1 `start`/`limit`.
@@ -60,7 +60,7 @@ async def read_list(ctx: ProbeContext, role: Role, path: str, *, auth: Auth, pag
         if following is None:
             out.complete = True
             return out
-        target, query = following if following[0] else (target, following[1])
+        target, query = (following[0] or target), following[1]
     return out
 
 

@@ -1,4 +1,4 @@
-"""Policy layer: organization controls that refuse tokens or addresses (FACTS §1.11, §8 A1–A2)."""
+"""Policy layer: organization controls that refuse tokens or addresses (docs/atlassian.md §1.11, §8 A1–A2)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from typing import Any
 
 from bot.atlassian import Auth, Role
 from bot.facts import ACTOR, ORG, Claim
-from bot.model import CauseCode, Confidence, StepResult
+from bot.model import StepResult
+from bot.needs import Need
+from bot.observations import AccountKind, IpAllowlist
 from bot.probes.pages import Paging, read_list
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.registry import ProbeContext, probe
 
 EXTERNAL_USERS_PAGE = "admin.atlassian.com > Security > External users"
 
@@ -23,6 +25,7 @@ async def policy_ip_allowlist(ctx: ProbeContext) -> StepResult:
     if listing.failed is not None:
         return ctx.unreadable("the organization's policies", listing.failed)
     enabled = [p for p in listing.items if _attr(p, "status") == "enabled" and _attr(p, "type") == "ip-allowlist"]
+    ctx.observe(IpAllowlist(tuple(str(_attr(p, "name") or p.get("id")) for p in enabled[:3]), listing.complete))
     if not enabled:
         if not listing.complete:
             return ctx.warned(f"no enabled IP allowlist among the policies read ({listing.where_stopped})")
@@ -31,9 +34,6 @@ async def policy_ip_allowlist(ctx: ProbeContext) -> StepResult:
     # The bot cannot see the failing caller's address; an enabled list is a possibility, not proof.
     return ctx.warned(
         f"enabled: {names} — callers outside it get 403 'The IP address has been rejected…'",
-        ctx.finding(CauseCode.IP_NOT_ALLOWLISTED, Confidence.POSSIBLE,
-                    f"An IP allowlist is enabled ({names}); a caller outside it is refused. Compare the "
-                    "caller's egress address (for automation rules: Atlassian's ranges) with the list."),
         fix="Compare the caller's egress IP with Atlassian Administration > Security > IP allowlists.",
     )
 
@@ -46,6 +46,7 @@ def _attr(policy: dict[str, Any], key: str) -> Any:
 @probe("policy.api_token_access", title="API-token access policy for external users", build=(ACTOR,))
 async def policy_api_token_access(ctx: ProbeContext) -> StepResult:
     identity = await ctx.require(ACTOR)
+    ctx.observe(AccountKind(identity.account_type, identity.claim))
     if identity.claim is Claim.MANAGED:
         return ctx.passed("managed account: the external-user API-token policy does not apply")
     if identity.claim is not Claim.UNMANAGED:
@@ -55,8 +56,5 @@ async def policy_api_token_access(ctx: ProbeContext) -> StepResult:
     return ctx.warned(
         "external account: a 'Block API token access for external users' policy would refuse its tokens; "
         "no Atlassian API exposes that setting",
-        ctx.finding(CauseCode.API_TOKEN_BLOCKED, Confidence.POSSIBLE,
-                    f"The account is external to the organization; if {EXTERNAL_USERS_PAGE} blocks API token "
-                    "access, its tokens are refused."),
         fix=f"Check {EXTERNAL_USERS_PAGE} > API token access.",
     )

@@ -1,6 +1,6 @@
-"""Product layer: does the account hold a Confluence role on this site (FACTS §1.8, §1.9, §8 A5–A6).
+"""Product layer: does the account hold a Confluence role on this site (docs/atlassian.md §1.8, §1.9, §8 A5–A6).
 
-Blaming product access needs direct evidence (CAUSES.md rule 1): the admin API's role
+Blaming product access needs direct evidence (docs/causes.md rule 1): the admin API's role
 assignments read to the end, or Confluence's own check-access-by-email answer.
 """
 
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from bot.atlassian import Auth, Role
 from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, GROUPS, INSPECTOR, ORG, SITE, Access, Groups, Unknown
-from bot.model import CauseCode, Confidence, StepResult
+from bot.model import StepResult
+from bot.needs import Need
+from bot.observations import AccessByEmail, RoleList
 from bot.probes.pages import Paging, read_list
-from bot.probes.registry import Need, ProbeContext, probe
+from bot.probes.registry import ProbeContext, probe
 
 _LICENSED = {"atlassian/user", "atlassian/admin"}
 ROLE_PAGE_LIMIT = 100  # the role-assignments maximum (admin spec: limit 1–100)
@@ -36,27 +38,22 @@ async def product_role(ctx: ProbeContext) -> StepResult:
             if isinstance(assignment, dict) and assignment.get("role"):
                 roles[str(assignment["role"])] = [str(m) for m in assignment.get("roleAssignmentMethods") or []]
     licensed = sorted(r for r in roles if r in _LICENSED)
+    how = ", ".join(f"{r} ({'/'.join(roles[r]) or 'direct'})" for r in licensed)
+    ctx.observe(RoleList(bool(licensed), "atlassian/guest" in roles, how, listing.complete, site.name))
     if licensed:
-        how = ", ".join(f"{r} ({'/'.join(roles[r]) or 'direct'})" for r in licensed)
         ctx.provide(ACCESS, Access(how))
         return ctx.passed(f"Confluence role: {how}")
-    confidence = Confidence.CONFIRMED if listing.complete else Confidence.POSSIBLE
     cut = "" if listing.complete else f" (the list was not read to its end: {listing.where_stopped})"
     if "atlassian/guest" in roles:
-        return ctx.failed(f"Confluence role: atlassian/guest only{cut}", ctx.finding(
-            CauseCode.GUEST_ACCESS_ONLY, confidence,
-            "The admin API shows the account only as a Confluence guest on this site (atlassian/guest): "
-            f"guests reach one assigned space and nothing else{cut}."))
-    return ctx.failed(f"no Confluence role on this site{cut}", ctx.finding(
-        CauseCode.NO_CONFLUENCE_ACCESS, confidence,
-        f"The admin API lists no Confluence role for the account on {site.name}{cut}; without one, every call "
-        "gets the 403 'caller cannot access Confluence'."))
+        return ctx.failed(f"Confluence role: atlassian/guest only{cut}")
+    return ctx.failed(f"no Confluence role on this site{cut}")
 
 
 @probe("product.access_by_email", title="Confluence says the account has access", needs={Need.INSPECTOR},
        build=(ORG, ACTOR_EMAIL), judge=(INSPECTOR,))
 async def product_access_by_email(ctx: ProbeContext) -> StepResult:
-    if ctx.settings.org_api_key is not None and not isinstance(await ctx.fact(ORG), Unknown):
+    org = await ctx.fact(ORG)
+    if ctx.settings.org_api_key is not None and not isinstance(org, Unknown):
         return ctx.not_needed("ATLASSIAN_ORG_API_KEY is set and the admin API's role assignments decide")
     email = (await ctx.require(ACTOR_EMAIL)).email
     # §8 A6: experimental v2 route; answers emailsWithoutAccess / invalidEmails
@@ -64,7 +61,8 @@ async def product_access_by_email(ctx: ProbeContext) -> StepResult:
                            auth=Auth.INSPECTOR, json={"emails": [email]})
     body = reply.json()
     if reply.status == 404:
-        if isinstance(await ctx.fact(INSPECTOR), Unknown):
+        login = await ctx.fact(INSPECTOR)
+        if isinstance(login, Unknown):
             return ctx.skipped("the bot's own login was not accepted, so this answer means nothing")
         return ctx.skipped("check-access-by-email answered 404: the bot's account may not check access on this site")
     if reply.status == 503:
@@ -76,12 +74,10 @@ async def product_access_by_email(ctx: ProbeContext) -> StepResult:
         # openapi/README.md: invalidEmails is a malformed address in the request, not a missing account
         return ctx.warned(f"Confluence calls {email} a malformed email address, so it could not check it")
     if email in {str(e).lower() for e in body.get("emailsWithoutAccess") or []}:
-        # Without the admin API a deactivated, suspended or unknown account looks the same here, so `likely`.
-        return ctx.failed(f"{email} has no access to Confluence on this site", ctx.finding(
-            CauseCode.NO_CONFLUENCE_ACCESS, Confidence.LIKELY,
-            f"Confluence's check-access-by-email lists {email} among the emails without access to this site "
-            "(a deactivated, suspended or unknown account would be listed too: ATLASSIAN_ORG_API_KEY tells them "
-            "apart)."))
+        # Without the admin API a deactivated, suspended or unknown account looks the same here.
+        ctx.observe(AccessByEmail(email, has_access=False))
+        return ctx.failed(f"{email} has no access to Confluence on this site")
+    ctx.observe(AccessByEmail(email, has_access=True))
     return ctx.passed(f"{email} has Confluence access")
 
 

@@ -15,55 +15,19 @@ declared. Ids are dotted `layer.name` and never change: they appear in `decided_
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
 from bot.config import Settings
 from bot.facts import FactKey, Unknown
-from bot.model import CauseCode, Confidence, Evidence, Finding, StepResult, StepStatus
+from bot.model import Evidence, StepResult, StepStatus
+from bot.needs import Need
+from bot.observations import Observation, Unreadable
 from bot.request import CheckRequest, page_id_of, space_key_of
 
 T = TypeVar("T")
-
-
-class Need(StrEnum):
-    INSPECTOR = "inspector"
-    ORG_KEY = "org_key"
-    ACTOR_TOKEN = "actor_token"
-    ENDPOINT = "endpoint"
-    REPORT = "report"
-    SPACE = "space"
-    PAGE = "page"
-
-
-# Why a probe could not run, naming the setting or input that would let it (DESIGN.md).
-NEED_REASON: Mapping[Need, str] = {
-    Need.INSPECTOR: "ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN are not set",
-    Need.ORG_KEY: "ATLASSIAN_ORG_API_KEY is not set",
-    Need.ACTOR_TOKEN: "no actor token given (--actor-token-stdin, or 'Test with the actor's token' in Slack)",
-    Need.ENDPOINT: "no failing endpoint given (--endpoint \"METHOD URL\")",
-    Need.REPORT: "no observed status or body given (--status, --body)",
-    Need.SPACE: "no space given (--space KEY, or an endpoint naming a space or page)",
-    Need.PAGE: "the failing endpoint names no page id",
-}
-
-# What to do about each missing need: the "Fix" of an inconclusive verdict (the reason itself is
-# listed under "Not checked"; the fix says how to check it, not again what was not checked).
-NEED_ACTION: Mapping[Need, str] = {
-    Need.INSPECTOR: "Set ATLASSIAN_EMAIL and ATLASSIAN_API_TOKEN (a site admin with a classic API token) "
-                    "so the site-side checks can run",
-    Need.ORG_KEY: "Set ATLASSIAN_ORG_API_KEY (admin.atlassian.com > Settings > API keys) so the account, "
-                  "its tokens and the organization's policies can be read",
-    Need.ACTOR_TOKEN: "Replay the call as the actor: pipe the actor's API token to --actor-token-stdin, "
-                      "or use 'Test with the actor's token' in Slack",
-    Need.ENDPOINT: 'Name the failing call: --endpoint "METHOD URL" (in Slack: METHOD URL after the account)',
-    Need.REPORT: "Say what the caller saw: --status CODE and --body (in Slack: status:CODE, body: TEXT)",
-    Need.SPACE: "Name the space the call is about: --space KEY (in Slack: space:KEY)",
-    Need.PAGE: "Give the failing endpoint with its page id (…/content/ID or …/pages/ID)",
-}
 
 
 def has_need(need: Need, settings: Settings, request: CheckRequest) -> bool:
@@ -188,8 +152,10 @@ class FactStore:
     async def get(self, key: FactKey[T]) -> T | Unknown:
         future = self._future(key)
         if future.done():  # most reads come after the fact is settled: no waiting, nothing to shield
-            return future.result()  # type: ignore[no-any-return]
-        return await asyncio.shield(future)  # type: ignore[no-any-return]
+            value: T | Unknown = future.result()
+            return value
+        shielded: T | Unknown = await asyncio.shield(future)
+        return shielded
 
     def known(self) -> list[Any]:
         """Every value established so far (unknowns left out)."""
@@ -207,6 +173,7 @@ class ProbeContext:
     http: Atlassian
     store: FactStore
     evidence: list[Evidence] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
 
     async def fact(self, key: FactKey[T]) -> T | Unknown:
         """A declared fact, once it is resolved (a value or Unknown)."""
@@ -237,42 +204,38 @@ class ProbeContext:
         self.evidence.append(reply.evidence)
         return reply
 
-    def finding(self, cause: CauseCode, confidence: Confidence, detail: str, *, read_by: tuple[str, ...] = (),
-                **facts: str) -> Finding:
-        """A finding decided by this step; `read_by` names the steps whose requests hold its evidence
-        when this one judged a fact they read (so the verdict shows those requests too)."""
-        return Finding(cause, confidence, detail, (self.spec.id, *read_by), facts)
+    def observe(self, *observations: Observation) -> None:
+        """Record what this step saw; the judge (`bot.judge`) alone turns observations into a verdict."""
+        self.observations.extend(observations)
 
-    def result(self, status: StepStatus, summary: str, *findings: Finding, fix: str | None = None) -> StepResult:
-        return StepResult(self.spec.id, self.spec.title, status, summary,
-                          evidence=tuple(self.evidence), findings=findings, fix=fix)
+    def result(self, status: StepStatus, summary: str, fix: str | None = None) -> StepResult:
+        return StepResult(self.spec.id, self.spec.title, status, summary, evidence=tuple(self.evidence),
+                          observations=tuple(self.observations), fix=fix)
 
     def passed(self, summary: str) -> StepResult:
         return self.result(StepStatus.PASS, summary)
 
-    def warned(self, summary: str, *findings: Finding, fix: str | None = None) -> StepResult:
-        return self.result(StepStatus.WARN, summary, *findings, fix=fix)
+    def warned(self, summary: str, fix: str | None = None) -> StepResult:
+        return self.result(StepStatus.WARN, summary, fix=fix)
 
-    def failed(self, summary: str, *findings: Finding, fix: str | None = None) -> StepResult:
-        return self.result(StepStatus.FAIL, summary, *findings, fix=fix)
-
-    def doubtful(self, summary: str, fix: str | None = None) -> StepResult:
-        """A warning that proves no cause but rules out "no problem found" (the verdict is then
-        inconclusive, naming it)."""
-        return replace(self.result(StepStatus.WARN, summary, fix=fix), blocks_ok=True)
+    def failed(self, summary: str, fix: str | None = None) -> StepResult:
+        return self.result(StepStatus.FAIL, summary, fix=fix)
 
     def skipped(self, why: str) -> StepResult:
-        return StepResult(self.spec.id, self.spec.title, StepStatus.SKIP, why, evidence=tuple(self.evidence))
+        return StepResult(self.spec.id, self.spec.title, StepStatus.SKIP, why, evidence=tuple(self.evidence),
+                          observations=tuple(self.observations))
 
     def not_needed(self, why: str) -> StepResult:
         """A skip that leaves no gap: another probe answers the question (kept out of 'Not checked')."""
         return self.skipped(f"{NOT_NEEDED}{why}")
 
     def errored(self, how: str) -> StepResult:
-        return StepResult.errored(self.spec.id, self.spec.title, how, tuple(self.evidence))
+        return replace(StepResult.errored(self.spec.id, self.spec.title, how, tuple(self.evidence)),
+                       observations=tuple(self.observations))
 
     def unreadable(self, what: str, reply: Reply) -> StepResult:
         """An answer that is not evidence (a 5xx, a 429 after retries, a body that does not parse)."""
+        self.observe(Unreadable(what))
         return self.errored(f"{what} could not be read ({_answer(reply)}): not evidence either way")
 
 

@@ -1,13 +1,13 @@
 """Probes of a run read from a Confluence automation rule (`confluence-check rule`), and the probe lists
 such runs use. They are not in the default registry: a `check` run never plans them.
 
-- `rule.read` reads the rule again with `redactSensitiveFields=true` (what may be shown, AUTOMATION.md §5)
+- `rule.read` reads the rule again with `redactSensitiveFields=true` (what may be shown, docs/atlassian.md §A.5)
   as the bot's inspector; a 401/403 there is the bot's own configuration (`inspector_misconfigured`).
 - `rule.actor` checks the rule's actor in the directory when it is not the account the request runs as:
-  an inactive actor stops the rule (AUTOMATION.md §3).
+  an inactive actor stops the rule (docs/atlassian.md §A.3).
 - `request.as_sent` analyses the Authorization header exactly as the rule sends it and sends the request
   that way (GET/HEAD only; otherwise the side-effect-free identity call on the same base, with the same
-  headers): no header, a malformed one, or an API token as Bearer leaves the call anonymous (FACTS §0,
+  headers): no header, a malformed one, or an API token as Bearer leaves the call anonymous (docs/atlassian.md §0,
   §1.3, §1.14). It judges with the account, token, credential and access facts, so its finding can say
   what they showed (the seed case: the account is fine, its token never used, the rule never presents it).
 """
@@ -30,11 +30,22 @@ from bot.automation.analysis import (
 from bot.automation.load import read_rule, refusal
 from bot.automation.rule import RuleShapeError, parse_rule
 from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS, Unknown
-from bot.model import CauseCode, Confidence, Finding, StepResult, StepStatus
-from bot.probes.registry import REGISTRY, Need, ProbeContext, ProbeSpec, validate
+from bot.model import StepResult, StepStatus
+from bot.needs import Need
+from bot.observations import (
+    AccountState,
+    AccountStatus,
+    BotCredential,
+    BotRefused,
+    HeaderAsSent,
+    HeaderProblem,
+    PathAsSent,
+    PathProblem,
+)
+from bot.probes.registry import REGISTRY, ProbeContext, ProbeSpec, validate
 from bot.request import READ_ONLY, CheckRequest
 
-_NOT_IN_RULE_RUNS = ("report.classify",)  # no API gives the rule's own response (AUTOMATION.md §2.8)
+_NOT_IN_RULE_RUNS = ("report.classify",)  # no API gives the rule's own response (docs/atlassian.md §A.2)
 # Replays of the credential the request carries: nothing to replay when it carries none
 _REPLAYS = ("replay.site", "replay.gateway", "replay.anonymous", "replay.credential", "replay.endpoint")
 
@@ -48,18 +59,16 @@ async def rule_read(ctx: ProbeContext) -> StepResult:
     reply = await read_rule(ctx.http, site.cloud_id, origin.uuid, redacted=True)
     why = refusal(reply)
     if why is not None:
-        return ctx.failed(why, ctx.finding(
-            CauseCode.INSPECTOR_MISCONFIGURED, Confidence.CONFIRMED,
-            f"The bot could not read rule {origin.uuid}: {why}. This is the bot's configuration, not the rule's "
-            "problem.", inspector_setting="ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN", inspector_detail=why),
-            fix="Set ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN to a site or Confluence admin and its classic API token.")
+        ctx.observe(BotRefused(BotCredential.SITE_LOGIN, f"the bot could not read rule {origin.uuid}: {why}"))
+        return ctx.failed(why, fix="Set ATLASSIAN_EMAIL/ATLASSIAN_API_TOKEN to a site or Confluence admin and its "
+                          "classic API token.")
     if reply.status == 404:
         return ctx.failed(f"no rule {origin.uuid} (404): it was deleted since it was read")
     try:
         rule = parse_rule(reply.json()) if reply.status == 200 else None
     except RuleShapeError:
         rule = None
-    if rule is None:  # a 5xx or an unparseable body is missing evidence, never a cause (DESIGN.md)
+    if rule is None:  # a 5xx or an unparseable body: missing evidence, never a cause (docs/architecture.md)
         return ctx.unreadable("the rule", reply)
     kinds = sorted({a.type or "?" for a in rule.actions})
     return ctx.passed(f"'{rule.name}' ({rule.state.lower()}, {rule.scope}): {len(rule.actions)} Send web request "
@@ -81,6 +90,8 @@ def _sendable(headers: dict[str, str]) -> str | None:
 
 async def request_as_sent(ctx: ProbeContext) -> StepResult:
     origin, headers = ctx.request.rule, dict(ctx.request.headers_as_sent or {})
+    if TOKENS in ctx.spec.judge:  # sending is a use of the token: read the token list first
+        await ctx.fact(TOKENS)
     if origin is None:
         return ctx.not_needed("the caller's headers are known only when read from an automation rule")
     auth = check_authorization(list(headers.items()))
@@ -98,27 +109,26 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
                           "there, and no Confluence credential is needed for it")
     reply, sent = await _send(ctx, headers)
     seen = f"{sent} → {reply.status}: {_label(reply)}" if reply is not None else sent
-    findings = _path_findings(ctx, reply)
-    if auth.fault is None:
-        if findings:
-            return ctx.failed(f"{origin.header}; {seen}", *findings)
-        if origin.xsrf_token_missing:  # not sent (a write), so likely: FACTS §1.12
-            return ctx.failed(f"{origin.header}; {seen}", ctx.finding(
-                CauseCode.XSRF_CHECK_FAILED, Confidence.LIKELY,
-                f"{origin.action_label} sends a form/multipart {origin.method} without X-Atlassian-Token: "
-                "no-check, which Confluence refuses with 403 'XSRF check failed'."))
-        return await _well_formed(ctx, reply, seen)
+    paths = _path_problems(ctx, reply)
+    ctx.observe(*paths)
     worked = reply is not None and 200 <= reply.status < 300 and '"anonymous"' not in reply.text
-    confidence = Confidence.LIKELY if worked else Confidence.CONFIRMED
+    if auth.fault is None:
+        ctx.observe(HeaderAsSent(None, worked, reply is not None, f"{origin.header}; {seen}",
+                                 xsrf_missing=origin.xsrf_token_missing))
+        if paths or origin.xsrf_token_missing:  # XSRF: not sent (a write), docs/atlassian.md §1.12
+            return ctx.failed(f"{origin.header}; {seen}")
+        return await _well_formed(ctx, reply, seen)
     email = await _email(ctx, auth)
-    finding = ctx.finding(auth.fault.cause, confidence, await _explain(ctx, auth, reply, email),
-                          **_fix_facts(ctx, email))
-    return ctx.failed(f"{origin.header}; {seen}", finding, *findings)
+    problem = {HeaderFault.MISSING: HeaderProblem.MISSING,
+               HeaderFault.BEARER_API_TOKEN: HeaderProblem.BEARER}.get(auth.fault, HeaderProblem.MALFORMED)
+    ctx.observe(HeaderAsSent(problem, worked, reply is not None, await _explain(ctx, auth, reply, email),
+                             facts=tuple(_fix_facts(ctx, email).items())))
+    return ctx.failed(f"{origin.header}; {seen}")
 
 
-def _path_findings(ctx: ProbeContext, reply: Reply | None) -> list[Finding]:
-    """A Confluence URL without /wiki answers 404 whatever the credential (FACTS §1.17); a removed v1
-    route answers 410 through the gateway (FACTS §1.15, openapi/README.md)."""
+def _path_problems(ctx: ProbeContext, reply: Reply | None) -> list[PathAsSent]:
+    """A Confluence URL without /wiki answers 404 whatever the credential (docs/atlassian.md §1.17); a removed v1
+    route answers 410 through the gateway (docs/atlassian.md §1.15, openapi/README.md)."""
     failing = ctx.request.failing
     origin = ctx.request.rule
     if failing is None or origin is None:
@@ -126,18 +136,18 @@ def _path_findings(ctx: ProbeContext, reply: Reply | None) -> list[Finding]:
     v2 = removed_route(failing.url)
     if v2 is not None and (origin.target == Target.GATEWAY.value or (reply is not None and reply.status == 410)):
         gone = reply is not None and reply.status == 410
-        return [ctx.finding(CauseCode.ENDPOINT_GONE, Confidence.CONFIRMED if gone else Confidence.LIKELY,
-                            f"The rule calls a REST v1 route Atlassian removed ({urlsplit(failing.url).path}); "
-                            + ("the request as sent answered 410. " if gone else "through the gateway it answers "
-                               "410 GoneException. ") + f"Its v2 form is {v2}.", path=urlsplit(failing.url).path)]
+        return [PathAsSent(PathProblem.GONE, reply.status if reply is not None else None, urlsplit(failing.url).path,
+                           f"The rule calls a REST v1 route Atlassian removed ({urlsplit(failing.url).path}); "
+                           + ("the request as sent answered 410. " if gone else "through the gateway it answers "
+                              "410 GoneException. ") + f"Its v2 form is {v2}")]
     meant = missing_wiki(failing.url)
     if meant is None:
         return []
-    confirmed = reply is not None and reply.status == 404
-    return [ctx.finding(CauseCode.ENDPOINT_NOT_FOUND, Confidence.CONFIRMED if confirmed else Confidence.LIKELY,
-                        "The rule's URL lacks /wiki, so Confluence has no such route"
-                        + (" (the request as sent answered 404)." if confirmed else "."),
-                        path=urlsplit(failing.url).path if failing else "", suggested_path=f"did you mean {meant}?")]
+    answered = reply.status if reply is not None else None
+    return [PathAsSent(PathProblem.NOT_FOUND, answered, urlsplit(failing.url).path,
+                       "The rule's URL lacks /wiki, so Confluence has no such route"
+                       + (" (the request as sent answered 404)" if answered == 404 else ""),
+                       suggestion=f"did you mean {meant}?")]
 
 
 async def _email(ctx: ProbeContext, auth: AuthorizationCheck) -> str | None:
@@ -217,8 +227,10 @@ async def _explain(ctx: ProbeContext, auth: AuthorizationCheck, reply: Reply | N
         directory.membership_status == "active"
     if active and not isinstance(access, Unknown):
         parts.append(f"The account {who} is active and has Confluence access ({access.roles}): its access is fine.")
-    if CREDENTIAL in ctx.spec.judge and not isinstance(await ctx.fact(CREDENTIAL), Unknown):
-        parts.append("The token the header carries is accepted when sent as Basic email:token.")
+    if CREDENTIAL in ctx.spec.judge:
+        credential = await ctx.fact(CREDENTIAL)
+        if not isinstance(credential, Unknown):
+            parts.append("The token the header carries is accepted when sent as Basic email:token.")
     tokens = await ctx.fact(TOKENS)
     if not isinstance(tokens, Unknown) and tokens.never_used:
         parts.append(f"The API token of {who} was never used: the rule never presents it"
@@ -236,7 +248,7 @@ def _fix_facts(ctx: ProbeContext, known_email: str | None) -> dict[str, str]:
 
 async def rule_actor(ctx: ProbeContext) -> StepResult:
     """The rule's actor, when it is not the account the request runs as: a deactivated actor makes
-    Confluence stop running the rule while it still shows as enabled (AUTOMATION.md §3, CONFCLOUD-83973)."""
+    Confluence stop running the rule while it still shows as enabled (docs/atlassian.md §A.3, CONFCLOUD-83973)."""
     origin = ctx.request.rule
     if origin is None or not origin.actor_account_id:
         return ctx.not_needed("the rule runs as whoever triggers it (no fixed actor)")
@@ -256,12 +268,11 @@ async def rule_actor(ctx: ProbeContext) -> StepResult:
     seen = f"accountStatus={data.get('accountStatus')}, membershipStatus={data.get('membershipStatus')}"
     if data.get("accountStatus") in ("inactive", "closed") or data.get("status") in ("deactivated", "for_deletion"):
         page = f"https://admin.atlassian.com/o/{org.org_id}/users/{origin.actor_account_id}"
-        return ctx.failed(f"the rule's actor {who} is deactivated ({seen})", ctx.finding(
-            CauseCode.ACCOUNT_DEACTIVATED, Confidence.LIKELY,
-            f"The rule's actor {who} is deactivated ({seen}): Confluence stops running a rule whose actor is "
-            "inactive, while still showing it enabled. (The web request itself runs as the account its "
-            "Authorization header names, not as the actor.)",
-            admin_user_page=page, account_id=origin.actor_account_id))
+        # Confluence stops running a rule whose actor is inactive, while still showing it enabled; the web
+        # request itself runs as the account its Authorization header names
+        ctx.observe(AccountStatus(AccountState.DEACTIVATED, seen, rule_actor=True, who=who, admin_page=page,
+                                  account_id=origin.actor_account_id))
+        return ctx.failed(f"the rule's actor {who} is deactivated ({seen})")
     relation = "the web request runs as the header's account, not as the actor"
     return ctx.passed(f"the rule's actor {who} is active ({seen}); {relation}")
 

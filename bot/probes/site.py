@@ -1,4 +1,4 @@
-"""Site layer: is the URL an Atlassian Cloud site, and what is its cloudId (FACTS §2.1)."""
+"""Site layer: is the URL an Atlassian Cloud site, and what is its cloudId (docs/atlassian.md §2.1)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from bot.atlassian import Role
 from bot.atlassian.limits import cloud_id_of
 from bot.config import Settings
 from bot.facts import SITE, Site
-from bot.model import CauseCode, Confidence, StepResult
+from bot.model import StepResult
+from bot.observations import SiteAnswer, Unreadable
 from bot.probes.registry import ProbeContext, probe
 
 # the lifecycle states a Data Center node's /status reports (Atlassian's KB "Jira 'status' endpoint
@@ -24,24 +25,20 @@ async def site_tenant(ctx: ProbeContext) -> StepResult:
     cloud_id = cloud_id_of(body) if reply.status == 200 else None
     if cloud_id is not None:
         ctx.provide(SITE, site_of(ctx.settings, cloud_id))
+        ctx.observe(SiteAnswer(ctx.settings.site_url or "", reply.status, cloud_id))
         return ctx.passed(f"cloudId {cloud_id}")
     if 400 <= reply.status < 500 and reply.status != 429:
         if await _data_center(ctx):
+            ctx.observe(SiteAnswer(ctx.settings.site_url or "", reply.status, None, data_center=True))
             return ctx.failed(
                 f"{ctx.settings.site_url} is a Confluence Data Center/Server instance ({reply.status} on "
-                "/_edge/tenant_info; /status says RUNNING)",
-                ctx.finding(CauseCode.NOT_A_CLOUD_SITE, Confidence.CONFIRMED,
-                            f"{ctx.settings.site_url} has no /_edge/tenant_info ({reply.status}) and its /status "
-                            "answers like a running Confluence Data Center/Server node: it is not an Atlassian Cloud "
-                            "site."))
+                "/_edge/tenant_info; /status says RUNNING)")
         # §8 A8: an unknown subdomain answers 404 "Site temporarily unavailable". Only a client error
         # says the site is not there; a 5xx or an unreadable 200 says nothing about it.
-        return ctx.failed(
-            f"{ctx.settings.site_url} gave no cloudId ({reply.status})",
-            ctx.finding(CauseCode.SITE_NOT_FOUND, Confidence.CONFIRMED,
-                        f"{ctx.settings.site_url}/_edge/tenant_info answered {reply.status} without a cloudId."),
-        )
+        ctx.observe(SiteAnswer(ctx.settings.site_url or "", reply.status, None))
+        return ctx.failed(f"{ctx.settings.site_url} gave no cloudId ({reply.status})")
     if reply.status == 200 and isinstance(body, dict) and body.get("cloudId"):  # it goes into every gateway URL
+        ctx.observe(Unreadable("the site's cloudId"))
         return ctx.errored(f"the site's cloudId could not be read ({reply.status} with a cloudId that is not a "
                            "UUID): not evidence either way")
     return ctx.unreadable("the site's cloudId", reply)

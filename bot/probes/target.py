@@ -1,4 +1,4 @@
-"""Where the failing call went: the site URL or the API gateway (FACTS §2.2)."""
+"""Where the failing call went: the site URL or the API gateway (docs/atlassian.md §2.2)."""
 
 from __future__ import annotations
 

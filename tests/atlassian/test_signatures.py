@@ -64,6 +64,13 @@ def test_a_v2_404_naming_its_object_is_not_the_ambiguous_one() -> None:
     assert classify(404, body).kind is Kind.UNRECOGNISED
 
 
-def test_every_signature_with_a_cause_has_a_confidence() -> None:
-    for sig in SIGNATURES:
-        assert (sig.cause is None) == (sig.confidence is None), sig.label
+@pytest.mark.parametrize("status,body,kind,cause", [c for c in CASES if c[0] not in (None,)],
+                         ids=[f"no-status-{c[2].value}" for c in CASES if c[0] not in (None,)])
+def test_a_body_reported_without_its_status_is_still_classified(status: int, body: str, kind: Kind,
+                                                                 cause: CauseCode | None) -> None:
+    sig = classify(None, body)
+    patterned = [s for s in SIGNATURES if s.kind is kind and s.pattern is not None and s.pattern.search(body)]
+    if patterned:  # a body pattern decides without the status
+        assert sig.kind is kind
+    else:  # a status-only signature (410, 429, 5xx) cannot match without the status
+        assert sig.kind is not kind or kind is Kind.UNRECOGNISED

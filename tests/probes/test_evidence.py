@@ -155,7 +155,8 @@ async def test_an_external_accounts_refused_token_is_only_likely_rejected(simula
     run = await check(sim, CheckRequest(given["actor"], observed_status=403,
                                         actor_secret=ActorSecret.parse(given["actor_token"])))
     assert run.verdict.cause is CauseCode.CREDENTIAL_REJECTED and run.verdict.confidence is Confidence.LIKELY
-    assert "External users" in run.verdict.explanation
+    blocked = [o for o in run.verdict.not_ruled_out if o.cause is CauseCode.API_TOKEN_BLOCKED]
+    assert blocked and "External users" in blocked[0].would_decide
     assert CauseCode.API_TOKEN_BLOCKED in {f.cause for f in run.findings}
     managed = await simulator("credential_rejected")
     again = await check(managed, CheckRequest(given["actor"], observed_status=403,

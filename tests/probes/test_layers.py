@@ -87,7 +87,7 @@ async def test_a_valid_token_under_another_email_is_rejected_not_product_access(
     secret = ActorSecret.parse(f"priya.n@acme.com:{actor_token}")  # §1.2 email mismatch
     run = await check(sim, CheckRequest(ACTOR, actor_secret=secret, observed_status=403))
     assert run.verdict.cause is CauseCode.CREDENTIAL_REJECTED and run.verdict.confidence is Confidence.CONFIRMED
-    assert "replay.credential" in run.verdict.decided_by
+    assert "replay.site" in run.verdict.decided_by  # decided by the replay itself
 
 
 async def test_post_endpoints_are_analysed_not_replayed(simulator) -> None:
