@@ -132,12 +132,11 @@ class Evidence:
 
     @property
     def reported_failure(self) -> bool:
-        """The admin reported a failure: a status, a body, a failing call our replay did not see work,
-        or a rule whose request as sent did not work."""
+        """The admin reported a failure: a status, a body, or a rule whose request as sent did not work.
+        A call named without a status is what to check (compare names one call for two accounts): when our
+        replay of it fails, that is a failure seen, not reported (the verdict is then never `ok`)."""
         status = self.context.reported_status
         if (status is not None and status >= 400) or self.context.reported_body:
-            return True
-        if self.context.endpoint and not self.any(EndpointReplay, lambda o: o.worked):
             return True
         return self.context.rule and not self.any(HeaderAsSent, lambda o: o.worked)
 
@@ -464,13 +463,15 @@ TABLE: Mapping[CauseCode, Rules] = {
                  lambda o, e: f"The gateway accepts the token ({o.label}) but the site URL refuses it "
                  f"({_site_label(e)}): it is a scoped token, which fails if the caller uses the site URL",
                  Weight.DIRECT),
-        supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is Where.SITE,
+        supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is Where.SITE
+                 and not e.context.oauth,
                  lambda _o, e: "The actor is a service account (its tokens are always scoped) and the failing "
                  f"call goes to the site URL ({_failing(e)}), which never accepts scoped tokens",
                  Weight.DIRECT, decisive=True),
-        supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is None,
+        supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is None
+                 and not e.context.oauth,
                  lambda _o, _e: "The actor is a service account: its tokens are all scoped, so a call to the site "
-                 "URL can never work", Weight.INDIRECT),
+                 "URL can never work", Weight.HINT),
         supports(ReportedBody, lambda o, e: o.kind is Kind.SCOPED_ON_SITE and e.caller_where is not Where.GATEWAY,
                  lambda _o, _e: "The reported 401 is the HTML page the site returns to scoped tokens",
                  Weight.INDIRECT),
@@ -977,10 +978,11 @@ def _no_cause(evidence: Evidence, standing: dict[CauseCode, _Standing]) -> Asses
         fix = what_would_decide(context.not_checked)[:6] or BY_CODE[C.INCONCLUSIVE].fix
         return Assessment(Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title,
                                   "Too little could be checked to reach a verdict.", fix, (), (), ruled_out, ()), ())
-    described = context.endpoint or context.rule
-    title = BY_CODE[C.OK].title if described else "No blocker found in the account"
-    explanation = ("Every layer that was checked passed." if described else
-                   "Every layer that was checked passed; the failing call was not described, so it was not tested.")
+    tested = context.rule or evidence.any(EndpointReplay, lambda o: o.worked)
+    title = BY_CODE[C.OK].title if tested else "No blocker found in the account"
+    explanation = ("Every layer that was checked passed." if tested else
+                   "Every layer that was checked passed; the failing call itself was not "
+                   + ("replayed (no actor token)." if context.endpoint else "described, so it was not tested."))
     return Assessment(Verdict(C.OK, ok_confidence, title, explanation, (), (), tuple(_what_passed(evidence)),
                               ruled_out, ()), ())
 
