@@ -184,6 +184,8 @@ CAUSE_OF_KIND: Mapping[Kind, CauseCode] = {s.kind: s.cause for s in SIGNATURES i
 # bodies Atlassian gives a request whose credential it did not resolve (docs/atlassian.md §0, §0.1)
 UNRESOLVED_BODIES = frozenset({Kind.HEADLINE_403, Kind.V2_NOT_FOUND, Kind.GATEWAY_UNAUTHORIZED,
                                Kind.SCOPED_ON_SITE, Kind.PASSWORD})
+# bodies only the gateway answers (docs/atlassian.md §0.1, §8 A8): a caller that got one uses the gateway
+GATEWAY_BODIES = frozenset({Kind.SCOPE_MISMATCH, Kind.GATEWAY_UNAUTHORIZED})
 JIRA_PREFIXES = ("/rest/api/2/", "/rest/api/3/", "/rest/agile/", "/rest/servicedeskapi/")
 
 
@@ -262,16 +264,10 @@ def _rejected_sentence(o: ReplayAnswer, e: Evidence) -> str:
     return f"Neither the site nor the gateway accepts the actor's credential ({'; '.join(parts)})"
 
 
-def _gateway_authenticated(o: ReplayAnswer, _e: Evidence) -> bool:
-    return o.where is Where.GATEWAY and (o.authenticated or o.kind is Kind.HEADLINE_403)
-
-
 def _unmanaged_refused(o: AccountKind, e: Evidence) -> bool:
-    """An external account whose credential was seen refused (replayed, or in the reported body)."""
-    if o.claim is not Claim.UNMANAGED or e.any(ReplayAnswer, lambda r: _signed_in(r, e)):
-        return False
-    return (e.any(ReplayAnswer, lambda r: r.where is Where.SITE and r.answer is Answer.REFUSED)
-            or e.any(ReportedBody, lambda r: r.kind in UNRESOLVED_BODIES))
+    """An external account whose token was not seen accepted: a block on external users' API tokens is
+    exposed by no API (docs/atlassian.md §8 A1), so it stays a rival until a replay shows the token taken."""
+    return o.claim is Claim.UNMANAGED and not e.any(ReplayAnswer, lambda r: _signed_in(r, e))
 
 
 def _claim(e: Evidence) -> Claim:
@@ -297,6 +293,15 @@ def _oauth_refused_both(e: Evidence) -> bool:
 
 def _oauth_expired(e: Evidence) -> bool:
     return e.any(OAuthToken, lambda o: o.expired)
+
+
+def _site_refusal_reported(e: Evidence) -> bool:
+    """What was reported is what the site URL answers a credential it does not take (a 401/403, with no body
+    or one of the site's refusals): consistent with an OAuth token sent to the site URL."""
+    status = e.context.reported_status
+    if status not in (401, 403):
+        return False
+    return not e.any(ReportedBody, lambda o: o.kind not in (Kind.UNRECOGNISED, Kind.HEADLINE_403, Kind.SCOPED_ON_SITE))
 
 
 def _oauth_accepted_at_gateway(o: OAuthAnswer, _e: Evidence) -> bool:
@@ -327,8 +332,9 @@ def _path_unexplained(o: FailingCall, e: Evidence) -> bool:
 
 
 def _never_used(o: TokenList, e: Evidence) -> bool:
+    """Never used while a refusal is reported (a rule run sends the request as the rule does instead)."""
     status = e.context.reported_status
-    failing = (status in (401, 403, 404)) or e.context.rule or (e.context.reported_body and status is None)
+    failing = (status in (401, 403, 404)) or (e.context.reported_body and status is None)
     return o.never_used and failing
 
 
@@ -475,19 +481,15 @@ TABLE: Mapping[CauseCode, Rules] = {
         supports(ReportedBody, lambda o, e: o.kind is Kind.SCOPED_ON_SITE and e.caller_where is not Where.GATEWAY,
                  lambda _o, _e: "The reported 401 is the HTML page the site returns to scoped tokens",
                  Weight.INDIRECT),
-        supports(ReportedBody, lambda o, e: o.status == 401 and o.kind is Kind.UNRECOGNISED
-                 and e.caller_where is Where.SITE,
-                 lambda _o, _e: "The site URL answered the caller 401, which it gives scoped tokens (a dead classic "
-                 "token gets 403 there, a password 401 with a body saying so)", Weight.HINT),
         rules_out(ReplayAnswer, lambda o, _e: o.where is Where.SITE and o.answer in (Answer.KNOWN, Answer.GUEST),
                   lambda o, _e: f"Not a scoped token: the site URL accepted it ({o.label})"),
         rules_out(ReplayAnswer, _same_refusal,
                   lambda o, _e: f"Not a scoped token: the gateway refused it as well, {o.status}"),
         rules_out(ReplayAnswer, lambda o, _e: o.kind is Kind.PASSWORD,
                   lambda _o, _e: "Not a scoped token: the site says the secret given is a password"),
-        rules_out(ReportedBody, lambda o, _e: o.kind is Kind.SCOPE_MISMATCH,
-                  lambda _o, _e: "Not the site URL: 'scope does not match' is what the gateway answers, so the "
-                  "caller already uses it"),
+        rules_out(ReportedBody, lambda o, _e: o.kind in GATEWAY_BODIES,
+                  lambda o, _e: f"Not the site URL: the caller was answered {o.label}, which only the gateway says, "
+                  "so the caller already uses it"),
         rules_out(FailingCall, lambda o, _e: o.where is Where.GATEWAY,
                   lambda _o, _e: "Not the site URL: the failing call already goes to the gateway"),
         rules_out(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is Where.GATEWAY,
@@ -498,11 +500,13 @@ TABLE: Mapping[CauseCode, Rules] = {
                  lambda o, _e: f"The gateway accepts the access token ({o.label}) and the failing call goes to the "
                  "site URL, which accepts no OAuth token", Weight.DIRECT, decisive=True),
         supports(OAuthAnswer, lambda o, e: _oauth_accepted_at_gateway(o, e) and e.caller_where is None
-                 and e.reported_failure,
+                 and _site_refusal_reported(e),
                  lambda o, _e: f"The gateway accepts the access token ({o.label}): if the failing caller uses the "
                  "site URL, it fails there, as the site accepts no OAuth token", Weight.DIRECT),
         rules_out(FailingCall, lambda o, _e: o.where is Where.GATEWAY,
                   lambda _o, _e: "Not the site URL: the failing call already goes to the gateway"),
+        rules_out(ReportedBody, lambda o, _e: o.kind in GATEWAY_BODIES,
+                  lambda o, _e: f"Not the site URL: the caller was answered {o.label}, which only the gateway says"),
     ), "the failing call's URL (--endpoint), with the OAuth token"),
     C.TOKEN_EXPIRED: Rules((
         supports(TokenList, lambda o, _e: o.total == 0,
@@ -563,13 +567,14 @@ TABLE: Mapping[CauseCode, Rules] = {
                  "this credential that way", Weight.DIRECT),
         supports(TokenList, _never_used, _never_used_sentence, Weight.INDIRECT),
         # (an OAuth credential's 401 may be an expired token or another site's: the oauth steps tell)
-        supports(ReportedBody, lambda o, e: o.kind is Kind.GATEWAY_UNAUTHORIZED and not e.context.oauth,
+        supports(ReportedBody, lambda o, e: o.kind is Kind.GATEWAY_UNAUTHORIZED and not e.context.oauth
+                 and not e.any(AccountKind, lambda k: k.kind.name == "APP"),
                  lambda _o, _e: "The gateway answered the caller 401 'Unauthorized': it did not accept the "
                  "credential", Weight.INDIRECT),
-        rules_out(ReplayAnswer, lambda o, e: o.where is Where.SITE and o.answer is Answer.KNOWN
-                  and not e.endpoint_works_yet_fails,
-                  lambda o, _e: f"Not a rejected credential: the site accepted the actor's token ({o.label})"),
-        rules_out(ReplayAnswer, lambda o, e: _gateway_authenticated(o, e) and not e.endpoint_works_yet_fails
+        # (a token that works when we send it says nothing of how the caller sends it; a gateway that took
+        # it and refused only for a scope or for product access says the token itself is alive)
+        rules_out(ReplayAnswer, lambda o, e: o.where is Where.GATEWAY and o.kind in (
+            Kind.SCOPE_MISMATCH, Kind.HEADLINE_403) and not e.endpoint_works_yet_fails
                   and not _site_rejects_anonymously(e),
                   lambda o, _e: f"Not a rejected credential: the gateway authenticated it ({o.label})"),
         rules_out(AccountStatus, lambda o, _e: o.state is not AccountState.ACTIVE and not o.rule_actor,
@@ -725,7 +730,7 @@ TABLE: Mapping[CauseCode, Rules] = {
                  lambda o, _e: f"Space {o.space} grants {' / '.join(o.missing)} neither to the account nor to any "
                  f"of its groups read, but {'; '.join(o.doubts)}", Weight.HINT),
         _reported(C.SPACE_PERMISSION_MISSING),
-        rules_out(SpaceGrant, lambda o, _e: not o.missing,
+        rules_out(SpaceGrant, lambda o, e: not o.missing and e.failing is not None,
                   lambda o, _e: f"Not a space permission: space {o.space} grants the account what the call needs"),
         _endpoint_works(),
     ), "the space the call is about (--space KEY)"),
@@ -998,7 +1003,10 @@ def _ok_confidence(evidence: Evidence) -> Confidence | None:
         OAuthAnswer, lambda o: o.where is Where.GATEWAY and o.answer is Answer.KNOWN
         and evidence.caller_where is not Where.SITE)
     if accepted and not evidence.any(EndpointReplay, lambda o: not o.worked):
-        sure = not lost and evidence.context.replayed_exactly
+        # confirmed only when the failing call itself was replayed and worked: without it, what was tested
+        # is the account and the credential, not the call
+        tested = evidence.any(EndpointReplay, lambda o: o.worked) or evidence.any(HeaderAsSent, lambda o: o.worked)
+        sure = tested and not lost and evidence.context.replayed_exactly
         return Confidence.CONFIRMED if sure else Confidence.LIKELY
     active = evidence.any(AccountStatus, lambda o: o.state is AccountState.ACTIVE and not o.rule_actor)
     access = evidence.any(RoleList, lambda o: o.has_confluence) or evidence.any(AccessByEmail, lambda o: o.has_access)

@@ -3,8 +3,8 @@ of the optional inputs it has — the actor's token (or a service account's OAut
 the reported status, the reported body, the failing endpoint, the space — and the verdicts must hang
 together as inputs are added:
 
-- the cause never changes to another cause, except from `inconclusive` or `ok` (adding a report to
-  a run that found no blocker may name one) and except to `inconclusive`;
+- the cause never changes to another cause, except from `inconclusive`, `ok` or `request_not_as_tested`
+  (adding a report or a token to a run that found no blocker may name one) and except to `inconclusive`;
 - when the cause stays, a consistent observation (every input of a scenario is true of its world)
   never lowers the confidence;
 - a cause other than the scenario's expected one is never `confirmed`.
@@ -39,7 +39,9 @@ from tests.inprocess import check
 
 INPUTS = ("actor_token", "client_credentials", "status", "body", "endpoint", "space")
 RANK = {Confidence.POSSIBLE: 0, Confidence.LIKELY: 1, Confidence.CONFIRMED: 2}
-REFINABLE = {CauseCode.INCONCLUSIVE, CauseCode.OK}  # a cause may be named where these stood
+# a cause may be named where these stood: `request_not_as_tested` is the verdict for a reported failure
+# nothing observed explains (never confirmed, its open rivals named), so an input more may name one
+REFINABLE = {CauseCode.INCONCLUSIVE, CauseCode.OK, CauseCode.REQUEST_NOT_AS_TESTED}
 KNOWN_FILE = Path(__file__).with_name("matrix_known.json")
 
 

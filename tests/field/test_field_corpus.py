@@ -33,6 +33,8 @@ FIELD = {s.name: s for s in list_field_scenarios()}
 
 # What the product answers wrongly today, with what it gave; each mark goes when the judge gets it right.
 KNOWN_WRONG: dict[str, str] = {
+    "publisher_scoped_token": "401 on the site, no body, no token, only a scoped token held (the token list does "
+                              "not show scopes): request_not_as_tested, possible",
     "md2conf_scoped_classic_url": "v2 404 on the site, no body, no token, only scoped tokens held (the token list "
                                   "does not show scopes): request_not_as_tested, possible",
     "llama_reader_bearer": "bare 403 while the pasted token works as Basic: credential_rejected, likely (nothing "
