@@ -12,7 +12,7 @@ from bot import engine
 from bot.config import Settings
 from bot.facts import FactKey, Unknown
 from bot.model import CauseCode, Confidence, Run, StepResult, StepStatus
-from bot.observations import Absent, Answer, PageCheck, ReplayAnswer, TokenList, Where
+from bot.observations import Absent, Answer, EndpointReplay, PageCheck, ReplayAnswer, TokenList, Where
 from bot.probes import REGISTRY, Need, ProbeContext, ProbeSpec
 from bot.probes.graph import build_depth, describe
 from bot.probes.registry import validate
@@ -256,8 +256,8 @@ def test_run_ids_are_unique_and_sortable() -> None:
 
 async def test_an_answer_lost_to_a_fault_keeps_ok_from_being_confirmed() -> None:
     async def accepted(ctx: ProbeContext) -> StepResult:
-        ctx.observe(ACCEPTED)
-        return ctx.passed("credential accepted")
+        ctx.observe(ACCEPTED, EndpointReplay("GET", "/wiki/rest/api/space", 200, None, "200"))
+        return ctx.passed("credential accepted, and the call works")
 
     async def lost(ctx: ProbeContext) -> StepResult:
         return ctx.errored("the status page could not be read (answered 503): not evidence either way")

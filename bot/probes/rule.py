@@ -33,6 +33,7 @@ from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS,
 from bot.model import StepResult, StepStatus
 from bot.needs import Need
 from bot.observations import (
+    Absent,
     AccountState,
     AccountStatus,
     BotCredential,
@@ -98,11 +99,13 @@ async def request_as_sent(ctx: ProbeContext) -> StepResult:
     if origin.target == Target.OTHER_HOST.value:
         # Not a Confluence request: nothing to replay, and no credential-based verdict from it (its
         # credential is another system's, kept out of the run: `automation.load.build_request`).
-        return ctx.doubtful(f"this request does not go to Confluence; nothing was sent: {origin.method} {origin.url} "
-                            f"goes to {_host(origin.url)}, not to this site or its API gateway, so Confluence "
-                            f"never sees it ({origin.header}, never replayed)",
-                            fix=f"Nothing to fix in Confluence for {origin.action_label}: check the other system "
-                                "(its answer and its credential), or point the rule at the request that fails")
+        summary = (f"this request does not go to Confluence; nothing was sent: {origin.method} {origin.url} goes to "
+                   f"{_host(origin.url)}, not to this site or its API gateway, so Confluence never sees it "
+                   f"({origin.header}, never replayed)")
+        fix = (f"Nothing to fix in Confluence for {origin.action_label}: check the other system (its answer and its "
+               "credential), or point the rule at the request that fails")
+        ctx.observe(Absent(summary, fix))  # no cause, but never "no problem"
+        return ctx.warned(summary, fix=fix)
     to_confluence = origin.target in (Target.SITE.value, Target.GATEWAY.value)
     if not to_confluence:
         return ctx.warned(f"{origin.header}; {origin.method} {origin.url} goes to {origin.target}: nothing was sent "
