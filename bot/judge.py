@@ -643,7 +643,7 @@ TABLE: Mapping[CauseCode, Rules] = {
     C.NO_CONFLUENCE_ACCESS: Rules((
         supports(RoleList, lambda o, _e: not o.has_confluence and not o.guest and o.complete,
                  lambda o, _e: f"The admin API lists no Confluence role for the account on {o.site}; without one, "
-                 "every call gets the headline 403", Weight.DIRECT, decisive=True),
+                 "every call gets the 403 'caller cannot access Confluence'", Weight.DIRECT, decisive=True),
         supports(RoleList, lambda o, _e: not o.has_confluence and not o.guest and not o.complete,
                  lambda o, _e: f"No Confluence role for the account among the role assignments read on {o.site} "
                  "(the list was not read to its end)", Weight.HINT),

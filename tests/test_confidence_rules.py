@@ -202,7 +202,6 @@ def test_the_actor_named_by_account_id_gives_the_same_verdict(name: str, tmp_pat
 
 
 
-@pytest.mark.xfail(strict=True, reason="today: scoped_token_site_url from the same headline 403 at site and gateway")
 def test_a_shared_refusal_is_no_product_access_not_a_scoped_token(tmp_path: Path) -> None:
     """A working classic token of an account without Confluence access, pasted: the site and the
     gateway both answer the headline 403. The gateway authenticated the token and still refused, so it

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.probes.registry import NEED_ACTION, NEED_REASON, NOT_NEEDED, Need
+from bot.needs import NEED_ACTION, NEED_REASON, Need
+from bot.probes.registry import NOT_NEEDED
 
 # Which credential a request carried, in words (`Evidence.auth` holds the internal name).
 AUTH_WORDS: Mapping[str, str] = MappingProxyType({

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.model import NotChecked, StepResult
-from bot.probes.registry import NEED_ACTION, NEED_REASON, Need
+from bot.needs import NEED_ACTION, NEED_REASON, Need
 from bot.render.text import format_layer
 from bot.render.words import cli_flags
 from bot.slack import blocks
