@@ -120,7 +120,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
              "confluence-check rule 'https://acme.atlassian.net/wiki/admin/automation#/rule/019d4e2a-…'",
              "confluence-check rule 'Publish release notes' --markdown > bundle.md"),
     "compare": ("confluence-check compare automation@acme.com priya.n@acme.com",
-                "confluence-check compare automation@acme.com priya.n@acme.com --endpoint 'GET /wiki/rest/api/space'",
+                "confluence-check compare automation@acme.com priya.n@acme.com --endpoint 'GET /wiki/rest/api/space' "
+                "--status 403",
                 "confluence-check compare automation@acme.com priya.n@acme.com --json"),
     "tokens": ("confluence-check tokens                                # expiring within 30 days, unused for 90",
                "confluence-check tokens --expiring 14 --unused 180",
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("actor", help="the account that fails (an email address or account id)")
     compare.add_argument("known_good", help="an account that works for the same call")
     compare.add_argument("--endpoint", help='the failing call, "METHOD URL-or-path"')
+    compare.add_argument("--status", type=_status, help="the HTTP status the failing account gets")
     compare.add_argument("--space", help="the space key the call is about")
     compare.add_argument("--json", action="store_true", help="print confluence-check/compare@1 JSON")
     tokens = command("tokens", "every API token of the organization's accounts, flagged before it breaks")
@@ -384,7 +386,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
         from bot import sweep_commands
 
         return sweep_commands.compare(
-            sweep_commands.CompareOptions(args.actor, args.known_good, args.endpoint, args.space, args.json),
+            sweep_commands.CompareOptions(args.actor, args.known_good, args.endpoint, args.space, args.json,
+                                          args.status),
             settings, out=sys.stdout)
     if args.command == "tokens":
         from bot import sweep_commands

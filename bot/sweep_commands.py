@@ -93,6 +93,7 @@ class CompareOptions:
     endpoint: str | None = None
     space: str | None = None
     json: bool = False
+    status: int | None = None  # what the failing account gets; the account that works is not said to fail
 
 
 def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
@@ -105,8 +106,8 @@ def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
     from bot.preflight import check_reachable
 
     settings.require("ATLASSIAN_SITE_URL")
-    requests = [build_request(CheckOptions(actor, options.endpoint, space=options.space), settings, None)
-                for actor in (options.actor, options.known_good)]
+    requests = [build_request(CheckOptions(actor, options.endpoint, status, space=options.space), settings, None)
+                for actor, status in ((options.actor, options.status), (options.known_good, None))]
     if requests[0].actor == requests[1].actor:
         raise UsageError("compare needs two different accounts: the failing one and one that works")
     history = open_run_history(settings)

@@ -103,3 +103,18 @@ def test_a_missing_space_permission_shows_the_space_then_the_groups_that_grant_i
         "content", "permission in space ENG", "missing", "granted", True)
     assert (second["fact"], second["explains"]) == ("groups", True) and "engineering" in second["known_good"]
     assert not any(d["explains"] for d in rest)
+
+
+def test_the_status_the_failing_account_gets_goes_to_its_run_only(monkeypatch, tmp_path, capsys) -> None:
+    """The README's walk: the rule's account has a token it never used; with the 403 it gets, that explains it."""
+    with simulator_in_thread(load_scenario("rule_auth_header_missing")) as server:
+        for key, value in {**server.env(), "DATABASE_PATH": str(tmp_path / "r.db")}.items():
+            monkeypatch.setenv(key, value)
+        code, out, _ = _compare(capsys, "automation@acme.com", HEALTHY, "--endpoint", "GET /wiki/rest/api/space",
+                                "--status", "403", "--json")
+    doc = json.loads(out)
+    failing, working = doc["runs"]
+    assert code == 1 and failing["request"].get("status") == 403 and working["request"].get("status") is None
+    first = doc["differences"][0]
+    assert (first["layer"], first["fact"], first["explains"]) == ("credential", "API tokens", True)
+    assert "none ever used" in first["actor"] and "ever used" not in first["known_good"]
