@@ -3,7 +3,7 @@
     ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
     rule RULE        (a rule's UUID, a URL holding it, or its exact name)
     tokens [--expiring DAYS] [--unused DAYS]
-    compare ACTOR KNOWN_GOOD [METHOD URL] [space:KEY]
+    compare ACTOR KNOWN_GOOD [METHOD URL] [status:CODE] [space:KEY]
     watch ACTOR [METHOD URL] [space:KEY] [every 6h]    (into this channel)
     watch list | watch remove ID
     help
@@ -66,7 +66,7 @@ class TokensCommand:
 
 @dataclass(frozen=True, slots=True)
 class CompareCommand:
-    """`/confluence-check compare ACTOR KNOWN_GOOD [METHOD URL] [space:KEY]`: both diagnosed side by side."""
+    """`/confluence-check compare ACTOR KNOWN_GOOD [METHOD URL] [status:CODE] [space:KEY]`: side by side."""
 
     actor: CheckRequest
     known_good: CheckRequest
@@ -137,7 +137,8 @@ def _compare_command(words: list[str], guard: HostGuard) -> CompareCommand:
         raise UsageError("`compare` takes the failing account and one that works: "
                          "`/confluence-check compare automation@acme.com priya@acme.com [METHOD URL] [space:KEY]`")
     actor = _check_request(" ".join([words[1], *words[3:]]), guard)
-    known_good = replace(actor, actor=parse_actor(words[2]))
+    # the same call; what the failing account gets is not said of the one that works
+    known_good = replace(actor, actor=parse_actor(words[2]), observed_status=None, observed_body=None)
     if actor.actor == known_good.actor:
         raise UsageError("`compare` needs two different accounts: the failing one and one that works")
     return CompareCommand(actor, known_good)

@@ -86,7 +86,7 @@ async def test_a_bad_tokens_command_gets_usage_privately_and_sweeps_nothing(make
 async def test_compare_posts_both_verdicts_and_the_product_difference_first_in_a_thread(
         make_bot: MakeBot, fake_slack: FakeSlack) -> None:
     bot = await make_bot("no_confluence_access")
-    response = await bot.command("compare <mailto:sam.lee@acme.com|sam.lee@acme.com> priya.n@acme.com")
+    response = await bot.command("compare <mailto:sam.lee@acme.com|sam.lee@acme.com> priya.n@acme.com status:403")
     assert (response.status, response.body) == (200, "")
     await bot.settle()
     [parent, comparison] = fake_slack.calls_to("chat.postMessage")
@@ -96,7 +96,7 @@ async def test_compare_posts_both_verdicts_and_the_product_difference_first_in_a
     differences = said[said.index("Differences"):].splitlines()
     assert differences[1].startswith("• *product · Confluence roles*") and "explains the failure" in differences[1]
     runs = bot.history.list()
-    assert {r.actor for r in runs} == {"sam.lee@acme.com", "priya.n@acme.com"}
+    assert {r.actor: r.request.get("status") for r in runs} == {"sam.lee@acme.com": 403, "priya.n@acme.com": None}
     assert all(bot.history.origin(r.run_id).get("slack_thread_ts") == parent.response["ts"] for r in runs)
 
 
