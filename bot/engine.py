@@ -54,7 +54,6 @@ class RunHandle:
         self._queue: asyncio.Queue[StepResult | None] = asyncio.Queue()
         self._done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._listeners: list[Callable[[Run], Any]] = []
         self.facts: FactStore | None = None  # the run's facts, once its probes are done
 
     def __aiter__(self) -> AsyncIterator[StepResult]:

@@ -89,20 +89,13 @@ def test_a_copy_with_nothing_beside_it_passes_the_tests_that_read_the_repository
 # Documents that live outside the repository (the authors' notes) and issue numbers of its tracker.
 OUTSIDE = re.compile(r"\bFACTS\b|\bDESIGN\.md|\bAUTOMATION\.md|(?<!docs/)\bCAUSES\.md|\bSTYLE\.md|\.\./shared"
                      r"|\b[Ii]ssue #?\d+")
-# TEMPORARY: the modules being rewritten for the judge; their citations move to docs/ when that lands.
-NOT_YET: set[str] = set()
 ATLASSIAN_DOC = REPO / "docs" / "atlassian.md"
 CITATION = re.compile(r"docs/atlassian\.md ?(§ ?[0-9A-Z](?:[0-9A-Z.]*[0-9A-Z])?(?: A\d+[a-c]?)?)")
 
 
-def _not_yet(path: Path) -> bool:
-    name = path.relative_to(REPO).as_posix()
-    return any(name == item or name.startswith(item + "/") for item in NOT_YET)
-
-
 def test_nothing_in_the_package_cites_a_document_outside_the_repository() -> None:
     files = [path for path in (REPO / "bot").rglob("*") if path.suffix in (".py", ".md", ".yml", ".json")]
-    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}" for path in files if not _not_yet(path)
+    found = [f"{path.relative_to(REPO)}:{number}: {line.strip()}" for path in files
              for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1) if OUTSIDE.search(line)]
     assert not found, "\n".join(found)
 

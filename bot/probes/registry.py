@@ -144,10 +144,7 @@ class FactStore:
     def peek(self, key: FactKey[T]) -> T | Unknown | None:
         """The fact if it is resolved, else None (without waiting)."""
         future = self._futures.get(key.name)
-        return future.result() if future is not None and future.done() else None  # type: ignore[no-any-return]
-
-    def resolved(self, key: FactKey[Any]) -> bool:
-        return key.name in self._futures and self._futures[key.name].done()
+        return future.result() if future is not None and future.done() else None
 
     async def get(self, key: FactKey[T]) -> T | Unknown:
         future = self._future(key)
