@@ -50,10 +50,13 @@ _SWEEPING: weakref.WeakKeyDictionary[Checker, Place] = weakref.WeakKeyDictionary
 
 
 async def sweep_tokens_in_thread(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:
-    """Run the sweep and report it at `place`; the sweep (None when the bot's settings stopped it, or
-    another sweep is running). :raises ConfluenceCheckError: (through the task's error report) for a
-    missing or refused org key."""
-    services.settings.require("ATLASSIAN_ORG_API_KEY")  # told before anything is posted
+    """Run the sweep and report it at `place`; the sweep (None when the bot has no org key, its key was
+    refused, or another sweep is running: the asker is told which)."""
+    if services.settings.org_api_key is None:  # told before anything is posted (no file paths: a Slack user reads it)
+        await tell_privately(services.client, place, _simple(
+            ":warning: The token sweep reads the organization's accounts with the bot's organization API key, "
+            "and `ATLASSIAN_ORG_API_KEY` is not set: ask whoever runs the bot to set it."))
+        return None
     running = _SWEEPING.get(services.checker)
     if running is not None:
         await tell_privately(services.client, place, _simple(

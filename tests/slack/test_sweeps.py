@@ -124,3 +124,23 @@ async def test_a_long_sweep_shows_its_count_on_the_parent_and_ends_with_the_resu
     edits = fake_slack.calls_to("chat.update")
     assert any("accounts read" in e.params["text"] for e in edits[:-1])
     assert "details in the thread" in edits[-1].params["text"]  # the result is the parent's last word
+
+
+async def test_without_an_org_key_the_asker_is_told_which_setting_and_nothing_is_posted(
+        make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("token_sweep", ATLASSIAN_ORG_API_KEY="")
+    await bot.command("tokens")
+    await bot.settle()
+    assert not fake_slack.calls_to("chat.postMessage", "files.getUploadURLExternal")
+    told = " ".join(_text(c) for c in fake_slack.webhook_posts() + fake_slack.calls_to("chat.postEphemeral"))
+    assert "ATLASSIAN_ORG_API_KEY" in told
+    assert not [r for r in bot.sim.requests if r.role == "api"]
+
+
+async def test_a_refused_org_key_is_said_in_the_thread_without_the_key(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    bot = await make_bot("token_sweep", ATLASSIAN_ORG_API_KEY="ATCTT3xFfGN0-not-the-orgs-key-0000")
+    await bot.command("tokens")
+    await bot.settle()
+    [parent, said] = fake_slack.calls_to("chat.postMessage")
+    assert said.params["thread_ts"] == parent.response["ts"] and "refused" in said.params["text"]
+    assert "not-the-orgs-key" not in fake_slack.all_text() and not fake_slack.calls_to("files.getUploadURLExternal")
