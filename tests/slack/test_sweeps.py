@@ -137,7 +137,8 @@ async def test_without_an_org_key_the_asker_is_told_which_setting_and_nothing_is
     assert not [r for r in bot.sim.requests if r.role == "api"]
 
 
-async def test_a_refused_org_key_is_said_in_the_thread_without_the_key(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+async def test_a_refused_org_key_is_said_in_the_thread_without_the_key(make_bot: MakeBot,
+                                                                      fake_slack: FakeSlack) -> None:
     bot = await make_bot("token_sweep", ATLASSIAN_ORG_API_KEY="ATCTT3xFfGN0-not-the-orgs-key-0000")
     await bot.command("tokens")
     await bot.settle()
