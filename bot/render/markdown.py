@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.model import Outcome, Run, StepResult
 from bot.redact import inert, redact_text
+from bot.render import rivals
 from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, Slot, slots
 
 _OUTCOME_LABEL = {
@@ -84,8 +85,14 @@ def _verdict(run: Run) -> str:
     lines = ["## Verdict", "", verdict.explanation] if verdict.explanation else ["## Verdict"]
     if verdict.fix:
         lines += ["", "### Fix", ""] + [f"{n}. {line}" for n, line in enumerate(verdict.fix, 1)]
-    if verdict.decided_by:
+    if verdict.observed:
+        lines += ["", "### Decided by", ""] + [f"- {o}" for o in verdict.observed]
+    elif verdict.decided_by:
         lines += ["", f"Decided by: {', '.join(verdict.decided_by)}"]
+    for heading, (items, _) in (("Ruled out", rivals.ruled_out(verdict)),
+                                ("Not ruled out", rivals.not_ruled_out(verdict))):
+        if items:
+            lines += ["", f"### {heading}", ""] + [f"- {item}" for item in items]
     return "\n".join(lines)
 
 

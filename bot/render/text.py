@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.model import Evidence, Outcome, Run, StepResult, StepStatus
 from bot.redact import inert
+from bot.render import rivals
 from bot.render.glyphs import NEEDS_DETAIL, TERMINAL, TERMINAL_PENDING, Glyph, Slot, slots
 from bot.render.markdown import scrub
 from bot.render.words import AUTH_WORDS, Surface, missing_inputs, not_needed, reword, what_runs_it
@@ -357,6 +358,14 @@ def _verdict_lines(run: Run, *, color: bool, width: int | None = None) -> list[s
     decided = decided_by_words(run)
     if decided:
         lines += _wrapped(", ".join(decided), width, first="Decided by: ", rest="  ")
+    for heading, (items, more) in (("Ruled out:", rivals.ruled_out(verdict, rivals.SHOWN)),
+                                   ("Not ruled out:", rivals.not_ruled_out(verdict, rivals.SHOWN))):
+        if items:
+            lines.append(_paint(heading, _BOLD, color))
+            for item in items:
+                lines += _wrapped(reword(item, Surface.TERMINAL), width, first="  - ", rest="    ")
+            if more:
+                lines.append(f"  (+{more} more: --json lists them)")
     return lines
 
 
@@ -365,6 +374,8 @@ def decided_by_words(run: Run) -> list[str]:
     is an internal name); an entry that names no step is already words and is kept."""
     if run.verdict is None:
         return []
+    if run.verdict.observed:  # what was observed, in words (runs stored before it name their steps)
+        return [reword(o, Surface.TERMINAL) for o in run.verdict.observed]
     steps = {step.id: step for step in run.steps}
     out = []
     for entry in run.verdict.decided_by:

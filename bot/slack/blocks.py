@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.model import Outcome, Run, StepStatus
+from bot.render import rivals
 from bot.render.words import AUTH_WORDS, Surface, reword
 from bot.slack.escape import clip, code_safe, escape
 from bot.slack.ids import COMMAND, ActionId, BlockId, CallbackId, RunRef, block_id
@@ -361,6 +362,10 @@ def _extras(run: Run) -> list[dict[str, Any]]:
     assert run.verdict is not None
     others = [f for f in run.findings if f.cause is not run.verdict.cause]
     blocks = []
+    for key, heading, items, more in rivals.sections(run.verdict):  # in words; the JSON lists every rival
+        lines = [f"• {escape(_slack_words(item))}" for item in items] + ([f"(+{more} more)"] if more else [])
+        blocks.append(_section(clip(f"*{heading}*\n" + "\n".join(lines), 1500, TRUNCATED),
+                               block_id(BlockId.VERDICT, key)))
     if others:
         lines = [f"• {escape(f.title)} (`{f.cause.value}`, {f.confidence.value})" for f in others]
         blocks.append(_section(clip("*Other findings*\n" + "\n".join(lines), 1000, TRUNCATED),
