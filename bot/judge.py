@@ -925,8 +925,11 @@ def _findings(best: _Standing, confidence: Confidence, supported: list[_Standing
 
 
 def _ruled_out(standing: Mapping[CauseCode, _Standing], chosen: CauseCode | None) -> tuple[RuledOut, ...]:
-    return tuple(RuledOut(code, s.against[0].sentence) for code, s in
-                 sorted(standing.items(), key=lambda kv: position(kv[0])) if s.against and code is not chosen)
+    """Every cause an observation excluded, with the first such observation: first those something also
+    spoke for (the real contenders), then the rest, each group in catalogue order."""
+    excluded = [(code, s) for code, s in standing.items() if s.against and code is not chosen]
+    excluded.sort(key=lambda kv: (not kv[1].support, position(kv[0])))
+    return tuple(RuledOut(code, s.against[0].sentence) for code, s in excluded)
 
 
 def _facts(evidence: Evidence, hits: Iterable[_Hit]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from datetime import datetime
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from bot.model import Evidence, Outcome, Run, StepResult, StepStatus
+from bot.model import Evidence, Outcome, Run, StepResult, StepStatus, Verdict
 from bot.redact import inert
 from bot.render import rivals
 from bot.render.glyphs import NEEDS_DETAIL, TERMINAL, TERMINAL_PENDING, Glyph, Slot, slots
@@ -190,7 +190,7 @@ def format_verdict(run: Run, *, color: bool, verbose: bool = True, width: int | 
     """The verdict with its fix, other findings and what was not checked; or where the run is.
     Without `verbose`, what was not checked is left out: the grouped step lines above say it."""
     run = _inert_run(run)
-    lines = _verdict_lines(run, color=color, width=width) + _findings_lines(run)
+    lines = _verdict_lines(run, color=color, width=width, verbose=verbose) + _findings_lines(run)
     if verbose:
         lines += _not_checked_lines(run)
     return scrub("\n".join(lines))
@@ -336,7 +336,7 @@ def _evidence_line(ev: Evidence) -> str:
     return line
 
 
-def _verdict_lines(run: Run, *, color: bool, width: int | None = None) -> list[str]:
+def _verdict_lines(run: Run, *, color: bool, width: int | None = None, verbose: bool = True) -> list[str]:
     verdict = run.verdict
     if verdict is None:
         if run.interrupted:
@@ -358,14 +358,26 @@ def _verdict_lines(run: Run, *, color: bool, width: int | None = None) -> list[s
     decided = decided_by_words(run)
     if decided:
         lines += _wrapped(", ".join(decided), width, first="Decided by: ", rest="  ")
-    for heading, (items, more) in (("Ruled out:", rivals.ruled_out(verdict, rivals.SHOWN)),
-                                   ("Not ruled out:", rivals.not_ruled_out(verdict, rivals.SHOWN))):
-        if items:
+    return lines + _rival_lines(verdict, verbose=verbose, color=color, width=width)
+
+
+def _rival_lines(verdict: Verdict, *, verbose: bool, color: bool, width: int | None) -> list[str]:
+    """The rivals ruled out and those left open: each with why (`verbose`), else their titles in a line."""
+    lines: list[str] = []
+    for heading, (items, more) in (("Ruled out:", rivals.ruled_out(verdict, None if verbose else 2)),
+                                   ("Not ruled out:", rivals.not_ruled_out(verdict, None if verbose else 2))):
+        if not items:
+            continue
+        if verbose:
             lines.append(_paint(heading, _BOLD, color))
             for item in items:
                 lines += _wrapped(reword(item, Surface.TERMINAL), width, first="  - ", rest="    ")
-            if more:
-                lines.append(f"  (+{more} more: --json lists them)")
+            continue
+        if heading == "Ruled out:":  # one line: the reasons are in --verbose
+            lines.append(f"Ruled out: {len(verdict.ruled_out)} other cause(s) (--verbose: each, with what excluded it)")
+            continue
+        titles = "; ".join(item.split(" — ", 1)[0] for item in items) + (f" (+{more}, --verbose)" if more else "")
+        lines += _wrapped(titles, width, first=f"{heading} ", rest="  ")
     return lines
 
 
@@ -374,8 +386,6 @@ def decided_by_words(run: Run) -> list[str]:
     is an internal name); an entry that names no step is already words and is kept."""
     if run.verdict is None:
         return []
-    if run.verdict.observed:  # what was observed, in words (runs stored before it name their steps)
-        return [reword(o, Surface.TERMINAL) for o in run.verdict.observed]
     steps = {step.id: step for step in run.steps}
     out = []
     for entry in run.verdict.decided_by:
