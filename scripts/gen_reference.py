@@ -65,8 +65,13 @@ def reference() -> str:
     ]
     for name, command in subs.choices.items():
         lines += [f"## confluence-check {name}", "", "```", _usage(command), "```", "",
-                  command.description or "", "", *_arguments(command), "", "Examples:", "", "```sh",
-                  *EXAMPLES.get(name, ()), "```", ""]
+                  command.description or "", "", *_arguments(command), ""]
+        actions = next((a for a in command._actions if isinstance(a, argparse._SubParsersAction)), None)
+        for action in actions._choices_actions if actions is not None else ():
+            parser = actions.choices[action.dest]
+            lines += [f"### confluence-check {name} {action.dest}", "", "```", _usage(parser), "```", "",
+                      action.help or "", "", *_arguments(parser), ""]
+        lines += ["Examples:", "", "```sh", *EXAMPLES.get(name, ()), "```", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

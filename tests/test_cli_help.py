@@ -11,9 +11,15 @@ from bot.cli import build_parser, main
 
 
 def _commands() -> list[str]:
+    """Every command, and every action of a command that has actions ("watch add")."""
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return list(sub.choices)
+    found = []
+    for name, command in sub.choices.items():
+        found.append(name)
+        actions = next((a for a in command._actions if isinstance(a, argparse._SubParsersAction)), None)
+        found += [f"{name} {action}" for action in (actions.choices if actions is not None else ())]
+    return found
 
 
 def test_no_arguments_prints_the_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,13 +30,13 @@ def test_no_arguments_prints_the_help(capsys: pytest.CaptureFixture[str]) -> Non
 
 @pytest.mark.parametrize("command", ["", *_commands()])
 def test_every_help_ends_with_examples(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([command, "--help"] if command else ["--help"]) == 0
+    assert main([*command.split(), "--help"]) == 0
     out = capsys.readouterr().out.rstrip()
     examples = out[out.rindex("examples:"):].splitlines()[1:]
     assert examples and all(line.strip().startswith("confluence-check") or line.strip().startswith("echo")
                             for line in examples)
     if command:
-        assert any(f"confluence-check {command}" in line for line in examples)
+        assert any(f"confluence-check {command.split()[0]}" in line for line in examples)
 
 
 @pytest.mark.parametrize(("argv", "suggestion"), [

@@ -14,7 +14,6 @@ import re
 import textwrap
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from bot.model import Evidence, Outcome, Run, StepResult, StepStatus, Verdict
@@ -176,14 +175,6 @@ def _wrapped(text: str, width: int | None, *, first: str, rest: str, visible_fir
                           break_on_hyphens=False) or [" " * lead]
     yield first + lines[0][lead:]
     yield from lines[1:]
-
-
-def format_steps(run: Run, *, color: bool, verbose: bool = False, width: int | None = None) -> str:
-    """A run's steps in declared order: by layer (`format_layer`), or every step with `verbose`."""
-    if verbose:
-        return scrub("\n".join(format_step(step, color=color) for step in run.steps))
-    layers = [list(group) for _, group in groupby(run.steps, key=lambda s: layer_of(s.id))]
-    return scrub("\n".join(format_layer(layer, color=color, width=width) for layer in layers))
 
 
 def format_verdict(run: Run, *, color: bool, verbose: bool = True, width: int | None = None) -> str:
