@@ -226,8 +226,9 @@ class StepPrinter:
 
     def _print_layer(self, layer: list[str]) -> None:
         steps = [self._done[i] for i in layer if i in self._done]
-        if steps:
-            write(self._out, format_layer(steps, color=self._color, width=self._width))
+        text = format_layer(steps, color=self._color, width=self._width) if steps else ""
+        if text:  # a layer none of whose steps this run needed (the OAuth steps of an API-token run) prints nothing
+            write(self._out, text)
 
     def _show_progress(self) -> None:
         if not self._live or len(self._done) >= len(self._order):

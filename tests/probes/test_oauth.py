@@ -113,3 +113,24 @@ async def test_without_an_oauth_credential_the_oauth_steps_leave_no_gap(simulato
     assert run.verdict is not None and run.verdict.cause is CauseCode.OK
     assert not any("OAuth" in n.what for n in run.not_checked)
     assert not any(r.role == "auth" or (r.auth_kind == "bearer" and r.role != "api") for r in sim.requests)
+
+
+def test_a_layer_none_of_whose_steps_ran_prints_no_empty_line(tmp_path, monkeypatch, capsys) -> None:
+    """An API-token run does not need the OAuth steps, an OAuth run not the API-token replay: neither
+    leaves a blank line among the steps."""
+    import io
+
+    from bot.cli import main
+    from bot.commands import simulator_in_thread
+    from bot.simulator import load_scenario
+    from bot.simulator.scenario import secret_flag, secret_line
+
+    for name in ("ok", "oauth_ok"):
+        with simulator_in_thread(load_scenario(name)) as sim:
+            for key, value in {**sim.env(), "DATABASE_PATH": str(tmp_path / "h.db")}.items():
+                monkeypatch.setenv(key, value)
+            given = sim.resolve_input()
+            monkeypatch.setattr("sys.stdin", io.StringIO(secret_line(given) + "\n"))
+            main(["check", given["actor"], "--endpoint", given["endpoint"], str(secret_flag(given))])
+        steps = capsys.readouterr().out.split("\nNo blocker found")[0]
+        assert "\n\n" not in steps, (name, steps)
