@@ -130,6 +130,7 @@ def test_a_fact_lost_on_one_side_is_shown_but_never_explains(sim, capsys) -> Non
                                                               f"{healthy}/role-assignments", count=None, status=500))
     code, out, _ = _compare(capsys, NO_ACCESS, HEALTHY, "--json")
     doc = json.loads(out)
+    assert code == 1
     roles = next(d for d in doc["differences"] if d["fact"] == "Confluence roles")
     assert doc["runs"][0]["verdict"]["cause"] == "no_confluence_access"
     assert (roles["actor"], roles["known_good"], roles["explains"]) == ("none", "not checked", False)
