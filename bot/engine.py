@@ -33,6 +33,7 @@ from bot.probes.target import GATEWAY_PREFIX
 from bot.request import CheckRequest, SecretKind, is_email
 
 PROBE_TIMEOUT_S = 25.0
+Assumed = Mapping[FactKey[object], object]  # facts kept from earlier runs, each of its key's type
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
@@ -90,10 +91,10 @@ def start(
     run_id: str | None = None,
     transport: Transport | None = None,
     probes: Iterable[ProbeSpec] | None = None,
-    on_finish: Callable[[Run], Any] | None = None,
+    on_finish: Callable[[Run], object] | None = None,
     retry: RetryPolicy | None = None,
     timeout_s: float = REQUEST_TIMEOUT_S,
-    assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None,
+    assume: Callable[[], Awaitable[Assumed]] | None = None,
     deadline_s: float | None = None,
 ) -> RunHandle:
     """Start a run on the current event loop and return its handle at once. `retry` and
@@ -125,9 +126,9 @@ def describe_request(request: CheckRequest, settings: Settings) -> dict[str, Any
 
 async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                    specs: list[ProbeSpec], transport: Transport | None,
-                   on_finish: Callable[[Run], Any] | None, retry: RetryPolicy | None = None,
+                   on_finish: Callable[[Run], object] | None, retry: RetryPolicy | None = None,
                    timeout_s: float = REQUEST_TIMEOUT_S,
-                   assume: Callable[[], Awaitable[Mapping[FactKey[Any], Any]]] | None = None,
+                   assume: Callable[[], Awaitable[Assumed]] | None = None,
                    deadline_s: float | None = None) -> None:
     started = time.monotonic()
     run = handle.run
@@ -180,7 +181,7 @@ class AssumptionContradicted(Exception):
 
 
 async def _run_graph(handle: RunHandle, request: CheckRequest, settings: Settings, specs: list[ProbeSpec],
-                     http: Atlassian, assumed: Mapping[FactKey[Any], Any] | None = None,
+                     http: Atlassian, assumed: Assumed | None = None,
                      shown: set[str] | None = None) -> tuple[dict[str, StepResult], FactStore]:
     """Run every probe as soon as what it reads is resolved.
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Generic, Self, TypeVar
+from typing import Generic, Self, TypeVar
 
-T = TypeVar("T")
+# Covariant: a key of one fact type is a key of `object`, so `tuple[FactKey[object], ...]` holds any keys
+# (the store checks each value against `key.type` when it is set).
+T_co = TypeVar("T_co", covariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +33,11 @@ class Unknown:
 
 
 @dataclass(frozen=True, slots=True)
-class FactKey(Generic[T]):
+class FactKey(Generic[T_co]):
     """Names one fact and its type. `what` is how a user is told about it ("the site's cloudId")."""
 
     name: str
-    type: type[T]
+    type: type[T_co]
     what: str
 
     def __repr__(self) -> str:
@@ -270,6 +272,6 @@ OAUTH_RESOURCES = FactKey("oauth_resources", Resources, "the OAuth token's acces
 OAUTH_GATEWAY = FactKey("oauth_gateway", Observation, "the OAuth token's identity call at the gateway")
 OAUTH_SITE = FactKey("oauth_site", Observation, "the OAuth token's identity call at the site URL")
 
-ALL_KEYS: tuple[FactKey[Any], ...] = (SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE, SITE_REPLAY,
-                                      GATEWAY_REPLAY, ANONYMOUS_REPLAY, CREDENTIAL, ACCESS, OAUTH_TOKEN,
-                                      OAUTH_RESOURCES, OAUTH_GATEWAY, OAUTH_SITE)
+ALL_KEYS: tuple[FactKey[object], ...] = (
+    SITE, ORG, INSPECTOR, ACTOR, ACTOR_EMAIL, TOKENS, GROUPS, SPACE, SITE_REPLAY, GATEWAY_REPLAY, ANONYMOUS_REPLAY,
+    CREDENTIAL, ACCESS, OAUTH_TOKEN, OAUTH_RESOURCES, OAUTH_GATEWAY, OAUTH_SITE)

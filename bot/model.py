@@ -11,9 +11,83 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 SCHEMA = "confluence-check/run@1"
+
+# The run@1 document's parts, as `to_dict` writes them and `from_dict` reads them back. A document
+# stored by an older version may lack a later field: `from_dict` reads those with `.get` and a default.
+
+
+class EvidenceDoc(TypedDict):
+    request: str
+    status: int | None
+    auth: str
+    excerpt: NotRequired[str]
+    duration_ms: NotRequired[int]
+    note: NotRequired[str]
+
+
+class StepDoc(TypedDict):
+    id: str
+    title: str
+    status: str
+    summary: str
+    duration_ms: int
+    evidence: list[EvidenceDoc]
+    fix: NotRequired[str]
+
+
+class RuledOutDoc(TypedDict):
+    cause: str
+    by: str
+
+
+class OpenDoc(TypedDict):
+    cause: str
+    would_decide: str
+
+
+class NotCheckedDoc(TypedDict):
+    what: str
+    why: str
+
+
+class VerdictDoc(TypedDict):
+    cause: str
+    confidence: str
+    title: str
+    explanation: str
+    fix: list[str]
+    decided_by: list[str]
+    observed: list[str]
+    ruled_out: list[RuledOutDoc]
+    not_ruled_out: list[OpenDoc]
+
+
+class FindingDoc(TypedDict):
+    cause: str
+    confidence: str
+    title: str
+    detail: str
+    decided_by: list[str]
+
+
+class RunDoc(TypedDict):
+    schema: str
+    run_id: str
+    actor: str
+    site: str
+    started_at: str
+    duration_ms: int | None
+    outcome: str | None
+    verdict: VerdictDoc | None
+    findings: list[FindingDoc]
+    not_checked: list[NotCheckedDoc]
+    steps: list[StepDoc]
+    request: dict[str, Any]  # CheckRequest.describe(), plus what the run or the command added
+    interrupted: bool
+    previous_run_id: str | None
 
 
 class StepStatus(StrEnum):
@@ -112,16 +186,18 @@ class Evidence:
     duration_ms: int | None = None
     note: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"request": self.request, "status": self.status, "auth": self.auth}
-        for key in ("excerpt", "duration_ms", "note"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+    def to_dict(self) -> EvidenceDoc:
+        out: EvidenceDoc = {"request": self.request, "status": self.status, "auth": self.auth}
+        if self.excerpt is not None:
+            out["excerpt"] = self.excerpt
+        if self.duration_ms is not None:
+            out["duration_ms"] = self.duration_ms
+        if self.note is not None:
+            out["note"] = self.note
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+    def from_dict(cls, data: EvidenceDoc) -> Evidence:
         return cls(
             request=data["request"],
             status=data.get("status"),
@@ -148,7 +224,7 @@ class NotChecked:
     what: str
     why: str  # names the setting or input that would decide it
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> NotCheckedDoc:
         return {"what": self.what, "why": self.why}
 
 
@@ -177,8 +253,8 @@ class StepResult:
             raise ValueError("an errored step must say how")
         return cls(id=id, title=title, status=StepStatus.ERROR, summary=how, evidence=evidence)
 
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def to_dict(self) -> StepDoc:
+        out: StepDoc = {
             "id": self.id,
             "title": self.title,
             "status": self.status.value,
@@ -191,7 +267,7 @@ class StepResult:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StepResult:
+    def from_dict(cls, data: StepDoc) -> StepResult:
         return cls(
             id=data["id"],
             title=data["title"],
@@ -210,7 +286,7 @@ class RuledOut:
     cause: CauseCode
     by: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> RuledOutDoc:
         return {"cause": self.cause.value, "by": self.by}
 
 
@@ -221,7 +297,7 @@ class Open:
     cause: CauseCode
     would_decide: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> OpenDoc:
         return {"cause": self.cause.value, "would_decide": self.would_decide}
 
 
@@ -241,7 +317,7 @@ class Verdict:
     def outcome(self) -> Outcome:
         return outcome_of(self.cause)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> VerdictDoc:
         return {
             "cause": self.cause.value,
             "confidence": self.confidence.value,
@@ -255,7 +331,7 @@ class Verdict:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Verdict:
+    def from_dict(cls, data: VerdictDoc) -> Verdict:
         """A stored verdict; one stored before `observed`/`ruled_out`/`not_ruled_out` existed reads
         back with them empty (the fields are additive in run@1)."""
         return cls(
@@ -282,7 +358,7 @@ class FindingSummary:
     detail: str
     decided_by: tuple[str, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FindingDoc:
         return {
             "cause": self.cause.value,
             "confidence": self.confidence.value,
@@ -292,7 +368,7 @@ class FindingSummary:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FindingSummary:
+    def from_dict(cls, data: FindingDoc) -> FindingSummary:
         return cls(
             cause=CauseCode(data["cause"]),
             confidence=Confidence(data["confidence"]),
@@ -336,7 +412,7 @@ class Run:
     def step(self, step_id: str) -> StepResult | None:
         return next((s for s in self.steps if s.id == step_id), None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RunDoc:
         return {
             "schema": SCHEMA,
             "run_id": self.run_id,
@@ -355,10 +431,11 @@ class Run:
         }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Run:
+    def from_dict(cls, data: RunDoc) -> Run:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"not a {SCHEMA} document: {data.get('schema')!r}")
         steps = [StepResult.from_dict(s) for s in data.get("steps", [])]
+        verdict = data.get("verdict")
         return cls(
             run_id=data["run_id"],
             actor=data["actor"],
@@ -367,7 +444,7 @@ class Run:
             planned=[(s.id, s.title) for s in steps],
             steps=steps,
             duration_ms=data.get("duration_ms"),
-            verdict=Verdict.from_dict(data["verdict"]) if data.get("verdict") else None,
+            verdict=Verdict.from_dict(verdict) if verdict else None,
             findings=[FindingSummary.from_dict(f) for f in data.get("findings", [])],
             not_checked=[NotChecked(**n) for n in data.get("not_checked", [])],
             request=data.get("request", {}),

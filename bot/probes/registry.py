@@ -15,9 +15,9 @@ declared. Ids are dotted `layer.name` and never change: they appear in `decided_
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import TypedDict, TypeVar, Unpack
 
 from bot.atlassian import Atlassian, Auth, Reply, RequestFailed, Role
 from bot.config import Settings
@@ -28,6 +28,7 @@ from bot.observations import Observation, Unreadable
 from bot.request import CheckRequest, page_id_of, space_key_of
 
 T = TypeVar("T")
+Keys = tuple[FactKey[object], ...]  # any facts (FactKey is covariant)
 
 
 def has_need(need: Need, settings: Settings, request: CheckRequest) -> bool:
@@ -53,21 +54,20 @@ class ProbeSpec:
     title: str
     fn: ProbeFn
     needs: frozenset[Need] = frozenset()
-    build: tuple[FactKey[Any], ...] = ()
-    judge: tuple[FactKey[Any], ...] = ()
-    provides: tuple[FactKey[Any], ...] = ()
+    build: Keys = ()
+    judge: Keys = ()
+    provides: Keys = ()
 
     @property
-    def reads(self) -> tuple[FactKey[Any], ...]:
+    def reads(self) -> Keys:
         return (*self.build, *self.judge)
 
 
 REGISTRY: dict[str, ProbeSpec] = {}
 
 
-def probe(id: str, *, title: str, needs: Iterable[Need] = (), build: tuple[FactKey[Any], ...] = (),
-          judge: tuple[FactKey[Any], ...] = (),
-          provides: tuple[FactKey[Any], ...] = ()) -> Callable[[ProbeFn], ProbeFn]:
+def probe(id: str, *, title: str, needs: Iterable[Need] = (), build: Keys = (), judge: Keys = (),
+          provides: Keys = ()) -> Callable[[ProbeFn], ProbeFn]:
     """Register a probe. Fails at import for a duplicate id, a fact provided twice, or a fact read
     before a probe providing it is registered (so declared order is a valid order: no cycles)."""
 
@@ -101,7 +101,7 @@ def validate(specs: list[ProbeSpec]) -> None:
 class FactMissing(Exception):
     """A build fact is unknown: the probe cannot build its request (the engine makes it `skip`)."""
 
-    def __init__(self, key: FactKey[Any], unknown: Unknown) -> None:
+    def __init__(self, key: FactKey[object], unknown: Unknown) -> None:
         super().__init__(f"needs {key.what}, which is unknown: {unknown.reason}")
         self.key = key
         self.unknown = unknown
@@ -115,11 +115,11 @@ class FactStore:
     compared with the assumption, instead of being dropped."""
 
     def __init__(self) -> None:
-        self._futures: dict[str, asyncio.Future[Any]] = {}
+        self._futures: dict[str, asyncio.Future[object]] = {}
         self._assumed: set[str] = set()
-        self.observed: dict[str, Any] = {}
+        self.observed: dict[str, object] = {}
 
-    def _future(self, key: FactKey[Any]) -> asyncio.Future[Any]:
+    def _future(self, key: FactKey[object]) -> asyncio.Future[object]:
         if key.name not in self._futures:
             self._futures[key.name] = asyncio.get_running_loop().create_future()
         return self._futures[key.name]
@@ -144,20 +144,37 @@ class FactStore:
     def peek(self, key: FactKey[T]) -> T | Unknown | None:
         """The fact if it is resolved, else None (without waiting)."""
         future = self._futures.get(key.name)
-        return future.result() if future is not None and future.done() else None
+        return _typed(key, future.result()) if future is not None and future.done() else None
 
     async def get(self, key: FactKey[T]) -> T | Unknown:
         future = self._future(key)
         if future.done():  # most reads come after the fact is settled: no waiting, nothing to shield
-            value: T | Unknown = future.result()
-            return value
-        shielded: T | Unknown = await asyncio.shield(future)
-        return shielded
+            return _typed(key, future.result())
+        return _typed(key, await asyncio.shield(future))
 
-    def known(self) -> list[Any]:
+    def known(self) -> list[object]:
         """Every value established so far (unknowns left out)."""
         return [f.result() for f in self._futures.values()
                 if f.done() and not isinstance(f.result(), Unknown)]
+
+
+def _typed(key: FactKey[T], value: object) -> T | Unknown:
+    """A stored fact as its key's type (`set` let in nothing else, so this never raises)."""
+    if isinstance(value, key.type | Unknown):
+        return value
+    raise TypeError(f"fact {key.name} holds {type(value).__name__}")
+
+
+class CallOptions(TypedDict, total=False):
+    """The options of `Atlassian.call` a probe may pass on."""
+
+    params: Mapping[str, object] | None
+    json: object
+    headers: Mapping[str, str] | None
+    as_email: str | None
+    shared: bool
+    form: Mapping[str, str] | None
+    bearer_at_site: bool
 
 
 @dataclass
@@ -191,7 +208,7 @@ class ProbeContext:
         self.store.set(key, value)
 
     async def call(self, role: Role, method: str, target: str, *, auth: Auth = Auth.NONE,
-                   **kwargs: Any) -> Reply:
+                   **kwargs: Unpack[CallOptions]) -> Reply:
         """Send a request; its evidence is attached to this step (also when it fails)."""
         try:
             reply = await self.http.call(role, method, target, auth=auth, **kwargs)
