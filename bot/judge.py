@@ -494,6 +494,9 @@ TABLE: Mapping[CauseCode, Rules] = {
                   lambda _o, _e: "Not the site URL: the failing call already goes to the gateway"),
         rules_out(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is Where.GATEWAY,
                   lambda _o, _e: "Not the site URL: the service account's call already goes to the gateway"),
+        # a Data Center server's Tomcat 401 looks like the page a Cloud site gives scoped tokens
+        rules_out(SiteAnswer, lambda o, _e: o.data_center,
+                  lambda o, _e: f"Not a scoped token on a Cloud site: {o.url} is a Data Center/Server instance"),
     ), "a replay at the site and at the gateway with the caller's token (--actor-token-stdin)"),
     C.OAUTH_TOKEN_SITE_URL: Rules((
         supports(OAuthAnswer, lambda o, e: _oauth_accepted_at_gateway(o, e) and e.caller_where is Where.SITE,

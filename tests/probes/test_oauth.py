@@ -100,6 +100,12 @@ async def test_a_data_center_url_is_named_and_the_bot_is_not_blamed(simulator) -
     assert run.verdict.confidence is Confidence.CONFIRMED
     assert any(r.path == "/status" for r in sim.requests)
     assert all(f.cause is not CauseCode.INSPECTOR_MISCONFIGURED for f in run.findings)
+    reported = await engine.start(CheckRequest("priya.n@acme.com", observed_status=401,
+                                               observed_body=sim.scenario.input["body"]),
+                                  Settings.from_mapping(sim.env()), retry=FAST).wait()
+    # the Tomcat 401 a Data Center answers is not the page a Cloud site gives scoped tokens
+    assert reported.verdict is not None and reported.verdict.cause is CauseCode.NOT_A_CLOUD_SITE
+    assert all(f.cause is not CauseCode.SCOPED_TOKEN_SITE_URL for f in reported.findings)
     # a Cloud site that is simply not there is still site_not_found (its /status is no Data Center node's)
     sim = await simulator("site_not_found")
     gone = await engine.start(CheckRequest("priya.n@acme.com"), Settings.from_mapping(sim.env()), retry=FAST).wait()
