@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,14 +35,16 @@ from bot.compare import Comparison, compare_runs
 from bot.config import Settings
 from bot.engine import RunHandle
 from bot.errors import ConfigError, HistoryError, UsageError
-from bot.facts import SITE
+from bot.facts import SITE, OwnUse
 from bot.model import Run, StepResult, utcnow
+from bot.observations import TokenList
 from bot.probes import REGISTRY, ProbeSpec
 from bot.probes.rule import rule_probes, unreadable_probes
 from bot.request import CheckRequest
 from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore, Via
 from bot.store.owner import RENEW_EVERY_S
+from bot.store.site_facts import keep_facts, read_facts
 
 log = logging.getLogger(__name__)
 # One line per run that ends (its id, actor, cause, confidence, duration): what an operator greps
@@ -49,6 +52,57 @@ log = logging.getLogger(__name__)
 RUN_LOG = logging.getLogger("bot.runs")
 
 _STOP_TIMEOUT_S = 5.0  # how long an interrupted run's probes get to wind down
+
+
+class OwnUses:
+    """This tool's own uses of an actor's credential, kept in the history between runs (the site facts
+    table, kind `own_use`): a replay is a use, and Atlassian moves the token's lastAccess for it, so the
+    next run must not read that as the caller's use. Kept with it: the caller's last use seen before ours
+    (None: never), which the next run's token list can no longer show."""
+
+    KIND = "own_use"
+    TTL_S = 400 * 86400.0  # a token lives at most a year
+    WAIT_S = 0.5  # the run waits this long for the row at most (then goes without: no clue is invented)
+
+    def __init__(self, settings: Settings, history: AsyncHistory, actor: str) -> None:
+        self.history = history
+        self.row = (self.KIND, f"{settings.site_url}|{actor.lower()}")
+
+    def loading(self) -> Callable[[], Awaitable[OwnUse | None]]:
+        try:
+            future = self.history.submit(lambda store: read_facts(store.db, [self.row], now=time.time(),
+                                                                  ttl_s=self.TTL_S))
+        except RuntimeError:  # the history is closing
+            future = None
+
+        async def load() -> OwnUse | None:
+            if future is None:
+                return None
+            try:
+                found = await asyncio.wait_for(asyncio.wrap_future(future), self.WAIT_S)
+                data = json.loads(found[self.row][0]) if self.row in found else None
+                return OwnUse(datetime.fromisoformat(data["at"]), data.get("caller")) if data else None
+            except Exception as exc:  # missing knowledge only: the run goes on without it
+                log.warning("could not read this tool's own uses: %s", exc)
+                return None
+
+        return load
+
+    def keep(self, first_use: datetime | None, run: Run) -> None:
+        """After a run that used the actor's credential: when, and the caller's last use its token list saw
+        (only a run that read the list says; otherwise what was kept before stays)."""
+        seen = [o for s in run.steps for o in s.observations if isinstance(o, TokenList)]
+        if first_use is None or not seen:
+            return
+        value = json.dumps({"at": first_use.isoformat(), "caller": seen[0].caller_last})
+
+        def write(store: HistoryStore) -> None:
+            try:
+                keep_facts(store.db, {self.row: value}, now=time.time())
+            except store.db.errors as exc:
+                log.warning("could not keep this tool's own use: %s", exc)
+
+        self.history.submit(write)
 
 
 class Checker:
@@ -79,12 +133,16 @@ class Checker:
         Its first save is queued before this returns, so even a run killed at once is on record.
         """
         kept = self.site_facts
+        uses = OwnUses(self.settings, self.history, request.actor) if self.history is not None else None
         handle = engine.start(request, self.settings, run_id=run_id, transport=self._transport, probes=probes,
-                              assume=kept.loading() if kept is not None else None, deadline_s=deadline_s)
+                              assume=kept.loading() if kept is not None else None, deadline_s=deadline_s,
+                              own_use=uses.loading() if uses is not None else None)
         handle.run.previous_run_id = previous_run_id
         checked = CheckedRun(handle, self.history, origin={"via": Via(via).value, **(origin or {})})
         self._in_flight.add(checked)
         checked.when_done(self._in_flight.discard)
+        if uses is not None:
+            checked.when_done(lambda done: uses.keep(handle.actor_first_use, done.run))
         if kept is not None:
             def keep(done: CheckedRun) -> None:
                 if handle.facts is not None:

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from bot.atlassian.clients import REQUEST_TIMEOUT_S, RUN_DEADLINE_S
 from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.errors import HostNotAllowed
-from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, Unknown
+from bot.facts import ACTOR_EMAIL, ActorEmail, FactKey, OwnUse, Unknown
 from bot.model import NotChecked, Run, StepResult, StepStatus, utcnow
 from bot.needs import NEED_REASON, Need
 from bot.observations import FailingCall, Unreadable, Where
@@ -56,6 +57,7 @@ class RunHandle:
         self._done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.facts: FactStore | None = None  # the run's facts, once its probes are done
+        self.actor_first_use: datetime | None = None  # when the run first sent the actor's credential
 
     def __aiter__(self) -> AsyncIterator[StepResult]:
         return self._iterate()
@@ -96,11 +98,13 @@ def start(
     timeout_s: float = REQUEST_TIMEOUT_S,
     assume: Callable[[], Awaitable[Assumed]] | None = None,
     deadline_s: float | None = None,
+    own_use: Callable[[], Awaitable[OwnUse | None]] | None = None,
 ) -> RunHandle:
     """Start a run on the current event loop and return its handle at once. `retry` and
     `timeout_s` (per request) override the defaults (tests use short ones); `deadline_s` the run's
     deadline (what is left of its command's). `assume` gives facts kept from earlier runs
-    (`bot.site_facts`): see `_run_graph`."""
+    (`bot.site_facts`): see `_run_graph`; `own_use` this tool's last use of the actor's credential in
+    an earlier run (the history), so the token list does not read it as the caller's."""
     specs = list(probes if probes is not None else REGISTRY.values())
     run = Run(
         run_id=run_id or new_run_id(),
@@ -112,7 +116,8 @@ def start(
     )
     handle = RunHandle(run)
     handle._task = asyncio.create_task(
-        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s, assume, deadline_s))
+        _execute(handle, request, settings, specs, transport, on_finish, retry, timeout_s, assume, deadline_s,
+                 own_use))
     return handle
 
 
@@ -129,7 +134,8 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                    on_finish: Callable[[Run], object] | None, retry: RetryPolicy | None = None,
                    timeout_s: float = REQUEST_TIMEOUT_S,
                    assume: Callable[[], Awaitable[Assumed]] | None = None,
-                   deadline_s: float | None = None) -> None:
+                   deadline_s: float | None = None,
+                   own_use: Callable[[], Awaitable[OwnUse | None]] | None = None) -> None:
     started = time.monotonic()
     run = handle.run
     secret = request.actor_secret
@@ -142,6 +148,8 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                              timeout_s=timeout_s,
                              deadline_s=RUN_DEADLINE_S if deadline_s is None else deadline_s) as http:
             assumed = dict(await assume()) if assume is not None else {}
+            if own_use is not None:
+                request = replace(request, own_use=await own_use())
             shown: set[str] = set()
             try:
                 _, store = await _run_graph(handle, request, settings, specs, http, assumed, shown)
@@ -149,6 +157,7 @@ async def _execute(handle: RunHandle, request: CheckRequest, settings: Settings,
                 run.steps.clear()
                 _, store = await _run_graph(handle, request, settings, specs, http, {}, shown)
         handle.facts = store
+        handle.actor_first_use = http.actor_first_use
         facts = _fix_facts(settings, request, store)
         if facts.get("account_id"):  # the account the run resolved: history files an email and an id as one
             run.request = {**run.request, "account_id": facts["account_id"]}

@@ -165,6 +165,15 @@ class Tokens:
 
 
 @dataclass(frozen=True, slots=True)
+class OwnUse:
+    """When this tool last used the actor's credential (a replay is a use: Atlassian moves the token's
+    lastAccess), and the caller's last use it saw before that (None: never). Kept between runs."""
+
+    at: datetime
+    caller_before: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Groups:
     ids: frozenset[str]
     names: tuple[str, ...]

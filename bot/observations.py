@@ -163,6 +163,7 @@ class TokenList(Observation):
     ours: str | None  # when this tool last used the actor's credential (None: never)
     labels: str
     latest_expiry: str | None = None
+    caller_last: str | None = None  # the caller's last use as Atlassian wrote it (kept for the next run)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from bot.atlassian.hosts import HostGuard
 from bot.config import Secret
 from bot.errors import UsageError
+from bot.facts import OwnUse
 from bot.redact import redact_text
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -223,6 +224,8 @@ class CheckRequest:
     # Secrets a rule's request holds that the run never sends (a Slack webhook's path, a URL the rule marks
     # urlSecure, another host's credential): in memory only, masked wherever they could appear
     held_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # this tool's own last use of the actor's credential, from earlier runs (the history): not the caller's
+    own_use: OwnUse | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.observed_body is not None:  # a body from argv or Slack may hold undecodable bytes

@@ -13,6 +13,7 @@ from bot.observations import TokenList
 from bot.probes.registry import ProbeContext, probe
 
 OWN_USE_LEEWAY = timedelta(seconds=5)
+EARLIER_RUN_SPAN = timedelta(minutes=2)  # an earlier run's uses: from its first one to the end of its replays
 
 
 @probe("credential.api_tokens", title="Actor's API tokens", needs={Need.ORG_KEY}, build=(ACTOR,),
@@ -32,18 +33,25 @@ async def credential_api_tokens(ctx: ProbeContext) -> StepResult:
         return ctx.unreadable("the token list", reply)
     now = utcnow()
     live = [t for t in tokens if not _expired(t, now)]
-    ours = ctx.http.actor_first_use
-    callers = [t for t in live if t.get("lastAccess") and not _ours(str(t["lastAccess"]), ours)]
-    ctx.provide(TOKENS, Tokens(valid=len(live), never_used=bool(live) and not callers))
+    # our own uses: this run's (when it replayed first) and the last one of an earlier run (the history);
+    # a lastAccess that is one of them is not the caller's, whose last use before ours was kept with it
+    earlier = ctx.request.own_use
+    uses: list[tuple[datetime, datetime | None]] = [(u, None) for u in (ctx.http.actor_first_use,) if u]
+    uses += [(earlier.at, earlier.at + EARLIER_RUN_SPAN)] if earlier else []
+    stamped = [t for t in live if t.get("lastAccess")]
+    callers = [t for t in stamped if not any(_ours(str(t["lastAccess"]), *u) for u in uses)]
+    last = max([str(t["lastAccess"]) for t in callers]
+               + ([earlier.caller_before] if earlier and earlier.caller_before and len(callers) < len(stamped)
+                  else []), default=None)
+    never_used = bool(live) and last is None
+    ctx.provide(TOKENS, Tokens(valid=len(live), never_used=never_used))
     labels = ", ".join(f"'{t.get('label', t.get('id', '?'))}' (created {str(t.get('createdAt', '?'))[:10]})"
                        for t in live[:3])
-    last = max((str(t["lastAccess"]) for t in callers), default=None)
     latest = max((t.get("expiry") or "" for t in tokens), default="")[:10] or None
-    ours_at = _stamp(ours.isoformat()) if ours is not None and len(callers) < len([t for t in live
-                                                                                   if t.get("lastAccess")]) else None
-    ctx.observe(TokenList(total=len(tokens), live=len(live), never_used=bool(live) and not callers,
+    ours_at = _stamp(max(u for u, _ in uses).isoformat()) if uses and len(callers) < len(stamped) else None
+    ctx.observe(TokenList(total=len(tokens), live=len(live), never_used=never_used,
                           last_used=_stamp(last) if last else None, ours=ours_at, labels=labels,
-                          latest_expiry=latest))
+                          latest_expiry=latest, caller_last=last))
     if not tokens:
         return ctx.failed("the account has no API token")
     if not live:
@@ -55,18 +63,16 @@ async def credential_api_tokens(ctx: ProbeContext) -> StepResult:
     return ctx.warned(f"{desc}{by_us}never used: {labels}")
 
 
-def _ours(last_access: str, first_use: datetime | None) -> bool:
-    """A lastAccess at or after this run's own first use of the actor's credential is ours, not the
-    caller's (a few seconds' leeway for the clocks of two hosts)."""
-    if first_use is None:
-        return False
+def _ours(last_access: str, use: datetime, until: datetime | None) -> bool:
+    """A lastAccess from one of our own uses of the actor's credential (from `use`, a few seconds' leeway
+    for the clocks of two hosts, to `until`, None for this run) is ours, not the caller's."""
     try:
         when = datetime.fromisoformat(last_access.replace("Z", "+00:00"))
     except ValueError:
         return False
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when >= first_use - OWN_USE_LEEWAY
+    return when >= use - OWN_USE_LEEWAY and (until is None or when <= until)
 
 
 def _stamp(text: str) -> str:
