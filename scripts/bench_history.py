@@ -25,6 +25,7 @@ import random
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +70,9 @@ def fill(store: HistoryStore, templates: list[Run], runs: int, actors: list[str]
                 run = Run.from_dict(templates[i % len(templates)].to_dict())
                 run.run_id = f"r_{i:08d}"
                 run.actor = actors[rnd.randrange(len(actors))]
+                # each actor is its own account (the history files runs by the account a run resolved)
+                run.request = {**run.request, "actor": run.actor,
+                               "account_id": f"557058:{uuid.uuid5(uuid.NAMESPACE_URL, run.actor)}"}
                 run.started_at = t0 + timedelta(minutes=5 * i)
                 store.save(run, origin={"via": "cli"})
     return time.perf_counter() - started
