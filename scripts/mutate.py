@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TESTS = ["tests/test_confidence_rules.py", "tests/field", "tests/test_scenarios.py", "tests/test_causes.py",
-         "tests/test_engine.py", "tests/probes"]
+# fastest killers first (-x stops at the first failure): a survivor pays for the whole list, the matrix last
+TESTS = ["tests/test_judge.py", "tests/test_confidence_rules.py", "tests/field", "tests/test_scenarios.py",
+         "tests/test_causes.py", "tests/test_engine.py", "tests/probes", "tests/test_matrix.py"]
 COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt,
     ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In,

@@ -211,3 +211,66 @@ def test_a_shared_refusal_is_no_product_access_not_a_scoped_token(tmp_path: Path
         **scenario.input, "actor_token": "sam.lee@acme.com:ATATT3xFfGF0-sim-sam-acme-0001"})
     cause, confidence = verdict(run_check(scenario, tmp_path))
     assert (cause, confidence) == (CauseCode.NO_CONFLUENCE_ACCESS, Confidence.CONFIRMED)
+
+
+# -- 6. a reported failure is never "no problem" ------------------------------------------------------
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_reported_refusal_the_replay_does_not_meet_is_never_ok(status: int, tmp_path: Path) -> None:
+    """The actor's token works and the replay of the failing call succeeds, yet the caller reports a
+    401, 403 or 404 (no body): something about the failing request differs from what was tested, which
+    is a problem to name, not 'no problem' — and nothing observed confirms which."""
+    scenario = load_scenario("ok")
+    scenario = dataclasses.replace(scenario, input={**scenario.input, "status": status, "body": None})
+    cause, confidence = verdict(run_check(scenario, tmp_path))
+    assert cause not in (CauseCode.OK, CauseCode.INCONCLUSIVE) and confidence is not Confidence.CONFIRMED, \
+        (cause, confidence)
+
+
+# -- 7. a rival is ruled out only by an observation that excludes it ---------------------------------
+
+def _degraded_without_incident(world: World) -> None:
+    world.status.incidents = []
+    world.status.indicator = "minor"
+    world.status.description = "Minor Service Outage"
+    world.status.components[0].status = "degraded_performance"
+
+
+def test_a_degraded_status_page_does_not_rule_an_incident_out(tmp_path: Path) -> None:
+    """A 503 while Confluence is degraded but no incident is open: the status page does not say
+    'every system operational', so it cannot be what excludes an incident."""
+    run = run_check(load_scenario("atlassian_incident"), tmp_path, change=_degraded_without_incident)
+    assert run.verdict is not None
+    assert CauseCode.ATLASSIAN_INCIDENT not in {r.cause for r in run.verdict.ruled_out}
+    assert run.verdict.cause is not CauseCode.OK
+
+
+def _incident_with_components_operational(world: World) -> None:
+    for component in world.status.components:
+        component.status = "operational"
+
+
+def test_an_open_incident_is_not_ruled_out_by_operational_components(tmp_path: Path) -> None:
+    """Statuspage can carry an open incident while every component still shows operational."""
+    run = run_check(load_scenario("atlassian_incident"), tmp_path, change=_incident_with_components_operational)
+    assert run.verdict is not None
+    assert CauseCode.ATLASSIAN_INCIDENT not in {r.cause for r in run.verdict.ruled_out}
+    assert run.verdict.cause is CauseCode.ATLASSIAN_INCIDENT
+
+
+# -- 8. only the verdict may be confirmed --------------------------------------------------------------
+
+def _check_scenarios() -> list[str]:
+    from tests.test_matrix import scenarios
+    return sorted(scenarios())
+
+
+@pytest.mark.parametrize("label", _check_scenarios())
+def test_no_finding_beside_the_verdict_is_confirmed(label: str, tmp_path: Path) -> None:
+    """Every other cause a run supports is listed as a finding, at most `likely`: `confirmed` needs
+    every rival ruled out, which one finding beside another cannot have."""
+    from tests.test_matrix import scenarios
+    run = run_check(scenarios()[label], tmp_path)
+    assert run.verdict is not None
+    others = [(f.cause, f.confidence) for f in run.findings if f.cause is not run.verdict.cause]
+    assert all(confidence is not Confidence.CONFIRMED for _, confidence in others), others
