@@ -11,7 +11,6 @@ import contextlib
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.atlassian.transport import Transport
 from bot.config import Settings
 from bot.console import EXIT_FOR_OUTCOME, CheckOptions, ExitCode, run_async, write
 from bot.errors import UsageError
@@ -30,14 +29,13 @@ class TokensOptions:
     csv: bool = False
 
 
-def tokens(options: TokensOptions, settings: Settings, *, out: TextIO, err: TextIO, color: bool,
-           transport: Transport | None = None) -> ExitCode:
+def tokens(options: TokensOptions, settings: Settings, *, out: TextIO, err: TextIO, color: bool) -> ExitCode:
     """Sweep the org's tokens; the table (or JSON, or CSV) on `out`, a progress bar on `err` when
     it is a terminal. Exit 0 nothing flagged, 1 something flagged, 2 some accounts unread."""
     bar = ProgressBar(err)
     try:
         report = run_async(sweep(settings, SweepOptions(options.expiring_days, options.unused_days),
-                                   transport=transport, on_progress=bar.show))
+                                   on_progress=bar.show))
     finally:
         bar.clear()
     if options.json:
@@ -96,8 +94,7 @@ class CompareOptions:
     status: int | None = None  # what the failing account gets; the account that works is not said to fail
 
 
-def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
-            transport: Transport | None = None) -> ExitCode:
+def compare(options: CompareOptions, settings: Settings, *, out: TextIO) -> ExitCode:
     """Diagnose both accounts at once and print what differs; the exit status is the failing
     account's (as `check` would give it)."""
     from bot.checker import Checker
@@ -113,9 +110,8 @@ def compare(options: CompareOptions, settings: Settings, *, out: TextIO,
     history = open_run_history(settings)
 
     async def both() -> Comparison:
-        if transport is None:
-            await check_reachable(settings)
-        return await Checker(settings, history, transport=transport).compare(*requests)
+        await check_reachable(settings)
+        return await Checker(settings, history).compare(*requests)
 
     try:
         comparison = run_async(both())
