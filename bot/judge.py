@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from bot.atlassian.signatures import SIGNATURES, Kind
 from bot.causes import BY_CODE, fill_fix, position
@@ -159,6 +159,27 @@ class Clue(Generic[Obs]):
     decisive: bool = False
     alike: tuple[CauseCode, ...] = ()  # causes this observation cannot tell this one from
 
+    def read(self, what: Observation, evidence: Evidence) -> str | None:
+        """What this clue says of one observation, or None when it does not bear on it."""
+        if not isinstance(what, self.kind) or not self.when(what, evidence):
+            return None
+        return self.says(what, evidence)
+
+
+class Bearing(Protocol):
+    """A clue of any observation kind, as the verdict reads it (a cause's clues differ in kind)."""
+
+    @property
+    def weight(self) -> Weight | None: ...
+
+    @property
+    def decisive(self) -> bool: ...
+
+    @property
+    def alike(self) -> tuple[CauseCode, ...]: ...
+
+    def read(self, what: Observation, evidence: Evidence) -> str | None: ...
+
 
 def supports(kind: type[Obs], when: Callable[[Obs, Evidence], bool], says: Callable[[Obs, Evidence], str],
              weight: Weight, *, decisive: bool = False, alike: tuple[CauseCode, ...] = ()) -> Clue[Obs]:
@@ -174,7 +195,7 @@ def rules_out(kind: type[Obs], when: Callable[[Obs, Evidence], bool],
 class Rules:
     """A cause's row of the judge's table."""
 
-    clues: tuple[Clue[Any], ...]
+    clues: tuple[Bearing, ...]
     would_decide: str  # what would decide it when it is neither supported nor ruled out
 
 
@@ -802,7 +823,7 @@ def _reported_status(e: Evidence) -> str:
 @dataclass(frozen=True, slots=True)
 class _Hit:
     cause: CauseCode
-    clue: Clue[Any]
+    clue: Bearing
     seen: Seen
     sentence: str
 
@@ -870,9 +891,10 @@ def _weigh(evidence: Evidence) -> dict[CauseCode, _Standing]:
     for code, rules in TABLE.items():
         for clue in rules.clues:
             for item in evidence.seen:
-                if not isinstance(item.what, clue.kind) or not clue.when(item.what, evidence):
+                said = clue.read(item.what, evidence)
+                if said is None:
                     continue
-                hit = _Hit(code, clue, item, clue.says(item.what, evidence))
+                hit = _Hit(code, clue, item, said)
                 (standing[code].support if clue.weight is not None else standing[code].against).append(hit)
     return standing
 

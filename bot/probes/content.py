@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from bot.atlassian import Auth, Reply, Role
 from bot.facts import ACTOR, GROUPS, INSPECTOR, SPACE, Space, SpaceAccess, Unknown
@@ -20,6 +19,7 @@ from bot.needs import Need
 from bot.observations import Absent, PageCheck, SpaceGrant
 from bot.probes.pages import Listing, Paging, read_list
 from bot.probes.registry import ProbeContext, probe
+from bot.probes.shape import JsonObject, member
 from bot.request import page_id_of, space_key_of
 
 PERMISSIONS_LIMIT = 250  # v2 space permissions: maximum page size (default 25)
@@ -82,7 +82,7 @@ class _Roles:
     mode: RoleMode | None
     assignments: Listing | None
 
-    def grants(self, perms: list[dict[str, Any]], principals: set[str], op: Operation) -> bool:
+    def grants(self, perms: list[JsonObject], principals: set[str], op: Operation) -> bool:
         if self.mode is RoleMode.PRE_ROLES or self.assignments is None or self.assignments.failed is not None:
             return False
         granting = _role_ids(perms, op)
@@ -90,10 +90,10 @@ class _Roles:
                    and _principal(a)[1] in principals for a in self.assignments.items)
 
 
-async def _space_roles(ctx: ProbeContext, space_id: str, perms: list[dict[str, Any]]) -> _Roles | None:
+async def _space_roles(ctx: ProbeContext, space_id: str, perms: list[JsonObject]) -> _Roles | None:
     """When a role principal holds a grant (space role mode), the site's mode and the space's role
     assignments, read at once; None when no grant goes to a role."""
-    if not any((p.get("principal") or {}).get("type") == "role" for p in perms):
+    if not any(member(p.get("principal")).get("type") == "role" for p in perms):
         return None
     mode_reply, assignments = await asyncio.gather(
         ctx.call(Role.SITE, "GET", "/wiki/api/v2/space-role-mode", auth=Auth.INSPECTOR),
@@ -106,17 +106,17 @@ async def _space_roles(ctx: ProbeContext, space_id: str, perms: list[dict[str, A
     return _Roles(mode, assignments)
 
 
-def _role_ids(perms: list[dict[str, Any]], op: Operation) -> set[str]:
-    return {str((p.get("principal") or {}).get("id")) for p in perms
-            if _matches(p, op) and (p.get("principal") or {}).get("type") == "role"}
+def _role_ids(perms: list[JsonObject], op: Operation) -> set[str]:
+    return {str(member(p.get("principal")).get("id")) for p in perms
+            if _matches(p, op) and member(p.get("principal")).get("type") == "role"}
 
 
-def _principal(assignment: dict[str, Any]) -> tuple[str, str]:
-    principal = assignment.get("principal") or {}
+def _principal(assignment: JsonObject) -> tuple[str, str]:
+    principal = member(assignment.get("principal"))
     return str(principal.get("principalType")), str(principal.get("principalId"))
 
 
-def _role_doubts(roles: _Roles | None, perms: list[dict[str, Any]], op: Operation) -> list[str]:
+def _role_doubts(roles: _Roles | None, perms: list[JsonObject], op: Operation) -> list[str]:
     """Why a grant to a space role may still reach the account (each lowers the finding to `possible`)."""
     granting = _role_ids(perms, op)
     if roles is None or not granting or roles.mode is RoleMode.PRE_ROLES:
@@ -217,7 +217,7 @@ def _name(op: Operation) -> str:
     return op[0] if op[1] == "space" else f"{op[0]} {op[1]}"
 
 
-def _matches(perm: dict[str, Any], op: Operation) -> bool:
+def _matches(perm: JsonObject, op: Operation) -> bool:
     operation = perm.get("operation")
     if not isinstance(operation, dict) or operation.get("key") != op[0]:
         return False
@@ -225,8 +225,8 @@ def _matches(perm: dict[str, Any], op: Operation) -> bool:
     return target is None or target == op[1]  # no targetType given: do not claim it is missing
 
 
-def _granted(perms: list[dict[str, Any]], principals: set[str], op: Operation) -> bool:
-    return any(_matches(p, op) and (p.get("principal") or {}).get("id") in principals for p in perms)
+def _granted(perms: list[JsonObject], principals: set[str], op: Operation) -> bool:
+    return any(_matches(p, op) and member(p.get("principal")).get("id") in principals for p in perms)
 
 
 def _doubts(listing: Listing, groups_complete: bool) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bot.atlassian import Auth, Role
 from bot.facts import ACTOR, TOKENS, Tokens
@@ -11,6 +10,7 @@ from bot.model import StepResult, utcnow
 from bot.needs import Need
 from bot.observations import TokenList
 from bot.probes.registry import ProbeContext, probe
+from bot.probes.shape import JsonObject
 
 OWN_USE_LEEWAY = timedelta(seconds=5)
 EARLIER_RUN_SPAN = timedelta(minutes=2)  # an earlier run's uses: from its first one to the end of its replays
@@ -79,7 +79,7 @@ def _stamp(text: str) -> str:
     return text[:16].replace("T", " ")
 
 
-def _expired(token: dict[str, Any], now: datetime) -> bool:
+def _expired(token: JsonObject, now: datetime) -> bool:
     expiry = token.get("expiry")
     if not expiry:
         return False

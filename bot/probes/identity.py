@@ -7,8 +7,6 @@ probe reads. Admin API shapes: docs/atlassian.md §2.6 and §8 A5 (v2 directory 
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.atlassian import Auth, Reply, Role
 from bot.facts import (
     ACTOR,
@@ -28,6 +26,7 @@ from bot.model import StepResult
 from bot.needs import Need
 from bot.observations import AccountKind, AccountLookup, AccountState, AccountStatus
 from bot.probes.registry import ProbeContext, probe
+from bot.probes.shape import JsonObject, text
 from bot.probes.target import caller_on_site
 from bot.request import is_email
 
@@ -81,11 +80,11 @@ def _not_found(ctx: ProbeContext, actor: str, where: Source) -> StepResult:
     return ctx.failed(f"no account {actor} in {where.value}")
 
 
-def _identity(user: dict[str, Any], where: Source, org_id: str | None) -> Identity:
+def _identity(user: JsonObject, where: Source, org_id: str | None) -> Identity:
     directory = None
     if where is Source.DIRECTORY:
-        directory = DirectoryState(user.get("accountStatus"), user.get("membershipStatus"), user.get("status"),
-                                   user.get("deactivatedOn"))
+        directory = DirectoryState(text(user.get("accountStatus")), text(user.get("membershipStatus")),
+                                   text(user.get("status")), text(user.get("deactivatedOn")))
     email = user.get("email")
     return Identity(
         account_id=str(user["accountId"]),
@@ -99,7 +98,7 @@ def _identity(user: dict[str, Any], where: Source, org_id: str | None) -> Identi
     )
 
 
-async def _directory_user(ctx: ProbeContext, org: str, actor: str) -> dict[str, Any] | None:
+async def _directory_user(ctx: ProbeContext, org: str, actor: str) -> JsonObject | None:
     if is_email(actor):
         # §8 A5a: the "find a user by email" call; `emails` is an exact match
         reply = await ctx.call(Role.API, "POST", f"/admin/v2/orgs/{org}/directories/-/users/search",
@@ -121,7 +120,7 @@ async def _directory_user(ctx: ProbeContext, org: str, actor: str) -> dict[str, 
     return data
 
 
-async def _site_user(ctx: ProbeContext, account_id: str) -> dict[str, Any] | None:
+async def _site_user(ctx: ProbeContext, account_id: str) -> JsonObject | None:
     # §2.3: v1 GET /wiki/rest/api/user?accountId= — 404 when there is no such user
     reply = await ctx.call(Role.SITE, "GET", "/wiki/rest/api/user", auth=Auth.INSPECTOR,
                            params={"accountId": account_id})

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from bot.atlassian import Auth, Reply, Role
@@ -242,7 +241,7 @@ async def oauth_endpoint(ctx: ProbeContext) -> StepResult:
     return ctx.failed(f"{reply.status}: {sig.label}")
 
 
-def scope_facts(request: CheckRequest, known: list[Any]) -> dict[str, str]:
+def scope_facts(request: CheckRequest, known: list[object]) -> dict[str, str]:
     """Fix facts for `missing_scope`: the scopes the failing operation accepts (Atlassian's OpenAPI
     files), and — where accessible-resources listed the token's scopes — which are missing."""
     failing = request.failing

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from bot.atlassian import Auth, Reply, Role
 from bot.probes.registry import ProbeContext
+from bot.probes.shape import JsonObject, count, member
 
 PAGE_BUDGET = 20  # pages per list: at 250 permissions or 100 role assignments a page, far beyond real data
 
@@ -28,7 +28,7 @@ class Paging(StrEnum):
 class Listing:
     """What was read: the items, and whether the list was read to its end."""
 
-    items: list[dict[str, Any]] = field(default_factory=list)
+    items: list[JsonObject] = field(default_factory=list)
     pages: int = 0
     complete: bool = False
     failed: Reply | None = None  # the answer that was not a page (the list is then unusable)
@@ -39,7 +39,7 @@ class Listing:
 
 
 async def read_list(ctx: ProbeContext, role: Role, path: str, *, auth: Auth, paging: Paging,
-                    items_key: str, params: Mapping[str, Any] | None = None,
+                    items_key: str, params: Mapping[str, object] | None = None,
                     budget: int | None = None, shared: bool = False) -> Listing:
     """Every page of a list, up to `budget` pages. A page that is not a 200 JSON object ends the
     read with `failed` set; a request that gets no answer raises (the engine makes it an error).
@@ -64,16 +64,17 @@ async def read_list(ctx: ProbeContext, role: Role, path: str, *, auth: Auth, pag
     return out
 
 
-def _next(paging: Paging, body: dict[str, Any], query: dict[str, Any],
-          count: int) -> tuple[str | None, dict[str, Any]] | None:
-    """(new target or None to keep it, new query) for the next page; None at the end."""
+def _next(paging: Paging, body: JsonObject, query: dict[str, object],
+          read: int) -> tuple[str | None, dict[str, object]] | None:
+    """(new target or None to keep it, new query) for the next page; None at the end. `read`: the
+    entries on this page."""
     if paging is Paging.START_LIMIT:
-        limit = int(body.get("limit") or query.get("limit") or 0)
-        if not count or (limit and count < limit and not (body.get("_links") or {}).get("next")):
+        limit = count(body.get("limit"), query.get("limit"))
+        if not read or (limit and read < limit and not member(body.get("_links")).get("next")):
             return None
-        return None, {**query, "start": int(body.get("start") or query.get("start") or 0) + count}
+        return None, {**query, "start": count(body.get("start"), query.get("start")) + read}
     links = body.get("_links") if paging is Paging.LINKS_NEXT_URL else body.get("links")
-    following = (links or {}).get("next") if isinstance(links, dict) else None
+    following = links.get("next") if isinstance(links, dict) else None
     if not following or not isinstance(following, str):
         return None
     if following.startswith(("/", "http://", "https://")):

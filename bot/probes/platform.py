@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from bot.atlassian import Role
 from bot.model import StepResult
 from bot.observations import StatusPage
 from bot.probes.registry import ProbeContext, probe
+from bot.probes.shape import JsonObject
 
 _OPEN = {"investigating", "identified", "monitoring"}
 
@@ -35,7 +36,7 @@ async def platform_status(ctx: ProbeContext) -> StepResult:
     return ctx.warned(f"{summary} (the reported failure does not look like an outage symptom)")
 
 
-def _describe(incidents: list[dict[str, Any]], degraded: list[str]) -> str:
+def _describe(incidents: Sequence[JsonObject], degraded: list[str]) -> str:
     if incidents:
         first = incidents[0]
         more = f" (+{len(incidents) - 1} more)" if len(incidents) > 1 else ""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.atlassian import Auth, Role
 from bot.facts import ACTOR, ORG, Claim
 from bot.model import StepResult
@@ -11,6 +9,7 @@ from bot.needs import Need
 from bot.observations import AccountKind, IpAllowlist
 from bot.probes.pages import Paging, read_list
 from bot.probes.registry import ProbeContext, probe
+from bot.probes.shape import JsonObject
 
 EXTERNAL_USERS_PAGE = "admin.atlassian.com > Security > External users"
 
@@ -38,7 +37,7 @@ async def policy_ip_allowlist(ctx: ProbeContext) -> StepResult:
     )
 
 
-def _attr(policy: dict[str, Any], key: str) -> Any:
+def _attr(policy: JsonObject, key: str) -> object:
     attributes = policy.get("attributes")
     return attributes.get(key) if isinstance(attributes, dict) else None
 

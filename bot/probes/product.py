@@ -13,6 +13,7 @@ from bot.needs import Need
 from bot.observations import AccessByEmail, RoleList
 from bot.probes.pages import Paging, read_list
 from bot.probes.registry import ProbeContext, probe
+from bot.probes.shape import array
 
 _LICENSED = {"atlassian/user", "atlassian/admin"}
 ROLE_PAGE_LIMIT = 100  # the role-assignments maximum (admin spec: limit 1–100)
@@ -34,7 +35,7 @@ async def product_role(ctx: ProbeContext) -> StepResult:
     for entry in listing.items:
         if entry.get("resourceId") != site.ari:
             continue
-        for assignment in entry.get("roleAssignments") or []:
+        for assignment in array(entry.get("roleAssignments")):
             if isinstance(assignment, dict) and assignment.get("role"):
                 roles[str(assignment["role"])] = [str(m) for m in assignment.get("roleAssignmentMethods") or []]
     licensed = sorted(r for r in roles if r in _LICENSED)
