@@ -781,7 +781,6 @@ CALLER_SIDE = (C.AUTH_HEADER_MISSING, C.AUTH_HEADER_MALFORMED, C.BEARER_WITH_API
                C.CREDENTIAL_REJECTED, C.ENDPOINT_NOT_FOUND)
 # Causes that stop the diagnosis: nothing else the run saw can be trusted, or there is no site.
 HALTING = (C.SITE_NOT_FOUND, C.NOT_A_CLOUD_SITE, C.INSPECTOR_MISCONFIGURED)
-NOT_DESCRIBED = "the failing call: not described"
 
 
 # The stage of the request at which each layer's causes act: the site and the bot first, then who the
@@ -835,7 +834,6 @@ class _Standing:
     cause: CauseCode
     support: list[_Hit] = field(default_factory=list)
     against: list[_Hit] = field(default_factory=list)
-    alike_of: list[CauseCode] = field(default_factory=list)
 
     @property
     def candidate(self) -> bool:
