@@ -95,13 +95,15 @@ async def test_serve_in_a_scripts_background_stops_on_sigterm_with_its_run_saved
         assert run.interrupted and run.verdict is None and run.steps
     finally:
         if shell.returncode is None:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # the job may have ended, its shell not yet
+                os.kill(pid, signal.SIGKILL)
             await shell.wait()
 
 
 async def test_simulate_in_a_scripts_background_stops_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "DATABASE_PATH": str(tmp_path / "h.db")}
-    shell, pid = await _start_in_background([*CLI, "simulate"], env, tmp_path / "sim.log")
+    # free ports: the default fixed ones (8710-8713) may be held by a simulator someone is running
+    shell, pid = await _start_in_background([*CLI, "simulate", "--port", "0"], env, tmp_path / "sim.log")
     try:
         assert shell.stdout is not None
         port = None
@@ -118,5 +120,6 @@ async def test_simulate_in_a_scripts_background_stops_on_sigterm(tmp_path: Path)
             assert probe.connect_ex(("127.0.0.1", port)) != 0
     finally:
         if shell.returncode is None:
-            os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):  # the job may have ended, its shell not yet
+                os.kill(pid, signal.SIGKILL)
             await shell.wait()
