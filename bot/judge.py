@@ -371,6 +371,31 @@ def _page_ok(o: PageCheck, _e: Evidence) -> str:
     return f"Confluence's permission check lets the account {o.operation} page {o.page}"
 
 
+def _not_replayed(e: Evidence) -> bool:
+    """The actor's credential was not tried: no replay of it at the site or the gateway, of the failing call,
+    or of an OAuth token (a replay tells whether the site ignores it)."""
+    return not (e.any(ReplayAnswer, lambda o: o.where is not Where.NOWHERE) or e.any(EndpointReplay)
+                or e.any(OAuthAnswer))
+
+
+def _fallback_open(e: Evidence) -> bool:
+    """The site lets anonymous users in (our call without any credential was answered as the anonymous
+    user) and the actor's credential was not tried: a credential the site ignores runs the call as the
+    anonymous user (docs/atlassian.md §1.1), which is refused what the account may not see as well."""
+    return e.any(ReplayAnswer, lambda o: o.where is Where.NOWHERE and o.answer is Answer.ANONYMOUS) \
+        and _not_replayed(e)
+
+
+def _fallback_failure(o: ReplayAnswer, e: Evidence) -> bool:
+    """A failure reported or named on a site where an ignored credential would produce it too."""
+    return (o.where is Where.NOWHERE and o.answer is Answer.ANONYMOUS and _fallback_open(e)
+            and not e.context.oauth and (e.reported_failure or e.failing is not None))
+
+
+FALLBACK = ("; but the site lets anonymous users in, so a credential it ignores is refused the same way (only a "
+            "replay with the actor's token tells them apart)")
+
+
 # --- the table ----------------------------------------------------------------------------------------
 
 TABLE: Mapping[CauseCode, Rules] = {
@@ -590,6 +615,13 @@ TABLE: Mapping[CauseCode, Rules] = {
                  f"email:token, while the caller got {_reported_status(e)}: the failing caller is not sending "
                  "this credential that way", Weight.DIRECT),
         supports(TokenList, _never_used, _never_used_sentence, Weight.INDIRECT),
+        # as direct as the content refusal it rivals: both predict the failure seen, so neither outranks the
+        # other, and catalogue order (the credential before what it may read) names this one first
+        supports(ReplayAnswer, _fallback_failure,
+                 lambda _o, _e: "The site lets anonymous users in (the call without any credential was answered as "
+                 "the anonymous user): a credential it does not accept is ignored, and the call then runs as the "
+                 "anonymous user, which fails the same way; the actor's credential was not replayed",
+                 Weight.DIRECT, alike=(C.SPACE_PERMISSION_MISSING, C.PAGE_RESTRICTED)),
         # (an OAuth credential's 401 may be an expired token or another site's: the oauth steps tell)
         supports(ReportedBody, lambda o, e: o.kind is Kind.GATEWAY_UNAUTHORIZED and not e.context.oauth
                  and not e.any(AccountKind, lambda k: k.kind.name == "APP"),
@@ -747,9 +779,13 @@ TABLE: Mapping[CauseCode, Rules] = {
         _endpoint_works(),
     ), "the failing call replayed (--endpoint with --actor-token-stdin)"),
     C.SPACE_PERMISSION_MISSING: Rules((
-        supports(SpaceGrant, lambda o, _e: bool(o.missing) and not o.doubts,
+        supports(SpaceGrant, lambda o, e: bool(o.missing) and not o.doubts and not _fallback_open(e),
                  lambda o, _e: f"Space {o.space} grants {' / '.join(o.missing)} neither to the account nor to any "
                  "of its groups", Weight.DIRECT, decisive=True),
+        # the same absence on a site that serves anonymous users decides nothing between the two
+        supports(SpaceGrant, lambda o, e: bool(o.missing) and not o.doubts and _fallback_open(e),
+                 lambda o, _e: f"Space {o.space} grants {' / '.join(o.missing)} neither to the account nor to any "
+                 "of its groups" + FALLBACK, Weight.DIRECT, alike=(C.CREDENTIAL_REJECTED,)),
         supports(SpaceGrant, lambda o, _e: bool(o.missing) and bool(o.doubts),
                  lambda o, _e: f"Space {o.space} grants {' / '.join(o.missing)} neither to the account nor to any "
                  f"of its groups read, but {'; '.join(o.doubts)}", Weight.HINT),
@@ -759,10 +795,13 @@ TABLE: Mapping[CauseCode, Rules] = {
         _endpoint_works(),
     ), "the space the call is about (--space KEY)"),
     C.PAGE_RESTRICTED: Rules((
-        supports(PageCheck, lambda o, _e: not o.may and o.space_granted is True,
+        supports(PageCheck, lambda o, e: not o.may and o.space_granted is True and not _fallback_open(e),
                  lambda o, _e: f"Confluence's permission check says the account may not {o.operation} page "
                  f"{o.page} although it may use the space: a page restriction denies it", Weight.DIRECT,
                  decisive=True),
+        supports(PageCheck, lambda o, e: not o.may and o.space_granted is True and _fallback_open(e),
+                 lambda o, _e: f"Confluence's permission check says the account may not {o.operation} page "
+                 f"{o.page} although it may use the space" + FALLBACK, Weight.DIRECT, alike=(C.CREDENTIAL_REJECTED,)),
         supports(PageCheck, lambda o, _e: not o.may and o.space_granted is None,
                  lambda o, _e: f"Confluence's permission check says the account may not {o.operation} page "
                  f"{o.page}", Weight.DIRECT),
