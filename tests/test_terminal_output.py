@@ -39,7 +39,7 @@ def test_the_seed_story_fits_one_screen_at_80_columns(tmp_path: Path) -> None:
     assert any(row.startswith("  1. Send the token exactly as") for row in rows[verdict:])
     assert all(len(row) <= 80 for row in rows)
     text = "\n".join(rows)
-    assert "5 replay steps skipped: give the actor's token with --actor-token-stdin" in text
+    assert "4 replay steps skipped: give the actor's token with --actor-token-stdin" in text
     assert "replay.credential" not in text and "credential.api_tokens" not in text  # no internal ids
     assert "headline" not in text
 
