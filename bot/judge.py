@@ -1070,8 +1070,12 @@ def _ok_confidence(evidence: Evidence) -> Confidence | None:
     if accepted and not evidence.any(EndpointReplay, lambda o: not o.worked):
         # confirmed only when the failing call itself was replayed and worked: without it, what was tested
         # is the account and the credential, not the call
-        tested = evidence.any(EndpointReplay, lambda o: o.worked) or evidence.any(HeaderAsSent, lambda o: o.worked)
-        sure = tested and not lost and evidence.context.replayed_exactly
+        as_sent = evidence.any(HeaderAsSent, lambda o: o.worked)
+        tested = evidence.any(EndpointReplay, lambda o: o.worked) or as_sent
+        # a live token no caller ever used (our own uses left out) shows that whatever makes the call does
+        # not present it: the call works as we sent it, which says nothing of the caller's own request
+        unused = evidence.any(TokenList, lambda o: o.never_used) and not as_sent
+        sure = tested and not lost and evidence.context.replayed_exactly and not unused
         return Confidence.CONFIRMED if sure else Confidence.LIKELY
     active = evidence.any(AccountStatus, lambda o: o.state is AccountState.ACTIVE and not o.rule_actor)
     access = evidence.any(RoleList, lambda o: o.has_confluence) or evidence.any(AccessByEmail, lambda o: o.has_access)
