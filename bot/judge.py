@@ -520,8 +520,9 @@ TABLE: Mapping[CauseCode, Rules] = {
                  lambda _o, e: "The actor is a service account (its tokens are always scoped) and the failing "
                  f"call goes to the site URL ({_failing(e)}), which never accepts scoped tokens",
                  Weight.DIRECT, decisive=True),
+        # (only for a reported failure: with nothing reported, the kind of account alone names no problem)
         supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is None
-                 and not e.context.oauth,
+                 and not e.context.oauth and e.reported_failure,
                  lambda _o, _e: "The actor is a service account: its tokens are all scoped, so a call to the site "
                  "URL can never work", Weight.HINT),
         supports(ReportedBody, lambda o, e: o.kind is Kind.SCOPED_ON_SITE and e.caller_where is not Where.GATEWAY,
