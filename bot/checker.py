@@ -58,7 +58,8 @@ class OwnUses:
     """This tool's own uses of an actor's credential, kept in the history between runs (the site facts
     table, kind `own_use`): a replay is a use, and Atlassian moves the token's lastAccess for it, so the
     next run must not read that as the caller's use. Kept with it: the caller's last use seen before ours
-    (None: never), which the next run's token list can no longer show."""
+    (None: never; or not known, when the list already showed a use of ours), which the next run's token
+    list can no longer show."""
 
     KIND = "own_use"
     TTL_S = 400 * 86400.0  # a token lives at most a year
@@ -81,7 +82,8 @@ class OwnUses:
             try:
                 found = await asyncio.wait_for(asyncio.wrap_future(future), self.WAIT_S)
                 data = json.loads(found[self.row][0]) if self.row in found else None
-                return OwnUse(datetime.fromisoformat(data["at"]), data.get("caller")) if data else None
+                return OwnUse(datetime.fromisoformat(data["at"]), data.get("caller"),
+                              caller_known=data.get("caller_known", True)) if data else None
             except Exception as exc:  # missing knowledge only: the run goes on without it
                 log.warning("could not read this tool's own uses: %s", exc)
                 return None
@@ -94,7 +96,8 @@ class OwnUses:
         seen = [o for s in run.steps for o in s.observations if isinstance(o, TokenList)]
         if first_use is None or not seen:
             return
-        value = json.dumps({"at": first_use.isoformat(), "caller": seen[0].caller_last})
+        value = json.dumps({"at": first_use.isoformat(), "caller": seen[0].caller_last,
+                            "caller_known": seen[0].caller_known})
 
         def write(store: HistoryStore) -> None:
             try:

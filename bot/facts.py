@@ -171,6 +171,7 @@ class OwnUse:
 
     at: datetime
     caller_before: str | None
+    caller_known: bool = True  # False: our use hid the caller's (the list was answered after it), so unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +270,9 @@ INSPECTOR = FactKey("inspector", InspectorLogin, "the bot's own site login")
 ACTOR = FactKey("actor", Identity, "the actor's account")
 ACTOR_EMAIL = FactKey("actor_email", ActorEmail, "the actor's email")
 TOKENS = FactKey("tokens", Tokens, "the actor's API tokens")
+# When the run asked for the token list: a replay (a use of the token) waits for this, not for the list
+# itself, so both go in one round trip; the list then reads a use at or after our first one as ours
+TOKENS_ASKED = FactKey("tokens_asked", datetime, "when the actor's token list was asked for")
 GROUPS = FactKey("groups", Groups, "the actor's groups")
 SPACE = FactKey("space", Space, "the space")
 SITE_REPLAY = FactKey("site_replay", Observation, "the replay at the site URL")

@@ -1100,7 +1100,8 @@ def _what_passed(evidence: Evidence) -> list[str]:
             out.append(f"Confluence says {a.email} has access")
     for t in evidence.all(TokenList):
         if t.live:
-            used = f"last used by the caller {t.last_used}" if t.last_used else "never used by the caller"
+            used = f"last used by the caller {t.last_used}" if t.last_used else \
+                "never used by the caller" if t.never_used else "the caller's last use not known"
             ours = f"; last used by this check at {t.ours}" if t.ours else ""
             out.append(f"{t.live} valid token(s), {used}{ours}")
     for p in evidence.all(ReplayAnswer):

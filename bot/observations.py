@@ -164,6 +164,7 @@ class TokenList(Observation):
     labels: str
     latest_expiry: str | None = None
     caller_last: str | None = None  # the caller's last use as Atlassian wrote it (kept for the next run)
+    caller_known: bool = True  # False: a use of ours replaced the caller's before the list was read
 
 
 @dataclass(frozen=True, slots=True)

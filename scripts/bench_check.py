@@ -30,6 +30,7 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import SimulatorServer, load_scenario
+from bot.simulator.timeline import describe
 from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore
 
@@ -46,7 +47,7 @@ class Sample:
 
 
 async def one_run(scenario_name: str, latency_ms: int, endpoint: str | None, status: int | None, *,
-                  repeat: bool) -> Sample:
+                  repeat: bool, log: bool = False) -> Sample:
     """One check on a new history database (`repeat`: the second of two checks of one site on it)."""
     with tempfile.TemporaryDirectory() as folder:
         history = AsyncHistory(lambda: HistoryStore.open(Path(folder) / "history.db"))
@@ -56,12 +57,13 @@ async def one_run(scenario_name: str, latency_ms: int, endpoint: str | None, sta
                 if repeat:
                     await _check(sim, endpoint, status, history)
                 sim.state.faults.latency_ms = latency_ms
-                return await _check(sim, endpoint, status, history)
+                return await _check(sim, endpoint, status, history, log=log)
         finally:
             await history.aclose()
 
 
-async def _check(sim: SimulatorServer, endpoint: str | None, status: int | None, history: AsyncHistory) -> Sample:
+async def _check(sim: SimulatorServer, endpoint: str | None, status: int | None, history: AsyncHistory, *,
+                 log: bool = False) -> Sample:
     settings = Settings.from_mapping(sim.env())
     given = sim.resolve_input()
     assert settings.site_url
@@ -74,7 +76,7 @@ async def _check(sim: SimulatorServer, endpoint: str | None, status: int | None,
         observed_body=given.get("body"), space=given.get("space"),
         actor_secret=ActorSecret.parse(given["actor_token"]) if given.get("actor_token") else None)
     sent_before = len(sim.requests)
-    t0 = time.perf_counter()
+    t0, since = time.perf_counter(), time.monotonic()
     handle = Checker(settings, site_facts=SiteFacts(settings, history)).start(request)
     first_step_at = None
     async for _ in handle:
@@ -84,6 +86,8 @@ async def _check(sim: SimulatorServer, endpoint: str | None, status: int | None,
     wall = time.perf_counter() - t0
     durations = [e.duration_ms or 0 for s in run.steps for e in s.evidence]
     assert run.verdict is not None
+    if log:
+        print("\n".join(describe(sim.requests[sent_before:], since)))
     return Sample(wall * 1000, float(sum(durations)), len(sim.requests) - sent_before, (first_step_at or 0) * 1000,
                   f"{run.verdict.cause.value} ({run.verdict.confidence.value})")
 
@@ -96,8 +100,14 @@ async def main() -> None:
                         help="the failing call ({site}/{gateway} filled in); '' keeps the scenario's own")
     parser.add_argument("--status", type=int, default=403, help="the reported status")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--log", action="store_true",
+                        help="print the requests of one cold and one repeat check: wave, start and end (ms)")
     args = parser.parse_args()
     await one_run(args.scenario, 0, args.endpoint, args.status, repeat=False)  # warm-up: imports, pools
+    if args.log:
+        for label, repeat in (("cold", False), ("repeat", True)):
+            print(f"--- request log of one {label} check at {args.latency_ms} ms")
+            await one_run(args.scenario, args.latency_ms, args.endpoint, args.status, repeat=repeat, log=True)
     for label, repeat in (("cold (nothing kept)", False), ("repeat (site facts kept)", True)):
         base = [await one_run(args.scenario, 0, args.endpoint, args.status, repeat=repeat) for _ in range(args.repeat)]
         slow = [await one_run(args.scenario, args.latency_ms, args.endpoint, args.status, repeat=repeat)

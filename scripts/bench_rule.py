@@ -25,11 +25,12 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.probes.rule import rule_probes
 from bot.simulator import SimulatorServer, load_scenario
+from bot.simulator.timeline import describe
 from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore
 
 
-async def one_run(scenario_name: str, latency_ms: int, *, repeat: bool) -> tuple[float, float, int]:
+async def one_run(scenario_name: str, latency_ms: int, *, repeat: bool, log: bool = False) -> tuple[float, float, int]:
     """(ms to read the rule, ms for the runs, requests sent) of one command on a new history database
     (`repeat`: the second of two commands on it)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -40,23 +41,25 @@ async def one_run(scenario_name: str, latency_ms: int, *, repeat: bool) -> tuple
                 if repeat:
                     await _command(sim, history)
                 sim.state.faults.latency_ms = latency_ms
-                return await _command(sim, history)
+                return await _command(sim, history, log=log)
         finally:
             await history.aclose()
 
 
-async def _command(sim: SimulatorServer, history: AsyncHistory) -> tuple[float, float, int]:
+async def _command(sim: SimulatorServer, history: AsyncHistory, *, log: bool = False) -> tuple[float, float, int]:
     settings = Settings.from_mapping(sim.env())
     checker = Checker(settings, site_facts=SiteFacts(settings, history))
     ref = parse_rule_reference(sim.resolve_input()["rule"])
     sent_before = len(sim.requests)
-    t0 = time.perf_counter()
+    t0, since = time.perf_counter(), time.monotonic()
     plan = await checker.load_rule(ref)
     read = time.perf_counter() - t0
     assert isinstance(plan, RulePlan), "the scenario's rule must be readable"
     for request in plan.requests:
         await checker.start(request, probes=rule_probes(request)).wait()
     runs = time.perf_counter() - t0 - read
+    if log:
+        print("\n".join(describe(sim.requests[sent_before:], since)))
     return read * 1000, runs * 1000, len(sim.requests) - sent_before
 
 
@@ -65,8 +68,14 @@ async def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--scenario", default="rule_auth_header_missing")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--log", action="store_true",
+                        help="print the requests of one cold and one repeat command: wave, start and end (ms)")
     args = parser.parse_args()
     await one_run(args.scenario, 0, repeat=False)  # warm-up: imports, pools
+    if args.log:
+        for label, repeat in (("cold", False), ("repeat", True)):
+            print(f"--- request log of one {label} command at {args.latency_ms} ms")
+            await one_run(args.scenario, args.latency_ms, repeat=repeat, log=True)
     print(f"scenario {args.scenario}, {args.latency_ms} ms injected per request, {args.repeat} runs each")
     for label, repeat in (("cold (nothing kept)", False), ("repeat (site facts kept)", True)):
         slow = [await one_run(args.scenario, args.latency_ms, repeat=repeat) for _ in range(args.repeat)]

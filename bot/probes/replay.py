@@ -20,7 +20,7 @@ from bot.facts import (
     GATEWAY_REPLAY,
     SITE,
     SITE_REPLAY,
-    TOKENS,
+    TOKENS_ASKED,
     AcceptedAt,
     Credential,
     Observation,
@@ -65,13 +65,15 @@ async def _identity_call(ctx: ProbeContext, role: Role, path: str, auth: Auth, e
 
 
 async def _after_token_list(ctx: ProbeContext) -> None:
-    """Our replay is a use of the actor's token (Atlassian moves its lastAccess): the token list is read
-    first, so the caller's own last use is seen as it was."""
-    await ctx.fact(TOKENS)
+    """Our replay is a use of the actor's token (Atlassian moves its lastAccess): it is sent once the
+    token list has been asked for (or will not be), in the same round trip; the list reads a use at or
+    after this run's first one as ours and then the caller's last use as unknown, never as theirs
+    (`credential._callers_last`)."""
+    await ctx.fact(TOKENS_ASKED)
 
 
 @probe("replay.site", title="Actor's token at the site URL", needs={Need.ACTOR_TOKEN}, build=(ACTOR_EMAIL,),
-       judge=(TOKENS,), provides=(SITE_REPLAY,))
+       judge=(TOKENS_ASKED,), provides=(SITE_REPLAY,))
 async def replay_site(ctx: ProbeContext) -> StepResult:
     if _oauth(ctx):
         return ctx.not_needed(OAUTH_ELSEWHERE)
@@ -87,7 +89,7 @@ async def replay_site(ctx: ProbeContext) -> StepResult:
 
 
 @probe("replay.gateway", title="Actor's token at the API gateway", needs={Need.ACTOR_TOKEN},
-       build=(ACTOR_EMAIL, SITE), judge=(TOKENS,), provides=(GATEWAY_REPLAY,))
+       build=(ACTOR_EMAIL, SITE), judge=(TOKENS_ASKED,), provides=(GATEWAY_REPLAY,))
 async def replay_gateway(ctx: ProbeContext) -> StepResult:
     if _oauth(ctx):
         return ctx.not_needed(OAUTH_ELSEWHERE)
@@ -164,7 +166,7 @@ async def replay_credential(ctx: ProbeContext) -> StepResult:
 
 
 @probe("replay.endpoint", title="Failing call, replayed as the actor", needs={Need.ACTOR_TOKEN, Need.ENDPOINT},
-       build=(ACTOR_EMAIL,), judge=(TOKENS,))
+       build=(ACTOR_EMAIL,), judge=(TOKENS_ASKED,))
 async def replay_endpoint(ctx: ProbeContext) -> StepResult:
     failing = ctx.request.failing
     assert failing is not None

@@ -29,7 +29,7 @@ from bot.automation.analysis import (
 )
 from bot.automation.load import read_rule, refusal
 from bot.automation.rule import RuleShapeError, parse_rule
-from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS, Unknown
+from bot.facts import ACCESS, ACTOR, ACTOR_EMAIL, CREDENTIAL, ORG, SITE, TOKENS, TOKENS_ASKED, Unknown
 from bot.model import StepResult, StepStatus
 from bot.needs import Need
 from bot.observations import (
@@ -91,8 +91,8 @@ def _sendable(headers: dict[str, str]) -> str | None:
 
 async def request_as_sent(ctx: ProbeContext) -> StepResult:
     origin, headers = ctx.request.rule, dict(ctx.request.headers_as_sent or {})
-    if TOKENS in ctx.spec.judge:  # sending is a use of the token: read the token list first
-        await ctx.fact(TOKENS)
+    if TOKENS_ASKED in ctx.spec.judge:  # sending is a use of the token: once the token list is asked for
+        await ctx.fact(TOKENS_ASKED)
     if origin is None:
         return ctx.not_needed("the caller's headers are known only when read from an automation rule")
     auth = check_authorization(list(headers.items()))
@@ -285,7 +285,7 @@ RULE_READ = ProbeSpec("rule.read", "Automation rule is readable", rule_read, fro
 RULE_ACTOR = ProbeSpec("rule.actor", "Rule's actor is active", rule_actor, frozenset({Need.ORG_KEY}),
                        build=(ORG,), judge=(ACTOR,))
 AS_SENT = ProbeSpec("request.as_sent", "Request as the rule sends it", request_as_sent,
-                    judge=(ACTOR, ACTOR_EMAIL, TOKENS, CREDENTIAL, ACCESS))
+                    judge=(ACTOR, ACTOR_EMAIL, TOKENS_ASKED, TOKENS, CREDENTIAL, ACCESS))
 
 
 def rule_probes(request: CheckRequest) -> list[ProbeSpec]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import time
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +27,7 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Log every request (never the credential) and stamp the edge headers."""
     role = request.app[ROLE]
     runtime = request.app[RUNTIME]
+    started = time.monotonic()
     key = (role, request.method, request.path)
     runtime.seen[key] += 1
     occurrence = runtime.seen[key]
@@ -34,15 +36,15 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         response = await handler(request)
     except faults.ConnectionDropped:
-        _log(request, None, occurrence, body)
+        _log(request, None, occurrence, body, started)
         raise
     except web.HTTPException as exc:
-        _log(request, exc.status, occurrence, body, exc)
+        _log(request, exc.status, occurrence, body, started, exc)
         raise
     except BaseException:
-        _log(request, 500, occurrence, body)
+        _log(request, 500, occurrence, body, started)
         raise
-    _log(request, response.status, occurrence, body, response)
+    _log(request, response.status, occurrence, body, started, response)
     if role in _EDGE_ROLES and not (role == "site" and runtime.world.site.data_center):  # DC: its own Tomcat
         # docs/atlassian.md §0.1 "headers worth emitting": Server: AtlassianEdge, Atl-Traceid.
         response.headers["Server"] = "AtlassianEdge"
@@ -60,7 +62,7 @@ async def _json_body(request: web.Request) -> Any:
         return None
 
 
-def _log(request: web.Request, status: int | None, occurrence: int, body: Any,
+def _log(request: web.Request, status: int | None, occurrence: int, body: Any, started: float,
          reply: web.StreamResponse | None = None) -> None:
     text = reply.text if isinstance(reply, web.Response) else None
     request.app[RUNTIME].log.append(LoggedRequest(
@@ -75,6 +77,8 @@ def _log(request: web.Request, status: int | None, occurrence: int, body: Any,
         json_body=body,
         reply_type=reply.content_type if reply is not None else None,
         reply_body=text,
+        started=started,
+        ended=time.monotonic(),
     ))
 
 

@@ -27,7 +27,9 @@ class LoggedRequest:
     hits exactly this request in a replay of the same run. `json_body` is the parsed JSON request
     body (None without one); the product never puts a credential in a body. `reply_type` and
     `reply_body` are the answer's media type and text (None when nothing was sent), so contract
-    tests can check every answer against Atlassian's schemas."""
+    tests can check every answer against Atlassian's schemas. `started` and `ended` are
+    `time.monotonic()` when the request reached the simulator and when its answer was ready, so a
+    benchmark or a test can see which requests a run waited for one after the other."""
 
     role: ListenerRole
     method: str
@@ -40,6 +42,8 @@ class LoggedRequest:
     json_body: Any = None
     reply_type: str | None = None
     reply_body: str | None = field(default=None, repr=False)
+    started: float = field(default=0.0, repr=False, compare=False)
+    ended: float = field(default=0.0, repr=False, compare=False)
 
 
 @dataclass
