@@ -1,0 +1,324 @@
+"""The judge's rules that no scenario pinned on its own, found by mutating `bot/judge.py`
+(`python scripts/mutate.py`): observations in, verdict out (no HTTP).
+
+Each case is one rule the verdict depends on — which bodies only an unresolved credential gets, which
+stage of the request shadows which, which causes stop the diagnosis, when a fault keeps a verdict
+from `confirmed`, what the explanation may claim was seen, which caller-side causes stay open — stated
+as what a run observed and what the verdict must then be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from bot.atlassian.signatures import Kind
+from bot.causes import BY_CODE
+from bot.facts import AccountType, Claim, Source
+from bot.judge import CALLER_SIDE, Context, Seen, judge
+from bot.model import CauseCode, Confidence, Verdict
+from bot.observations import (
+    AccessByEmail,
+    AccountKind,
+    AccountLookup,
+    Answer,
+    BotCredential,
+    BotRefused,
+    EndpointReplay,
+    FailingCall,
+    HeaderAsSent,
+    OAuthAnswer,
+    OAuthResources,
+    OAuthToken,
+    Observation,
+    PageCheck,
+    ReportedBody,
+    SiteAnswer,
+    SpaceGrant,
+    StatusPage,
+    Unreadable,
+    Where,
+)
+from tests.test_judge import (
+    ACTIVE,
+    FOUND,
+    HEALTHY,
+    KNOWN_SITE,
+    NEVER,
+    NO_ROLE,
+    PERSON,
+    ROLE,
+    SITE_CALL,
+    SITE_OK,
+    USED,
+    at,
+)
+
+C, CF = CauseCode, Confidence
+PATH = "/wiki/rest/api/space"
+WORKS = EndpointReplay("GET", PATH, 200, None, "200")
+REJECTED_AT_SITE = at(Where.SITE, 403, Answer.REFUSED, Kind.HEADLINE_403)
+GATEWAY_401 = at(Where.GATEWAY, 401, Answer.REFUSED, Kind.GATEWAY_UNAUTHORIZED)
+ANONYMOUS_CONTROL = at(Where.NOWHERE, 200, Answer.ANONYMOUS)  # the call without a credential, as anonymous
+NO_READ = SpaceGrant("DOCS", ("read",))
+LIVE_OAUTH = OAuthToken(False, "2027-01-01 00:00 UTC")
+EXPIRED_OAUTH = OAuthToken(True, "2026-12-01 00:00 UTC")
+OAUTH_GATEWAY_OK = OAuthAnswer(Where.GATEWAY, 200, Answer.KNOWN, None, "200 as the account")
+OAUTH_GATEWAY_401 = OAuthAnswer(Where.GATEWAY, 401, Answer.REFUSED, Kind.GATEWAY_UNAUTHORIZED, "401 'Unauthorized'")
+LISTED = OAuthResources(200, True, ("acme",))
+
+
+def body(status: int | None, kind: Kind) -> ReportedBody:
+    return ReportedBody(status, kind, f"the {kind.value} body")
+
+
+def reported(status: int | None = None, *, with_body: bool = False, **more: object) -> Context:
+    return Context(reported_status=status, reported_body=with_body, **more)  # type: ignore[arg-type]
+
+
+@dataclass
+class Case:
+    id: str
+    seen: tuple[Observation, ...]
+    context: Context
+    cause: CauseCode
+    confidence: Confidence
+    says: tuple[str, ...] = ()  # in the explanation
+    never_says: tuple[str, ...] = ()
+    open: tuple[CauseCode, ...] | None = None  # exactly these left open (None: not checked)
+    title: str | None = None
+    fix_says: tuple[str, ...] = ()  # in the fix lines
+
+
+def verdict_of(seen: tuple[Observation, ...], context: Context) -> Verdict:
+    return judge([Seen("t.step", o) for o in seen], context)
+
+
+# -- bodies Atlassian gives only a credential it did not resolve -----------------------------------
+# The call works when we send the actor's token as Basic email:token, while the caller got one of these:
+# the caller's credential is the problem, and the body proves it (confirmed). Any other body (a
+# permission refusal, an unknown one) leaves how the caller sends it open: likely, rivals named.
+UNRESOLVED = [Kind.HEADLINE_403, Kind.V2_NOT_FOUND, Kind.GATEWAY_UNAUTHORIZED, Kind.SCOPED_ON_SITE, Kind.PASSWORD]
+RESOLVED = [Kind.PERMISSION_EXCEPTION, Kind.UNRECOGNISED]
+
+CASES = [
+    *(Case(f"the call works as Basic while the caller got the {k.value} body: confirmed",
+           (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, body(401, k), WORKS), reported(401, with_body=True, endpoint=True),
+           C.CREDENTIAL_REJECTED, CF.CONFIRMED,
+           says=("while the caller got 401, the answer to a credential Atlassian did not resolve",),
+           open=()) for k in UNRESOLVED),
+    *(Case(f"the call works as Basic while the caller got a {k.value} body: likely",
+           (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, body(401, k), WORKS), reported(401, with_body=True, endpoint=True),
+           C.CREDENTIAL_REJECTED, CF.LIKELY, never_says=("did not resolve",),
+           open=(C.BEARER_WITH_API_TOKEN, C.AUTH_HEADER_MISSING, C.AUTH_HEADER_MALFORMED)) for k in RESOLVED),
+
+    # -- a fault is missing evidence: it supports nothing and confirms nothing --------------------
+    Case("the gateway takes the token and the site replay was lost: no scoped-token finding, no crash",
+         (*HEALTHY, USED, at(Where.GATEWAY, 200, Answer.KNOWN), Unreadable("the site replay")), reported(403),
+         C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+    Case("a gateway 401 while the site replay was lost confirms no rejected credential",
+         (*HEALTHY, USED, GATEWAY_401, Unreadable("the site replay")), reported(403),
+         C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+
+    # -- what the explanation may claim was seen ----------------------------------------------------
+    Case("a site that served the anonymous view ignored the credential (no gateway replay)",
+         (*HEALTHY, USED, at(Where.SITE, 200, Answer.ANONYMOUS)), reported(403),
+         C.CREDENTIAL_REJECTED, CF.CONFIRMED, says=("site: 200: anonymous", "it ignored the credential"),
+         never_says=("gateway:",)),
+    Case("a refusal at both: the explanation gives the gateway's answer, not anonymity",
+         (*HEALTHY, USED, REJECTED_AT_SITE, GATEWAY_401), reported(403),
+         C.CREDENTIAL_REJECTED, CF.CONFIRMED, says=("site: 403", "gateway: 401: gateway_unauthorized"),
+         never_says=("anonymous",)),
+    Case("the same answer as the call without a credential is said so",
+         (*HEALTHY, USED, REJECTED_AT_SITE, GATEWAY_401, at(Where.NOWHERE, 403, Answer.REFUSED, Kind.HEADLINE_403)),
+         reported(403), C.CREDENTIAL_REJECTED, CF.CONFIRMED,
+         says=("the same answer as the call without any credential",)),
+
+    # -- the external-user token policy stays a rival only for an external account ----------------
+    Case("an account not known to be external is no token-policy suspect without a refusal seen",
+         (SITE_OK, FOUND, ACTIVE, AccountKind(AccountType.PERSON, Claim.UNKNOWN), ROLE, USED), reported(403),
+         C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    Case("an external account whose token was never replayed: the external-user policy is a suspect",
+         (SITE_OK, FOUND, ACTIVE, AccountKind(AccountType.PERSON, Claim.UNMANAGED), ROLE, USED), reported(403),
+         C.API_TOKEN_BLOCKED, CF.LIKELY),
+
+    # -- OAuth 2.0 ---------------------------------------------------------------------------------
+    Case("an expired access token refused by accessible-resources alone",
+         (SITE_OK, EXPIRED_OAUTH, OAuthResources(401, False)), reported(401, oauth=True),
+         C.OAUTH_TOKEN_EXPIRED, CF.CONFIRMED),
+    Case("an expired access token refused by the gateway alone",
+         (SITE_OK, EXPIRED_OAUTH, OAUTH_GATEWAY_401), reported(401, oauth=True), C.OAUTH_TOKEN_EXPIRED, CF.CONFIRMED),
+    Case("a live access token refused by accessible-resources: the gateway is not said to refuse it unasked",
+         (SITE_OK, LIVE_OAUTH, OAuthResources(401, False)), reported(401, oauth=True),
+         C.CREDENTIAL_REJECTED, CF.CONFIRMED, says=("accessible-resources answered 401",), never_says=("gateway",)),
+    Case("a live access token refused by both says both",
+         (SITE_OK, LIVE_OAUTH, OAuthResources(401, False), OAUTH_GATEWAY_401), reported(401, oauth=True),
+         C.CREDENTIAL_REJECTED, CF.CONFIRMED,
+         says=("accessible-resources answered 401 and the gateway answered 401 'Unauthorized'",)),
+    Case("a live access token the gateway refuses is rejected, not accepted",
+         (SITE_OK, LIVE_OAUTH, OAUTH_GATEWAY_401), reported(401, oauth=True), C.CREDENTIAL_REJECTED, CF.LIKELY),
+    *(Case(f"an access token the gateway takes, the caller's URL unknown, a reported {status}: the site URL",
+           (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), reported(status, oauth=True),
+           C.OAUTH_TOKEN_SITE_URL, CF.LIKELY) for status in (401, 403)),
+    Case("an access token the gateway takes and a reported 404: not what the site URL answers an OAuth token",
+         (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), reported(404, oauth=True), C.REQUEST_NOT_AS_TESTED,
+         CF.LIKELY),
+    Case("an access token the gateway takes and the site's headline 403 reported: the site URL",
+         (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK, body(401, Kind.HEADLINE_403)),
+         reported(401, with_body=True, oauth=True), C.OAUTH_TOKEN_SITE_URL, CF.LIKELY),
+    Case("an access token the gateway takes and a body the site does not give it: not the site URL",
+         (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK, body(401, Kind.PERMISSION_EXCEPTION)),
+         reported(401, with_body=True, oauth=True), C.SPACE_PERMISSION_MISSING, CF.LIKELY),
+
+    # -- a site that serves anonymous users: an ignored credential fails like a content refusal ----
+    Case("a missing space grant, no anonymous access seen, nothing replayed: confirmed",
+         (*HEALTHY, USED, SITE_CALL, NO_READ), reported(403, endpoint=True), C.SPACE_PERMISSION_MISSING, CF.CONFIRMED),
+    Case("a missing space grant where the call without a credential was refused: confirmed",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, at(Where.NOWHERE, 401, Answer.REFUSED, Kind.UNRECOGNISED)),
+         reported(403, endpoint=True), C.SPACE_PERMISSION_MISSING, CF.CONFIRMED),
+    Case("a missing space grant on a site open to anonymous users, the credential not replayed: possible",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, ANONYMOUS_CONTROL), reported(403, endpoint=True),
+         C.CREDENTIAL_REJECTED, CF.POSSIBLE),
+    Case("a missing space grant on a site open to anonymous users, the credential accepted: confirmed",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, ANONYMOUS_CONTROL, KNOWN_SITE), reported(403, endpoint=True),
+         C.SPACE_PERMISSION_MISSING, CF.CONFIRMED),
+    Case("a page restriction on a site open to anonymous users, the credential not replayed: possible",
+         (*HEALTHY, USED, SITE_CALL, PageCheck("123", "read", False, True), ANONYMOUS_CONTROL),
+         reported(403, endpoint=True), C.CREDENTIAL_REJECTED, CF.POSSIBLE),
+
+    # -- causes that stop the diagnosis: nothing else seen is a rival ---------------------------------
+    Case("no site: the bot's refused login is no rival",
+         (SiteAnswer("https://acme.atlassian.net", 404, None), BotRefused(BotCredential.SITE_LOGIN, "401")),
+         reported(403), C.SITE_NOT_FOUND, CF.CONFIRMED),
+    Case("a Data Center node: the bot's refused login is no rival",
+         (SiteAnswer("https://wiki.acme.com", 404, None, data_center=True),
+          BotRefused(BotCredential.SITE_LOGIN, "401")), reported(401), C.NOT_A_CLOUD_SITE, CF.CONFIRMED),
+    Case("the bot's own login refused: an incident on the status page is no rival",
+         (SITE_OK, BotRefused(BotCredential.ORG_KEY, "401"), StatusPage(True, True, "Confluence is degraded")),
+         reported(503), C.INSPECTOR_MISCONFIGURED, CF.CONFIRMED),
+
+    # -- a decisive cause shadows the causes of later stages of the request -------------------------
+    Case("no such account shadows a reported password body (identity before credential)",
+         (SITE_OK, AccountLookup("a@acme.com", False, Source.DIRECTORY, True, False), body(401, Kind.PASSWORD)),
+         reported(401, with_body=True), C.ACTOR_NOT_FOUND, CF.CONFIRMED),
+    Case("a credential rejected everywhere shadows a missing Confluence role (credential before product)",
+         (SITE_OK, FOUND, ACTIVE, PERSON, NO_ROLE, USED, REJECTED_AT_SITE, GATEWAY_401), reported(403),
+         C.CREDENTIAL_REJECTED, CF.CONFIRMED),
+    Case("API tokens off by policy shadow a missing Confluence role (policy before product)",
+         (SITE_OK, FOUND, ACTIVE, PERSON, NO_ROLE, USED, at(Where.SITE, 403, Answer.REFUSED, Kind.BASIC_DISABLED)),
+         reported(403), C.API_TOKEN_AUTH_DISABLED, CF.CONFIRMED),
+    Case("no Confluence role shadows a reported scope refusal (product before scope)",
+         (SITE_OK, FOUND, ACTIVE, PERSON, NO_ROLE, USED, body(401, Kind.SCOPE_MISMATCH)),
+         reported(401, with_body=True), C.NO_CONFLUENCE_ACCESS, CF.CONFIRMED),
+    Case("a scope the replay lacks shadows a missing space grant (scope before content)",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, EndpointReplay("GET", PATH, 401, Kind.SCOPE_MISMATCH, "401 scope")),
+         reported(401, endpoint=True), C.MISSING_SCOPE, CF.CONFIRMED),
+    Case("a path Confluence does not serve shadows a missing space grant (request before content)",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, EndpointReplay("GET", PATH, 404, Kind.UNKNOWN_PATH, "404 null for uri")),
+         reported(404, endpoint=True), C.ENDPOINT_NOT_FOUND, CF.CONFIRMED),
+
+    # -- whether the organization manages the account decides which token policy --------------------
+    Case("API tokens off at the site for an account whose owner was not read: likely, the other policy open",
+         (SITE_OK, FOUND, ACTIVE, ROLE, USED, at(Where.SITE, 403, Answer.REFUSED, Kind.BASIC_DISABLED)), reported(403),
+         C.API_TOKEN_AUTH_DISABLED, CF.LIKELY, open=(C.API_TOKEN_BLOCKED,)),
+
+    # -- the never-used clue needs a reported refusal ----------------------------------------------
+    Case("a token never used while nothing is reported is no clue of a rejected credential",
+         (*HEALTHY, NEVER, KNOWN_SITE), Context(), C.OK, CF.LIKELY),
+    Case("a token never used while a body without a status is reported: the caller does not present it",
+         (*HEALTHY, NEVER, KNOWN_SITE, body(None, Kind.UNRECOGNISED)), reported(None, with_body=True),
+         C.CREDENTIAL_REJECTED, CF.LIKELY, says=("never used by the caller", "yet the call fails:")),
+    Case("a token never used while a 500 is reported: an outage symptom is no refusal",
+         (*HEALTHY, NEVER, KNOWN_SITE, body(500, Kind.SERVER_ERROR)), reported(500, with_body=True),
+         C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+
+    # -- the failing call's own place and path ------------------------------------------------------
+    Case("a failing call to another host is no Confluence path to judge",
+         (*HEALTHY, USED, KNOWN_SITE, FailingCall("GET", "/api/v1/things", None, "GET https://other.example/api")),
+         reported(404, endpoint=True), C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+    Case("a removed endpoint's fix names the failing call's path",
+         (*HEALTHY, USED, KNOWN_SITE, FailingCall("GET", "/wiki/rest/api/content/search", Where.SITE, "GET search"),
+          EndpointReplay("GET", "/wiki/rest/api/content/search", 410, Kind.GONE, "410 gone")),
+         reported(410, endpoint=True), C.ENDPOINT_GONE, CF.CONFIRMED,
+         fix_says=("REST v2 equivalent of /wiki/rest/api/content/search",)),
+    Case("a scoped token: the explanation gives the site's own refusal",
+         (*HEALTHY, USED, SITE_CALL, at(Where.SITE, 401, Answer.REFUSED, Kind.SCOPED_ON_SITE),
+          at(Where.GATEWAY, 200, Answer.KNOWN)), reported(401, endpoint=True), C.SCOPED_TOKEN_SITE_URL, CF.CONFIRMED,
+         says=("the site URL refuses it (401: scoped_on_site)",)),
+    Case("a service account calling the site URL: the explanation names the call",
+         (SITE_OK, FOUND, ACTIVE, AccountKind(AccountType.APP, Claim.UNKNOWN), ROLE, SITE_CALL),
+         reported(401, endpoint=True), C.SCOPED_TOKEN_SITE_URL, CF.CONFIRMED, says=(SITE_CALL.described,)),
+    Case("a site that ignores the token while the gateway gives the headline 403: the credential",
+         (*HEALTHY, USED, at(Where.SITE, 200, Answer.ANONYMOUS),
+          at(Where.GATEWAY, 403, Answer.REFUSED, Kind.HEADLINE_403)), reported(403),
+         C.CREDENTIAL_REJECTED, CF.CONFIRMED),
+
+    # -- an anonymous fallback explains a failure reported or a call named, not the absence of both --
+    Case("a missing space grant on a site open to anonymous users, a failure reported, no call named",
+         (*HEALTHY, USED, NO_READ, ANONYMOUS_CONTROL), reported(403), C.CREDENTIAL_REJECTED, CF.POSSIBLE),
+    Case("a missing space grant on a site open to anonymous users, a call named, nothing reported",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, ANONYMOUS_CONTROL), Context(endpoint=True), C.CREDENTIAL_REJECTED,
+         CF.POSSIBLE),
+
+    # -- what is left open, and the title of an `ok` -------------------------------------------------
+    Case("a reported failure every checked layer passes leaves every caller-side cause open",
+         (*HEALTHY, USED), reported(403), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE, open=CALLER_SIDE),
+    Case("... but the site URL once the site took the token",
+         (*HEALTHY, USED, KNOWN_SITE), reported(403), C.REQUEST_NOT_AS_TESTED, CF.LIKELY,
+         open=tuple(c for c in CALLER_SIDE if c is not C.SCOPED_TOKEN_SITE_URL)),
+    Case("a likely product-access verdict leaves open its own rivals only, no caller-side cause",
+         (SITE_OK, FOUND, ACTIVE, AccessByEmail("a@acme.com", has_access=False), SITE_CALL), reported(403),
+         C.NO_CONFLUENCE_ACCESS, CF.LIKELY, open=()),
+    Case("a confirmed caller-side verdict leaves no other caller-side cause open",
+         (*HEALTHY, USED, REJECTED_AT_SITE, GATEWAY_401), reported(403), C.CREDENTIAL_REJECTED, CF.CONFIRMED, open=()),
+    Case("nothing reported and nothing named: the call was not described",
+         (*HEALTHY, USED, KNOWN_SITE), Context(), C.OK, CF.LIKELY, title="No blocker found in the account",
+         says=("the failing call itself was not described",)),
+    Case("a call named but not replayed (no token): the explanation says so",
+         (*HEALTHY, USED), Context(endpoint=True), C.OK, CF.LIKELY, title="No blocker found in the account",
+         says=("not replayed (no actor token)",)),
+    Case("the named call replayed and working: the plain ok title",
+         (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, WORKS), Context(endpoint=True), C.OK, CF.CONFIRMED,
+         title=BY_CODE[C.OK].title),
+    Case("a rule whose header works as sent: the plain ok title",
+         (*HEALTHY, USED, KNOWN_SITE, HeaderAsSent(None, True, True, "Basic, 200")), Context(rule=True), C.OK,
+         CF.CONFIRMED, title=BY_CODE[C.OK].title),
+    Case("a scoped token used at the gateway, the call replayed there and working: ok, confirmed",
+         (*HEALTHY, USED, at(Where.SITE, 401, Answer.REFUSED, Kind.SCOPED_ON_SITE),
+          at(Where.GATEWAY, 200, Answer.KNOWN),
+          FailingCall("GET", "/ex/confluence/c1/wiki/rest/api/space", Where.GATEWAY, "GET gateway"), WORKS),
+         Context(endpoint=True), C.OK, CF.CONFIRMED),
+    Case("an active account whose product access was not read: too little to say ok",
+         (SITE_OK, FOUND, ACTIVE, PERSON), Context(), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("a rule whose header could not be sent: too little to say what fails",
+         (SITE_OK, FOUND, PERSON, HeaderAsSent(None, False, False, "not sent")), Context(rule=True),
+         C.INCONCLUSIVE, CF.POSSIBLE),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_the_rule_holds(case: Case) -> None:
+    verdict = verdict_of(case.seen, case.context)
+    got = (verdict.cause, verdict.confidence)
+    assert got == (case.cause, case.confidence), (got, verdict.explanation, verdict.not_ruled_out)
+    for words in case.says:
+        assert words in verdict.explanation, verdict.explanation
+    for words in case.never_says:
+        assert words not in verdict.explanation, verdict.explanation
+    if case.open is not None:
+        assert {o.cause for o in verdict.not_ruled_out} == set(case.open), verdict.not_ruled_out
+    if case.title is not None:
+        assert verdict.title == case.title
+    for words in case.fix_says:
+        assert words in " ".join(verdict.fix), verdict.fix
+
+
+def test_a_reported_gateway_refusal_rules_the_site_url_out_for_a_service_account() -> None:
+    # 401 'Unauthorized' comes only from the gateway: the caller already uses it, whatever its account
+    seen = (SITE_OK, FOUND, ACTIVE, AccountKind(AccountType.APP, Claim.UNKNOWN), ROLE,
+            body(401, Kind.GATEWAY_UNAUTHORIZED))
+    verdict = verdict_of(seen, reported(401, with_body=True))
+    assert verdict.cause is not C.SCOPED_TOKEN_SITE_URL
+    assert C.SCOPED_TOKEN_SITE_URL in {r.cause for r in verdict.ruled_out}
+
