@@ -17,11 +17,13 @@ from bot.atlassian.signatures import Kind
 from bot.causes import BY_CODE
 from bot.facts import AccountType, Claim, Source
 from bot.judge import CALLER_SIDE, Context, Seen, judge
-from bot.model import CauseCode, Confidence, Verdict
+from bot.model import CauseCode, Confidence, NotChecked, Verdict
 from bot.observations import (
     AccessByEmail,
     AccountKind,
     AccountLookup,
+    AccountState,
+    AccountStatus,
     Answer,
     BotCredential,
     BotRefused,
@@ -290,7 +292,31 @@ CASES = [
           FailingCall("GET", "/ex/confluence/c1/wiki/rest/api/space", Where.GATEWAY, "GET gateway"), WORKS),
          Context(endpoint=True), C.OK, CF.CONFIRMED),
     Case("an active account whose product access was not read: too little to say ok",
-         (SITE_OK, FOUND, ACTIVE, PERSON), Context(), C.INCONCLUSIVE, CF.POSSIBLE),
+         (SITE_OK, FOUND, ACTIVE, PERSON), Context(), C.INCONCLUSIVE, CF.POSSIBLE,
+         fix_says=(BY_CODE[C.INCONCLUSIVE].fix[0],)),
+    Case("too little checked because a step could not run: the fix says how to get it run",
+         (SITE_OK, FOUND, ACTIVE, PERSON), Context(not_checked=(NotChecked("role assignments", "a request failed"),)),
+         C.INCONCLUSIVE, CF.POSSIBLE, fix_says=("Run the check again",)),
+    Case("a rule whose header works as sent, nothing else replayed: ok, likely",
+         (SITE_OK, FOUND, PERSON, HeaderAsSent(None, True, True, "Basic, 200")), Context(rule=True), C.OK, CF.LIKELY,
+         title=BY_CODE[C.OK].title),
+
+    # -- what a caller-side verdict says passed is only what passed ---------------------------------
+    Case("the rule actor's status is not said to be the account's",
+         (SITE_OK, FOUND, PERSON, ROLE, KNOWN_SITE,
+          AccountStatus(AccountState.ACTIVE, "accountStatus=active", rule_actor=True, who="bot@acme.com")),
+         reported(403), C.REQUEST_NOT_AS_TESTED, CF.LIKELY, says=("it has a Confluence role",),
+         never_says=("the account is active",)),
+    Case("a refused replay is not said to be accepted",
+         (*HEALTHY, USED, REJECTED_AT_SITE, at(Where.GATEWAY, 403, Answer.REFUSED, Kind.HEADLINE_403)), reported(403),
+         C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE, says=("the account is active",), never_says=("accepted",)),
+    Case("a space that grants what the call needs is said to",
+         (*HEALTHY, USED, KNOWN_SITE, SpaceGrant("DOCS", ())), reported(403), C.REQUEST_NOT_AS_TESTED, CF.LIKELY,
+         says=("the site accepted the actor's token", "space DOCS grants the account what the call needs")),
+    Case("a missing space grant with the call replayed (refused) on a site open to anonymous users: confirmed",
+         (*HEALTHY, USED, SITE_CALL, NO_READ, ANONYMOUS_CONTROL,
+          EndpointReplay("GET", PATH, 403, Kind.PERMISSION_EXCEPTION, "403 PermissionException")),
+         reported(403, endpoint=True), C.SPACE_PERMISSION_MISSING, CF.CONFIRMED),
     Case("a rule whose header could not be sent: too little to say what fails",
          (SITE_OK, FOUND, PERSON, HeaderAsSent(None, False, False, "not sent")), Context(rule=True),
          C.INCONCLUSIVE, CF.POSSIBLE),
@@ -312,6 +338,7 @@ def test_the_rule_holds(case: Case) -> None:
         assert verdict.title == case.title
     for words in case.fix_says:
         assert words in " ".join(verdict.fix), verdict.fix
+    assert bool(verdict.fix) is (verdict.cause is not C.OK), verdict.fix  # every problem says what to do
 
 
 def test_a_reported_gateway_refusal_rules_the_site_url_out_for_a_service_account() -> None:
