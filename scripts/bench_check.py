@@ -12,7 +12,10 @@ history database, runs not saved (their writes are not round trips): "cold" on a
 "repeat" a second check on the same one, which finds the site's cloudId and the org key's org
 kept (`bot.site_facts`). Figures only; nothing is asserted.
 
-    python scripts/bench_check.py [--latency-ms 100] [--repeat 5] [--scenario ok] [--endpoint "GET {site}/..."]
+    python scripts/bench_check.py [--latency-ms 100] [--repeat 5] [--scenario ok] [--endpoint "GET {site}/..."] [--log]
+
+It also counts the waves of each run's request log (`bot.simulator.timeline`), which no machine load can
+lower; `--log` prints one cold and one repeat check request by request (wave, start and end in ms).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import SimulatorServer, load_scenario
-from bot.simulator.timeline import describe
+from bot.simulator.timeline import describe, waves
 from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore
 
@@ -44,6 +47,7 @@ class Sample:
     requests: int
     first_step_ms: float
     verdict: str
+    waves: int  # the deepest wave of the request log (`bot.simulator.timeline`): round trips waited, counted
 
 
 async def one_run(scenario_name: str, latency_ms: int, endpoint: str | None, status: int | None, *,
@@ -89,7 +93,8 @@ async def _check(sim: SimulatorServer, endpoint: str | None, status: int | None,
     if log:
         print("\n".join(describe(sim.requests[sent_before:], since)))
     return Sample(wall * 1000, float(sum(durations)), len(sim.requests) - sent_before, (first_step_at or 0) * 1000,
-                  f"{run.verdict.cause.value} ({run.verdict.confidence.value})")
+                  f"{run.verdict.cause.value} ({run.verdict.confidence.value})",
+                  max(waves(sim.requests[sent_before:]), default=0))
 
 
 async def main() -> None:
@@ -128,6 +133,8 @@ def _report(args: argparse.Namespace, base: list[Sample], slow: list[Sample]) ->
           f"max {max(s.wall_ms for s in slow):.0f})")
     print(f"depth:                        {(wall - wall0) / args.latency_ms:.2f} round trips "
           f"((wall at {args.latency_ms} ms - wall at 0 ms) / {args.latency_ms} ms)")
+    print(f"waves in the request log:     {min(s.waves for s in slow)}-{max(s.waves for s in slow)} "
+          "(requests that started only after another was answered are one wave deeper)")
     print(f"sum of request latencies:     median {total:.0f} ms ({total / wall:.1f}x the wall time)")
     print(f"first step streamed after:    median {statistics.median(s.first_step_ms for s in slow):.0f} ms")
 

@@ -7,7 +7,9 @@ waits for: depth = (wall at L ms − wall at 0 ms) / L. "cold" is a new database
 command on the same one, which finds the site's cloudId and the org key's org kept
 (`bot.site_facts`). Figures only; nothing is asserted.
 
-    python scripts/bench_rule.py [--latency-ms 100] [--scenario rule_auth_header_missing] [--repeat 5]
+    python scripts/bench_rule.py [--latency-ms 100] [--scenario rule_auth_header_missing] [--repeat 5] [--log]
+
+`--log` prints one cold and one repeat command request by request (wave, start and end in ms).
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ from bot.checker import Checker
 from bot.config import Settings
 from bot.probes.rule import rule_probes
 from bot.simulator import SimulatorServer, load_scenario
-from bot.simulator.timeline import describe
+from bot.simulator.timeline import describe, waves
 from bot.site_facts import SiteFacts
 from bot.store import AsyncHistory, HistoryStore
 
 
-async def one_run(scenario_name: str, latency_ms: int, *, repeat: bool, log: bool = False) -> tuple[float, float, int]:
-    """(ms to read the rule, ms for the runs, requests sent) of one command on a new history database
-    (`repeat`: the second of two commands on it)."""
+async def one_run(scenario_name: str, latency_ms: int, *, repeat: bool,
+                  log: bool = False) -> tuple[float, float, int, int]:
+    """(ms to read the rule, ms for the runs, requests sent, the deepest wave of its request log) of one
+    command on a new history database (`repeat`: the second of two commands on it)."""
     with tempfile.TemporaryDirectory() as folder:
         history = AsyncHistory(lambda: HistoryStore.open(Path(folder) / "history.db"))
         try:
@@ -46,7 +49,8 @@ async def one_run(scenario_name: str, latency_ms: int, *, repeat: bool, log: boo
             await history.aclose()
 
 
-async def _command(sim: SimulatorServer, history: AsyncHistory, *, log: bool = False) -> tuple[float, float, int]:
+async def _command(sim: SimulatorServer, history: AsyncHistory, *,
+                   log: bool = False) -> tuple[float, float, int, int]:
     settings = Settings.from_mapping(sim.env())
     checker = Checker(settings, site_facts=SiteFacts(settings, history))
     ref = parse_rule_reference(sim.resolve_input()["rule"])
@@ -60,7 +64,7 @@ async def _command(sim: SimulatorServer, history: AsyncHistory, *, log: bool = F
     runs = time.perf_counter() - t0 - read
     if log:
         print("\n".join(describe(sim.requests[sent_before:], since)))
-    return read * 1000, runs * 1000, len(sim.requests) - sent_before
+    return read * 1000, runs * 1000, len(sim.requests) - sent_before, max(waves(sim.requests[sent_before:]), default=0)
 
 
 async def main() -> None:
@@ -90,7 +94,8 @@ async def main() -> None:
         print(f"whole command at 0 ms:        median {whole_fast:.0f} ms")
         if args.latency_ms:
             print(f"depth (round trips waited):   {(whole - whole_fast) / args.latency_ms:.2f}"
-                  f" (rule read {read / args.latency_ms:.1f})")
+                  f" (rule read {read / args.latency_ms:.1f}); waves in the request log: "
+                  f"{min(r[3] for r in slow)}-{max(r[3] for r in slow)}")
 
 
 if __name__ == "__main__":

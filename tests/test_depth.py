@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.probes.rule import rule_probes
 from bot.request import ActorSecret, CheckRequest, parse_endpoint
 from bot.simulator import SimulatorServer
+from bot.simulator.runtime import LoggedRequest
 from bot.simulator.timeline import waves
 from bot.store import AsyncHistory, HistoryStore
 
@@ -101,3 +102,14 @@ async def test_a_rule_command_waits_four_round_trips_and_a_repeat_three(simulato
             await history.aclose()
 
     assert await _fewest(attempt, (4, 3)) == (4, 3)
+
+
+def test_waves_count_requests_that_waited_for_an_answer() -> None:
+    def logged(started: float, ended: float) -> LoggedRequest:
+        return LoggedRequest("site", "GET", "/", "", "none", 200, started=started, ended=ended)
+
+    # in the order answered: two side by side, one after the first, one after both (and a late overlap)
+    log = [logged(0.0, 0.1), logged(0.0, 0.12), logged(0.1, 0.2), logged(0.15, 0.25), logged(0.2, 0.3)]
+    assert waves(log) == [1, 1, 2, 2, 3]
+    assert waves(list(reversed(log))) == [3, 2, 2, 1, 1]  # the order of the log does not matter
+    assert waves([]) == []
