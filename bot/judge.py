@@ -317,12 +317,15 @@ def _oauth_expired(e: Evidence) -> bool:
 
 
 def _site_refusal_reported(e: Evidence) -> bool:
-    """What was reported is what the site URL answers a credential it does not take (a 401/403, with no body
-    or one of the site's refusals): consistent with an OAuth token sent to the site URL."""
+    """What was reported is what the site URL answers a credential it does not take, and not what the gateway
+    answers a token without a scope (401 'scope does not match'): one of the site's refusals, or a bare 403.
+    A bare 401 fits both, so it leaves the URL and the scopes open (request_not_as_tested names them)."""
     status = e.context.reported_status
     if status not in (401, 403):
         return False
-    return not e.any(ReportedBody, lambda o: o.kind not in (Kind.UNRECOGNISED, Kind.HEADLINE_403, Kind.SCOPED_ON_SITE))
+    if not e.context.reported_body:
+        return status == 403
+    return all(o.kind in (Kind.HEADLINE_403, Kind.SCOPED_ON_SITE) for o in e.all(ReportedBody))
 
 
 def _oauth_accepted_at_gateway(o: OAuthAnswer, _e: Evidence) -> bool:
@@ -511,20 +514,22 @@ TABLE: Mapping[CauseCode, Rules] = {
                  lambda o, e: f"The gateway accepts the token ({o.label}) but the site URL refuses it "
                  f"({_site_label(e)}): it is a scoped token, and the failing call goes to the site URL",
                  Weight.DIRECT, decisive=True),
-        supports(ReplayAnswer, lambda o, e: _scoped_at_site(o, e) and e.caller_where is None,
+        # With the caller's URL unknown, a scoped token names the site URL only when what the caller was
+        # answered is the site's own page for scoped tokens: a bare 401 is also the gateway's answer to a
+        # scope the token lacks, so the status alone leaves both open (request_not_as_tested names them).
+        supports(ReplayAnswer, lambda o, e: _scoped_at_site(o, e) and e.caller_where is None
+                 and e.any(ReportedBody, lambda b: b.kind is Kind.SCOPED_ON_SITE),
                  lambda o, e: f"The gateway accepts the token ({o.label}) but the site URL refuses it "
                  f"({_site_label(e)}): it is a scoped token, which fails if the caller uses the site URL",
                  Weight.DIRECT),
+        # (a service account's credential may be a scoped API token or OAuth 2.0 client credentials; with
+        # neither given, nor the URL, its kind alone names no cause: both fail at the site URL, and the OAuth
+        # ones fail in ways of their own, which only the credential tells apart)
         supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is Where.SITE
                  and not e.context.oauth,
                  lambda _o, e: "The actor is a service account (its tokens are always scoped) and the failing "
                  f"call goes to the site URL ({_failing(e)}), which never accepts scoped tokens",
                  Weight.DIRECT, decisive=True),
-        # (only for a reported failure: with nothing reported, the kind of account alone names no problem)
-        supports(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is None
-                 and not e.context.oauth and e.reported_failure,
-                 lambda _o, _e: "The actor is a service account: its tokens are all scoped, so a call to the site "
-                 "URL can never work", Weight.HINT),
         supports(ReportedBody, lambda o, e: o.kind is Kind.SCOPED_ON_SITE and e.caller_where is not Where.GATEWAY,
                  lambda _o, _e: "The reported 401 is the HTML page the site returns to scoped tokens",
                  Weight.INDIRECT),
@@ -1021,30 +1026,35 @@ def _no_cause(evidence: Evidence, standing: dict[CauseCode, _Standing]) -> Asses
         return Assessment(Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title,
                                   "No cause was proven, but something looked wrong: " + "; ".join(seen[:3]) + ".",
                                   fix or BY_CODE[C.INCONCLUSIVE].fix, (), tuple(seen), ruled_out,
-                                  _open_caller_side(standing)), ())
+                                  _open_caller_side(standing, evidence)), ())
     if evidence.reported_failure:
+        note = _gateway_only_note(evidence)
+        noted = (note[0].upper() + note[1:] + ". ") if note else ""
         if ok_confidence is None:
-            why = (f"The reported {context.reported_status} is not explained by any layer that could be checked; "
-                   "see 'Not checked' for what would decide it." if context.reported_status else
-                   "The reported failure is not explained by any layer that could be checked; see 'Not checked' "
-                   "for what would decide it.")
+            why = noted + (
+                f"The reported {context.reported_status} is not explained by any layer that could be checked; "
+                "see 'Not checked' for what would decide it." if context.reported_status else
+                "The reported failure is not explained by any layer that could be checked; see 'Not checked' "
+                "for what would decide it.")
             fix = what_would_decide(context.not_checked)[:6] or BY_CODE[C.INCONCLUSIVE].fix
             return Assessment(Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title, why, fix,
-                                      (), (), ruled_out, _open_caller_side(standing)), ())
+                                      (), (note,) if note else (), ruled_out, _open_caller_side(standing, evidence)),
+                              ())
         cause = BY_CODE[C.REQUEST_NOT_AS_TESTED]
         passed = _what_passed(evidence)
         # likely only once the credential itself was tried: without a replay "it works as tested" is unproven
-        tried = evidence.any(ReplayAnswer, lambda o: _signed_in(o, evidence)) or evidence.any(
+        tried = evidence.any(ReplayAnswer, lambda o: o.where is not Where.NOWHERE and o.authenticated) or evidence.any(
             OAuthAnswer, lambda o: _oauth_accepted_at_gateway(o, evidence)) or evidence.any(
             EndpointReplay, lambda o: o.worked) or evidence.any(HeaderAsSent, lambda o: o.worked)
         confidence = Confidence.LIKELY if tried else Confidence.POSSIBLE
         return Assessment(Verdict(
             C.REQUEST_NOT_AS_TESTED, confidence, cause.title,
             f"A failure was reported, and every layer that was checked passes ({'; '.join(passed) or 'see the steps'}"
-            "): the failing request must present something else than what was tested.",
+            "): the failing request must present something else than what was tested."
+            + (f" Note: {note}." if note else ""),
             fill_fix(cause, _facts(evidence, ())), tuple(dict.fromkeys(s.step for s in evidence.seen
                                                                      if not isinstance(s.what, Unreadable))),
-            tuple(passed), ruled_out, _open_caller_side(standing)), ())
+            tuple(passed) + ((note,) if note else ()), ruled_out, _open_caller_side(standing, evidence)), ())
     if ok_confidence is None:
         fix = what_would_decide(context.not_checked)[:6] or BY_CODE[C.INCONCLUSIVE].fix
         return Assessment(Verdict(C.INCONCLUSIVE, Confidence.POSSIBLE, BY_CODE[C.INCONCLUSIVE].title,
@@ -1116,5 +1126,40 @@ def _what_passed(evidence: Evidence) -> list[str]:
     return out
 
 
-def _open_caller_side(standing: Mapping[CauseCode, _Standing]) -> tuple[Open, ...]:
-    return tuple(Open(c, TABLE[c].would_decide) for c in CALLER_SIDE if standing[c].candidate)
+def _open_caller_side(standing: Mapping[CauseCode, _Standing], evidence: Evidence | None = None) -> tuple[Open, ...]:
+    """The ways a caller can still fail where every checked layer passed, each with what would decide it.
+    A credential that only the gateway takes (a scoped token, an OAuth token, a service account's) fails
+    at the site URL or for a scope it lacks: those two lead, decided by the failing call's URL."""
+    causes = [c for c in CALLER_SIDE if standing[c].candidate]
+    decide = {c: TABLE[c].would_decide for c in causes}
+    if evidence is not None:
+        oauth = evidence.context.oauth or evidence.any(OAuthAnswer)
+        scoped = evidence.any(ReplayAnswer, lambda o: _scoped_at_site(o, evidence))
+        service = evidence.any(AccountKind, lambda o: o.kind.name == "APP")
+        tried = scoped or oauth
+        lead = ([C.OAUTH_TOKEN_SITE_URL] if oauth else [C.SCOPED_TOKEN_SITE_URL] if scoped else
+                [C.SCOPED_TOKEN_SITE_URL, C.OAUTH_TOKEN_SITE_URL, C.OAUTH_TOKEN_EXPIRED] if service else [])
+        if lead:
+            lead.append(C.MISSING_SCOPE)
+            if oauth:  # an OAuth token goes as Bearer by design; a header problem would be no API token's
+                causes = [c for c in causes if c not in (C.BEARER_WITH_API_TOKEN, C.SCOPED_TOKEN_SITE_URL)]
+            causes = [c for c in lead if standing[c].candidate] + [c for c in causes if c not in lead]
+            for c in lead:
+                by_url = tried and c is not C.OAUTH_TOKEN_EXPIRED
+                decide[c] = "the failing call's URL and method (--endpoint)" if by_url else TABLE[c].would_decide
+    return tuple(Open(c, decide[c]) for c in causes)
+
+
+def _gateway_only_note(evidence: Evidence) -> str | None:
+    """What the run saw of a credential that works only through the gateway, for a verdict that names no cause."""
+    if evidence.any(OAuthAnswer, lambda o: _oauth_accepted_at_gateway(o, evidence)):
+        return ("the gateway accepts the OAuth 2.0 access token; the site URL accepts none, and a route needs the "
+                "scope it names")
+    site = evidence.replay(Where.SITE)
+    if site is not None and evidence.any(ReplayAnswer, lambda o: _scoped_at_site(o, evidence)):
+        return (f"the gateway accepts the token but the site URL refuses it ({site.label}): a scoped token, which "
+                "works only through the gateway and only for the scopes it holds")
+    if evidence.any(AccountKind, lambda o: o.kind.name == "APP"):
+        return ("the actor is a service account: its credential, a scoped API token or OAuth 2.0 client credentials, "
+                "works only through the gateway (api.atlassian.com/ex/confluence/…), never at the site URL")
+    return None

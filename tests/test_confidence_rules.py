@@ -119,8 +119,6 @@ def test_the_same_worlds_read_whole_find_the_grant(listing: str, tmp_path: Path)
 
 ACCOUNT_SHOWS_IT = {
     # scenario whose cause the account shows without the failing request
-    "scoped_token_site_url": CauseCode.SCOPED_TOKEN_SITE_URL,
-    "service_account": CauseCode.SCOPED_TOKEN_SITE_URL,
     "token_expired": CauseCode.TOKEN_EXPIRED,
     "account_deactivated": CauseCode.ACCOUNT_DEACTIVATED,
     "account_suspended": CauseCode.ACCOUNT_SUSPENDED,
@@ -137,6 +135,29 @@ ONLY_THE_REQUEST_SHOWS_IT = ("endpoint_not_found", "endpoint_gone", "xsrf_check_
 def test_without_an_endpoint_the_account_still_shows_its_cause(name: str, tmp_path: Path) -> None:
     cause, _ = verdict(run_check(load_scenario(name), tmp_path, drop=("endpoint",)))
     assert cause is ACCOUNT_SHOWS_IT[name]
+
+
+# A credential only the gateway takes (a scoped token; a service account's, scoped or OAuth 2.0) fails at the
+# site URL and for a scope it lacks with the same bare 401: without the failing call's URL nothing observed
+# tells the two apart, so no cause is named; both lead the open rivals, with the call's URL to decide them.
+GATEWAY_ONLY = {
+    "scoped_token_site_url": (CauseCode.SCOPED_TOKEN_SITE_URL, CauseCode.MISSING_SCOPE),
+    "service_account": (CauseCode.SCOPED_TOKEN_SITE_URL, CauseCode.OAUTH_TOKEN_SITE_URL),
+    "oauth_missing_scope": (CauseCode.OAUTH_TOKEN_SITE_URL, CauseCode.MISSING_SCOPE),
+}
+
+
+@pytest.mark.parametrize("name", GATEWAY_ONLY)
+def test_a_gateway_only_credential_without_the_url_leaves_url_and_scope_open(name: str, tmp_path: Path) -> None:
+    run = run_check(load_scenario(name), tmp_path, drop=("endpoint", "body"))
+    assert run.verdict is not None
+    assert run.verdict.cause in (CauseCode.REQUEST_NOT_AS_TESTED, CauseCode.INCONCLUSIVE), run.verdict.cause
+    assert tuple(o.cause for o in run.verdict.not_ruled_out[:2]) == GATEWAY_ONLY[name]
+    assert "gateway" in " ".join(run.verdict.observed)
+    # the failing call's URL decides them: given, the scenario's own cause is named
+    (tmp_path / "with-url").mkdir()
+    cause, _ = verdict(run_check(load_scenario(name), tmp_path / "with-url", drop=("body",)))
+    assert cause is CauseCode(load_scenario(name).expect["cause"])
 
 
 @pytest.mark.parametrize("name", ONLY_THE_REQUEST_SHOWS_IT)
