@@ -33,12 +33,11 @@ FIELD = {s.name: s for s in list_field_scenarios()}
 
 # What the product answers wrongly today, with what it gave; each mark goes when the judge gets it right.
 KNOWN_WRONG: dict[str, str] = {
-    "publisher_scoped_token": "401 on the site, no body, no token, only a scoped token held (the token list does "
-                              "not show scopes): request_not_as_tested, possible",
-    "md2conf_scoped_classic_url": "v2 404 on the site, no body, no token, only scoped tokens held (the token list "
-                                  "does not show scopes): request_not_as_tested, possible",
-    "llama_reader_bearer": "bare 403 while the pasted token works as Basic: credential_rejected, likely (nothing "
-                           "observed says Bearer; the header forms stay open)",
+    "llama_reader_bearer": "bare 403 on a v1 route while the pasted token works as Basic and was never used: "
+                           "credential_rejected, likely, with bearer_with_api_token first of the open rivals. On "
+                           "Confluence v1 a Bearer API token gets the same 403 as a wrong token (docs/atlassian.md "
+                           "§0.1); only the header as the caller sends it tells them apart, and outside an "
+                           "automation rule the product cannot read it",
 }
 # Of those, the ones answered with `confirmed`: the guard below is an expected failure for them.
 KNOWN_CONFIRMED_WRONG: dict[str, str] = {}
