@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument("--client-credentials-stdin", action="store_true",
                         help="read a service account's OAuth 2.0 credential, CLIENT_ID:CLIENT_SECRET, from "
                              "standard input; it is exchanged at ATLASSIAN_AUTH_URL and sent nowhere else")
+    check.add_argument("--sent-as", metavar="FORM",
+                       help="how the failing caller sends the token: basic (Authorization: Basic email:token), bearer "
+                            "(Authorization: Bearer token) or none; with the token, the call is replayed that way")
     check.add_argument("--json", action="store_true", help="print the run as confluence-check/run@1 JSON")
     check.add_argument("--verbose", "-v", action="store_true",
                        help="print every step (by default a layer whose steps all passed is one line)")
@@ -376,7 +379,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
     if args.command == "check":
         options = CheckOptions(args.actor, args.endpoint, args.status, args.body, args.body_file,
                                args.space, args.actor_token_stdin, args.json, args.client_credentials_stdin,
-                               args.verbose)
+                               args.verbose, args.sent_as)
         return commands.check(options, settings, out=sys.stdout, stdin=sys.stdin,
                               color=color_wanted(sys.stdout))
     if args.command == "rule":

@@ -44,7 +44,7 @@ from bot.render import (
 )
 from bot.render.json import format_history_json
 from bot.render.text import layer_of
-from bot.request import ActorSecret, CheckRequest, SecretKind, parse_actor, parse_endpoint
+from bot.request import ActorSecret, CheckRequest, SecretKind, SentAs, parse_actor, parse_endpoint
 from bot.store import AsyncHistory, HistoryStore
 
 if TYPE_CHECKING:
@@ -77,9 +77,10 @@ def build_request(options: CheckOptions, settings: Settings, stdin: TextIO | Non
         secret = ActorSecret.parse_client(read_secret(stdin, "The service account's CLIENT_ID:CLIENT_SECRET, "
                                                              "not shown: "))
         logs.register_secret(secret.token.reveal())
+    sent_as = SentAs.parse(options.sent_as) if options.sent_as is not None else None
     return CheckRequest(actor=actor, failing=failing, observed_status=options.status,
                         observed_body=body[:MAX_BODY_CHARS] if body else None,
-                        actor_secret=secret, space=options.space)
+                        actor_secret=secret, space=options.space, sent_as=sent_as)
 
 
 def read_body_file(path: str) -> str:
@@ -503,7 +504,8 @@ def _options_from_input(given: Mapping[str, Any]) -> CheckOptions:
     return CheckOptions(actor=given["actor"], endpoint=given.get("endpoint"), status=given.get("status"),
                         body=given.get("body"), space=given.get("space"),
                         actor_token_stdin=bool(given.get("actor_token")),
-                        client_credentials_stdin=bool(given.get("client_credentials")))
+                        client_credentials_stdin=bool(given.get("client_credentials")),
+                        sent_as=given.get("sent_as"))
 
 
 def _command_line(options: CheckOptions, given: Mapping[str, Any], *, full: bool = False) -> str:
@@ -518,6 +520,8 @@ def _command_line(options: CheckOptions, given: Mapping[str, Any], *, full: bool
         parts += ["--body", body]
     if options.space:
         parts += ["--space", options.space]
+    if options.sent_as:
+        parts += ["--sent-as", options.sent_as]
     line = shlex.join(parts)
     if given.get("client_credentials"):
         return "echo '<client id>:<client secret>' | " + line + " --client-credentials-stdin"

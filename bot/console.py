@@ -49,6 +49,7 @@ class CheckOptions:
     json: bool = False
     client_credentials_stdin: bool = False
     verbose: bool = False  # every step, not a passing layer as one line
+    sent_as: str | None = None  # how the caller sends the token: basic, bearer or none (--sent-as)
 
 
 @dataclass(frozen=True)

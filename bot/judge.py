@@ -395,6 +395,30 @@ def _fallback_failure(o: ReplayAnswer, e: Evidence) -> bool:
             and not e.context.oauth and (e.reported_failure or e.failing is not None))
 
 
+HEADER_DECIDES = ("the header as the caller sends it (--sent-as basic|bearer|none; for an automation rule, "
+                  "confluence-check rule reads it)")
+
+
+def _as_described(o: HeaderAsSent) -> str:
+    return ", as described" if o.reported else ""
+
+
+def _header_clues(problem: HeaderProblem) -> tuple[Bearing, ...]:
+    """A header form that fails is decisive when the rule's own header shows it, or when the actor's token sent
+    in the form the admin describes is refused (the form is their word, like the endpoint); their word alone,
+    not sent, is indirect. A described form that works when sent is not why the call fails."""
+    return (
+        supports(HeaderAsSent, lambda o, _e: o.problem is problem and not o.worked and o.direct,
+                 lambda o, _e: o.detail, Weight.DIRECT, decisive=True),
+        supports(HeaderAsSent, lambda o, _e: o.problem is problem and not o.sent and o.reported,
+                 lambda o, _e: o.detail, Weight.INDIRECT),
+        supports(HeaderAsSent, lambda o, _e: o.problem is problem and o.worked and not o.reported,
+                 lambda o, _e: o.detail, Weight.DIRECT),
+        rules_out(HeaderAsSent, lambda o, _e: o.problem is problem and o.worked and o.reported,
+                  lambda o, _e: f"Not the header form: {o.detail[0].lower() + o.detail[1:]}"),
+    )
+
+
 FALLBACK = ("; but the site lets anonymous users in, so a credential it ignores is refused the same way (only a "
             "replay with the actor's token tells them apart)")
 
@@ -478,29 +502,21 @@ TABLE: Mapping[CauseCode, Rules] = {
                  lambda _o, _e: "The caller was answered 'Failed to parse Connect Session Auth Token', which Atlassian "
                  "gives a Bearer value that is no OAuth token, and the secret given is a working API token when sent "
                  "as Basic email:token", Weight.INDIRECT, decisive=True),
-        supports(HeaderAsSent, lambda o, _e: o.problem is HeaderProblem.BEARER and not o.worked,
-                 lambda o, _e: o.detail, Weight.DIRECT, decisive=True),
-        supports(HeaderAsSent, lambda o, _e: o.problem is HeaderProblem.BEARER and o.worked,
-                 lambda o, _e: o.detail, Weight.DIRECT),
+        *_header_clues(HeaderProblem.BEARER),
         rules_out(HeaderAsSent, lambda o, _e: o.problem is None,
-                  lambda _o, _e: "Not Bearer: the rule sends Authorization: Basic"),
-    ), "the header as the caller sends it (confluence-check rule, for an automation rule)"),
+                  lambda o, _e: f"Not Bearer: the caller sends Authorization: Basic{_as_described(o)}"),
+    ), HEADER_DECIDES),
     C.AUTH_HEADER_MISSING: Rules((
-        supports(HeaderAsSent, lambda o, _e: o.problem is HeaderProblem.MISSING and not o.worked,
-                 lambda o, _e: o.detail, Weight.DIRECT, decisive=True),
-        supports(HeaderAsSent, lambda o, _e: o.problem is HeaderProblem.MISSING and o.worked,
-                 lambda o, _e: o.detail, Weight.DIRECT),
+        *_header_clues(HeaderProblem.MISSING),
         rules_out(HeaderAsSent, lambda o, _e: o.problem is not HeaderProblem.MISSING,
-                  lambda _o, _e: "Not a missing header: the rule sends an Authorization header"),
-    ), "the header as the caller sends it (confluence-check rule, for an automation rule)"),
+                  lambda o, _e: f"Not a missing header: the caller sends an Authorization header{_as_described(o)}"),
+    ), HEADER_DECIDES),
     C.AUTH_HEADER_MALFORMED: Rules((
-        supports(HeaderAsSent, lambda o, _e: o.problem is HeaderProblem.MALFORMED and not o.worked,
-                 lambda o, _e: o.detail, Weight.DIRECT, decisive=True),
-        supports(HeaderAsSent, lambda o, _e: o.problem is HeaderProblem.MALFORMED and o.worked,
-                 lambda o, _e: o.detail, Weight.DIRECT),
-        rules_out(HeaderAsSent, lambda o, _e: o.problem is None,
+        *_header_clues(HeaderProblem.MALFORMED),
+        # (a Basic header described, not read, may still be malformed: only the rule's own is known well-formed)
+        rules_out(HeaderAsSent, lambda o, _e: o.problem is None and not o.reported,
                   lambda _o, _e: "Not a malformed header: the rule's header is Basic base64(email:token)"),
-    ), "the header as the caller sends it (confluence-check rule, for an automation rule)"),
+    ), HEADER_DECIDES),
     C.OAUTH_CLIENT_REJECTED: Rules((
         supports(OAuthRefused, lambda _o, _e: True,
                  lambda o, _e: f"The token host answered {o.said} to the client credentials: the client id and "
@@ -644,9 +660,10 @@ TABLE: Mapping[CauseCode, Rules] = {
                   "refused"),
         rules_out(TokenList, lambda o, _e: o.live == 0,
                   lambda _o, _e: "Explained by the token list: no valid token is left"),
-        rules_out(HeaderAsSent, lambda o, _e: o.problem is not None,
-                  lambda o, _e: f"Explained by the header as sent: it is {o.problem.value if o.problem else ''}, so "
-                  "no token is presented the way Atlassian accepts it"),
+        # (the form as the admin describes it counts like the endpoint they name: it is what the caller sends)
+        rules_out(HeaderAsSent, lambda o, _e: o.problem is not None and not o.worked,
+                  lambda o, _e: f"Explained by the header as sent: it is {o.problem.value if o.problem else ''}"
+                  f"{_as_described(o)}, so no token is presented the way Atlassian accepts it"),
     ), "a replay with the caller's token (--actor-token-stdin) and the header as the caller sends it"),
     C.API_TOKEN_BLOCKED: Rules((
         # 'Basic Authentication has been disabled on this instance.' (docs/atlassian.md §8 A1): for an account
@@ -1081,7 +1098,7 @@ def _ok_confidence(evidence: Evidence) -> Confidence | None:
     if accepted and not evidence.any(EndpointReplay, lambda o: not o.worked):
         # confirmed only when the failing call itself was replayed and worked: without it, what was tested
         # is the account and the credential, not the call
-        as_sent = evidence.any(HeaderAsSent, lambda o: o.worked)
+        as_sent = evidence.any(HeaderAsSent, lambda o: o.worked and not o.reported)
         tested = evidence.any(EndpointReplay, lambda o: o.worked) or as_sent
         # a live token no caller ever used (our own uses left out) shows that whatever makes the call does
         # not present it: the call works as we sent it, which says nothing of the caller's own request

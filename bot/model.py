@@ -181,7 +181,7 @@ class Evidence:
 
     request: str  # "GET https://acme.atlassian.net/wiki/rest/api/user/current"
     status: int | None = None  # None: no response (timeout, connection error)
-    auth: str = "none"  # which credential was presented: none, inspector, org_key, actor, actor_bearer
+    auth: str = "none"  # which credential was presented: none, inspector, org_key, actor, actor_bearer, …
     excerpt: str | None = None  # the start of the body, redacted
     duration_ms: int | None = None
     note: str | None = None

@@ -319,7 +319,8 @@ class HeaderProblem(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class HeaderAsSent(Observation):
-    """The Authorization header exactly as an automation rule sends it, and what sending it showed."""
+    """The Authorization header as the caller sends it, and what sending it showed: read from an automation
+    rule, or as the admin describes it (`reported`, with the actor's token put in that form)."""
 
     problem: HeaderProblem | None
     worked: bool  # sent, and answered 2xx as a known account
@@ -327,6 +328,12 @@ class HeaderAsSent(Observation):
     detail: str
     xsrf_missing: bool = False
     facts: tuple[tuple[str, str], ...] = ()
+    reported: bool = False  # the form is the admin's word (--sent-as), not read from the rule
+
+    @property
+    def direct(self) -> bool:
+        """Read from the rule itself, or sent in that form and answered: not only someone's description."""
+        return self.sent or not self.reported
 
     def template(self) -> dict[str, str]:
         return dict(self.facts)

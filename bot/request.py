@@ -210,6 +210,24 @@ class RuleOrigin:
                 "target": self.target, "actor_account_id": self.actor_account_id, "notes": list(self.notes)}
 
 
+class SentAs(StrEnum):
+    """How the failing caller presents the actor's API token, as the admin describes it (`--sent-as`,
+    Slack `sent:`). Outside an automation rule the product cannot read the caller's header, and on
+    Confluence v1 a Bearer API token, a missing header and a wrong token all get the same 403
+    (docs/atlassian.md §0.1, §1.3): only this tells them apart."""
+
+    BASIC = "basic"  # Authorization: Basic base64(email:token)
+    BEARER = "bearer"  # Authorization: Bearer <token>
+    NONE = "none"  # no Authorization header
+
+    @classmethod
+    def parse(cls, text: str) -> SentAs:
+        try:
+            return cls(text.strip().lower())
+        except ValueError:
+            raise UsageError(f"--sent-as takes basic, bearer or none, not {_shown(text)}") from None
+
+
 @dataclass(frozen=True)
 class CheckRequest:
     actor: str
@@ -226,6 +244,8 @@ class CheckRequest:
     held_secrets: tuple[str, ...] = field(default=(), repr=False)
     # this tool's own last use of the actor's credential, from earlier runs (the history): not the caller's
     own_use: OwnUse | None = field(default=None, repr=False)
+    # how the failing caller sends the token, as the admin describes it (None: not said)
+    sent_as: SentAs | None = None
 
     def __post_init__(self) -> None:
         if self.observed_body is not None:  # a body from argv or Slack may hold undecodable bytes
@@ -248,6 +268,7 @@ class CheckRequest:
             "actor_token_given": self.actor_secret is not None,
             **({"credential": self.actor_secret.kind.value} if self.actor_secret else {}),
             **({"rule": self.rule.describe()} if self.rule else {}),
+            **({"sent_as": self.sent_as.value} if self.sent_as else {}),
         }
 
     @property

@@ -23,7 +23,8 @@ async def check(sim: SimulatorServer, given: dict[str, Any], history_path: Path)
     options = CheckOptions(actor=given["actor"], endpoint=given.get("endpoint"), status=given.get("status"),
                            body=given.get("body"), space=given.get("space"),
                            actor_token_stdin=given.get("actor_token") is not None,
-                           client_credentials_stdin=given.get("client_credentials") is not None)
+                           client_credentials_stdin=given.get("client_credentials") is not None,
+                           sent_as=given.get("sent_as"))
     request = build_request(options, settings, io.StringIO(secret_line(given) + "\n"))
     history = open_run_history(settings)
     try:

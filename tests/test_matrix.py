@@ -1,10 +1,12 @@
 """The metamorphic matrix: every simulator scenario (bundled and field) is run once for every subset
 of the optional inputs it has — the actor's token (or a service account's OAuth client credentials),
-the reported status, the reported body, the failing endpoint, the space — and the verdicts must hang
+the reported status, the reported body, the failing endpoint, the space, how the caller sends the token —
+and the verdicts must hang
 together as inputs are added:
 
 - the cause never changes to another cause, except from `inconclusive`, `ok` or `request_not_as_tested`
-  (adding a report or a token to a run that found no blocker may name one) and except to `inconclusive`;
+  (adding a report or a token to a run that found no blocker may name one), except to `inconclusive`, and
+  except that how the caller sends the token (`sent_as`) may name the header form of a rejected credential;
 - when the cause stays, a consistent observation (every input of a scenario is true of its world)
   never lowers the confidence;
 - a cause other than the scenario's expected one is never `confirmed`.
@@ -37,11 +39,16 @@ from bot.model import CauseCode, Confidence
 from bot.simulator import Scenario, SimulatorServer, list_field_scenarios, list_scenarios
 from tests.inprocess import check
 
-INPUTS = ("actor_token", "client_credentials", "status", "body", "endpoint", "space")
+INPUTS = ("actor_token", "client_credentials", "status", "body", "endpoint", "space", "sent_as")
 RANK = {Confidence.POSSIBLE: 0, Confidence.LIKELY: 1, Confidence.CONFIRMED: 2}
 # a cause may be named where these stood: `request_not_as_tested` is the verdict for a reported failure
 # nothing observed explains (never confirmed, its open rivals named), so an input more may name one
 REFINABLE = {CauseCode.INCONCLUSIVE, CauseCode.OK, CauseCode.REQUEST_NOT_AS_TESTED}
+# The one refinement of a named cause, and only by the input that decides it: a rejected credential is the
+# caller's token not being taken as presented (docs/causes.md row 11: "check header form, email, token"); how
+# the caller sends it (--sent-as) names which header form, a cause only that input (or a rule) can show.
+HEADER_FORMS = {CauseCode.BEARER_WITH_API_TOKEN, CauseCode.AUTH_HEADER_MISSING, CauseCode.AUTH_HEADER_MALFORMED}
+REFINES = {("sent_as", CauseCode.CREDENTIAL_REJECTED): HEADER_FORMS}
 KNOWN_FILE = Path(__file__).with_name("matrix_known.json")
 
 
@@ -117,7 +124,8 @@ def problems(label: str, subset: frozenset[str]) -> list[str]:
             continue
         there = table[subset | {key}]
         if there.cause is not here.cause:
-            if here.cause not in REFINABLE and there.cause is not CauseCode.INCONCLUSIVE:
+            refined = there.cause in REFINES.get((key, here.cause), set())
+            if here.cause not in REFINABLE and there.cause is not CauseCode.INCONCLUSIVE and not refined:
                 found.append(f"+{key}: {here.cause.value} became {there.cause.value}")
         elif RANK[there.confidence] < RANK[here.confidence]:
             found.append(f"+{key}: {here.cause.value} {here.confidence.value} fell to {there.confidence.value}")

@@ -22,7 +22,8 @@ def cli_args(given: dict) -> list[str]:
     if given.get("rule"):
         return ["rule", given["rule"], "--json"]
     args = ["check", given["actor"], "--json"]
-    for flag, key in (("--endpoint", "endpoint"), ("--status", "status"), ("--body", "body"), ("--space", "space")):
+    for flag, key in (("--endpoint", "endpoint"), ("--status", "status"), ("--body", "body"), ("--space", "space"),
+                      ("--sent-as", "sent_as")):
         if given.get(key) is not None:
             args += [flag, str(given[key])]
     if secret_flag(given):

@@ -87,6 +87,8 @@ class Auth(StrEnum):
     ACTOR = "actor"  # the actor's Basic email:token, from stdin or the Slack modal
     AS_SENT = "rule_headers"  # exactly the headers an automation rule sends (given in `headers`), nothing added
     ACTOR_BEARER = "actor_bearer"  # the actor's OAuth 2.0 access token (given, or from the client credentials)
+    # the actor's API token as `Bearer <token>`: only to show what a caller that sends it so is answered
+    ACTOR_TOKEN_AS_BEARER = "actor_token_bearer"
     CLIENT = "client"  # the client id and secret, in the body of POST {auth}/oauth/token
 
 
@@ -337,14 +339,15 @@ class Atlassian:
         request = _Outgoing(method, wire, all_headers, body)
         request_line = f"{method} {self.redact(wire)}"
         path = urlsplit(wire).path
-        if auth is Auth.ACTOR_BEARER and role is Role.API and not path.startswith(_BEARER_PATHS):
+        if auth in (Auth.ACTOR_BEARER, Auth.ACTOR_TOKEN_AS_BEARER) and role is Role.API \
+                and not path.startswith(_BEARER_PATHS):
             # on the API host an access token goes to the gateway and accessible-resources, nowhere else
             raise HostNotAllowed(f"refusing {method} {path}: an OAuth access token only goes to the gateway")
         token_request = role is Role.AUTH and method == "POST" and path.rstrip("/").endswith(TOKEN_PATH)
         idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(path)) or token_request
         if not idempotent:
             raise ValueError(f"refusing {method} {url}: confluence-check only reads")
-        if auth in (Auth.ACTOR, Auth.AS_SENT) and self.actor_first_use is None:
+        if auth in (Auth.ACTOR, Auth.AS_SENT, Auth.ACTOR_TOKEN_AS_BEARER) and self.actor_first_use is None:
             self.actor_first_use = datetime.now(UTC)
         if not shared:
             return await self._exchange(request, request_line, auth, url, withhold_ok_body=role is Role.AUTH)
@@ -473,6 +476,10 @@ class Atlassian:
             if self._access_token is None:
                 raise ValueError("no OAuth access token is held")
             return {"Authorization": f"Bearer {self._access_token.reveal()}"}
+        if auth is Auth.ACTOR_TOKEN_AS_BEARER:
+            if role not in (Role.SITE, Role.API) or self._actor_token is None:
+                raise ValueError("the actor's API token goes as Bearer only to the site or the gateway")
+            return {"Authorization": f"Bearer {self._actor_token.reveal()}"}
         if auth is Auth.ORG_KEY:
             if role is not Role.API or not self.settings.org_api_key:
                 raise ValueError("the org API key only goes to the admin APIs")

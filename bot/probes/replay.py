@@ -29,10 +29,10 @@ from bot.facts import (
 )
 from bot.model import StepResult
 from bot.needs import Need
-from bot.observations import Answer, EndpointReplay, ReplayAnswer, Where
+from bot.observations import Answer, EndpointReplay, HeaderAsSent, HeaderProblem, ReplayAnswer, Where
 from bot.probes.registry import ProbeContext, probe
 from bot.probes.target import caller_on_site
-from bot.request import READ_ONLY
+from bot.request import READ_ONLY, SentAs
 
 IDENTITY_PATH = "/wiki/rest/api/user/current"
 OAUTH_ELSEWHERE = "the credential is OAuth 2.0: the oauth.* steps test it"
@@ -192,3 +192,50 @@ async def replay_endpoint(ctx: ProbeContext) -> StepResult:
     sig = classify(reply.status, reply.text)
     ctx.observe(EndpointReplay(failing.method, failing.path, reply.status, sig.kind, f"{reply.status}: {sig.label}"))
     return ctx.failed(f"{reply.status}: {sig.label}")
+
+
+_FORMS = {
+    SentAs.BASIC: (None, "Authorization: Basic base64(email:token)", Auth.ACTOR),
+    SentAs.BEARER: (HeaderProblem.BEARER, "Authorization: Bearer <API token>", Auth.ACTOR_TOKEN_AS_BEARER),
+    SentAs.NONE: (HeaderProblem.MISSING, "no Authorization header", Auth.NONE),
+}
+
+
+@probe("replay.as_sent", title="Failing call, sent the way the caller sends it", build=(ACTOR_EMAIL,),
+       judge=(TOKENS,))
+async def replay_as_sent(ctx: ProbeContext) -> StepResult:
+    """The failing call with the actor's token in the form the admin says the caller uses (--sent-as): outside
+    an automation rule the caller's header cannot be read, and on Confluence v1 a Bearer API token, no header
+    and a wrong token get the same 403 (docs/atlassian.md §0.1, §1.3). Only GET/HEAD are sent."""
+    how = ctx.request.sent_as
+    if how is None:
+        return ctx.not_needed("how the caller sends the token was not said (--sent-as basic|bearer|none)")
+    if ctx.request.rule is not None:
+        return ctx.not_needed("the rule's own header is read and sent as it is")
+    if _oauth(ctx):
+        return ctx.not_needed("an OAuth 2.0 access token always goes as Bearer: the oauth.* steps test it")
+    problem, form, auth = _FORMS[how]
+    failing, secret = ctx.request.failing, ctx.request.actor_secret
+    why_not = ("no failing endpoint given" if failing is None else
+               f"{failing.method} is analysed, not sent: the replay only sends GET/HEAD"
+               if failing.method not in READ_ONLY else
+               "no actor token given" if secret is None and auth is not Auth.NONE else None)
+    if failing is None or why_not is not None:
+        said = f"the caller sends {form}, as described (not sent: {why_not})"
+        ctx.observe(HeaderAsSent(problem, False, False, said[0].upper() + said[1:], reported=True))
+        return ctx.warned(said) if problem is not None else ctx.passed(said)
+    email = (await ctx.require(ACTOR_EMAIL)).email if auth is Auth.ACTOR else None
+    if auth is not Auth.NONE:
+        await _after_token_list(ctx)
+    role = Role(ctx.http.guard.role_of(failing.url))
+    reply = await ctx.call(role, failing.method, failing.url, auth=auth, as_email=email)
+    if reply.status >= 500 or reply.status == 429:
+        return ctx.unreadable("the call sent the caller's way", reply)
+    body = reply.json()
+    anonymous = isinstance(body, dict) and body.get("type") == "anonymous"
+    worked = 200 <= reply.status < 300 and not anonymous
+    label = "served as an anonymous caller" if anonymous else (
+        f"{reply.status}" if worked else f"{reply.status}: {classify(reply.status, reply.text).label}")
+    seen = f"sent with {form}, {failing.method} {failing.path} answered {label}"
+    ctx.observe(HeaderAsSent(problem, worked, True, seen[0].upper() + seen[1:], reported=True))
+    return ctx.passed(seen) if worked else ctx.failed(seen)

@@ -18,7 +18,8 @@ from bot.probes.registry import NOT_NEEDED
 # Which credential a request carried, in words (`Evidence.auth` holds the internal name).
 AUTH_WORDS: Mapping[str, str] = MappingProxyType({
     "inspector": "as the bot's inspector", "org_key": "with the org API key", "actor": "as the actor",
-    "actor_bearer": "as the actor, Bearer", "rule_headers": "with the rule's headers"})
+    "actor_bearer": "as the actor, Bearer", "actor_token_bearer": "with the actor's API token as Bearer",
+    "rule_headers": "with the rule's headers"})
 
 
 class Surface(StrEnum):
@@ -71,6 +72,9 @@ _PHRASES: Mapping[Surface, tuple[tuple[str, str], ...]] = MappingProxyType({
         ("(--actor-token-stdin)", "(*Test with the actor's token*)"),
         ("--actor-token-stdin", "*Test with the actor's token*"),
         ("--space KEY", "`space:KEY`"),
+        ("--sent-as basic|bearer|none; for an automation rule, confluence-check rule reads it",
+         "add `sent:basic`, `sent:bearer` or `sent:none`; for an automation rule, `/confluence-check rule` reads it"),
+        ("(--sent-as basic|bearer|none)", "(add `sent:basic`, `sent:bearer` or `sent:none`)"),
         ("--status", "`status:`"),
     ),
 })

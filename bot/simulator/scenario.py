@@ -25,7 +25,8 @@ from bot.simulator.state import World, parse_time
 SETTING_KEYS = ("ATLASSIAN_EMAIL", "ATLASSIAN_API_TOKEN", "ATLASSIAN_ORG_API_KEY", "ATLASSIAN_ORG_ID")
 INPUT_KEYS = {"actor": str, "endpoint": str, "status": int, "body": str, "space": str, "actor_token": str,
               "rule": str,  # rule: what `confluence-check rule` is given (a UUID, URL or name); then no actor
-              "client_credentials": str}  # CLIENT_ID:CLIENT_SECRET, for --client-credentials-stdin
+              "client_credentials": str,  # CLIENT_ID:CLIENT_SECRET, for --client-credentials-stdin
+              "sent_as": str}  # how the caller sends the token (basic, bearer, none), for --sent-as
 EXPECT_KEYS = ("cause", "confidence", "outcome", "exit")
 USAGE_EXPECT_KEYS = ("exit", "error")  # a scenario whose command must refuse: exit 64, stderr holds `error`
 _TOP_REQUIRED = ("name", "title", "description", "world", "input", "expect")

@@ -20,7 +20,7 @@ from bot.engine import RunHandle, describe_request
 from bot.model import Run
 from bot.probes import ProbeSpec
 from bot.redact import redact_text
-from bot.request import ActorSecret, CheckRequest, parse_endpoint
+from bot.request import ActorSecret, CheckRequest, SentAs, parse_endpoint
 from bot.slack import blocks
 from bot.slack.accepted import Accepted
 from bot.slack.access import refusal_reason
@@ -108,7 +108,16 @@ def request_from_run(run: Run, guard: HostGuard, secret: ActorSecret | None = No
         observed_body=stored.get("body"),
         actor_secret=secret,
         space=stored.get("space"),
+        sent_as=_sent_as(stored.get("sent_as")),
     )
+
+
+def _sent_as(stored: object) -> SentAs | None:
+    """How the caller sends the token, as the stored run says (a run stored before it was asked: None)."""
+    try:
+        return SentAs(str(stored)) if stored else None
+    except ValueError:
+        return None
 
 
 async def place_of(services: Services, run_id: str, user: str, *, channel: str | None = None,

@@ -1,6 +1,6 @@
 """The grammar of `/confluence-check` text: a check, `rule`, `watch`, `help`, or `history ACTOR`.
 
-    ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [body: TEXT...]
+    ACTOR [METHOD] [URL-or-/path] [status:CODE | CODE] [space:KEY] [sent:basic|bearer|none] [body: TEXT...]
     rule RULE        (a rule's UUID, a URL holding it, or its exact name)
     tokens [--expiring DAYS] [--unused DAYS]
     compare ACTOR KNOWN_GOOD [METHOD URL] [status:CODE] [space:KEY]
@@ -24,11 +24,11 @@ from bot.atlassian.hosts import HostGuard
 from bot.automation import parse_rule_reference
 from bot.errors import UsageError
 from bot.redact import redact_text
-from bot.request import METHODS, CheckRequest, parse_actor, parse_endpoint
+from bot.request import METHODS, CheckRequest, SentAs, parse_actor, parse_endpoint
 from bot.slack.escape import unescape
 from bot.watches import DEFAULT_EVERY
 
-USAGE = "/confluence-check ACTOR [METHOD URL] [status:CODE] [space:KEY] [body: TEXT]"
+USAGE = "/confluence-check ACTOR [METHOD URL] [status:CODE] [space:KEY] [sent:bearer] [body: TEXT]"
 _SLACK_LINK = re.compile(r"<(?:mailto:)?([^<>|]+)(?:\|[^<>]*)?>")
 _STATUS = re.compile(r"^(?:status:)?([1-5]\d\d)$", re.IGNORECASE)
 _MAX_TEXT = 4000  # Slack caps the text of a command far below this; refuse anything longer
@@ -209,15 +209,21 @@ def _check_request(value: str, guard: HostGuard) -> CheckRequest:
     endpoint: list[str] = []
     status: int | None = None
     space: str | None = None
+    sent_as: SentAs | None = None
     for word in words[1:]:
         if (m := _STATUS.match(word)) is not None:
             status = int(m.group(1))
         elif word.lower().startswith("space:"):
             space = word.split(":", 1)[1] or None
+        elif word.lower().startswith("sent:"):  # how the caller sends the token: basic, bearer or none
+            try:
+                sent_as = SentAs(word.split(":", 1)[1].lower())
+            except ValueError:
+                raise UsageError(f"`sent:` takes basic, bearer or none, not {redact_text(word)[:40]!r}") from None
         elif word.upper() in METHODS or word.startswith("/") or re.match(r"(?i)^https?://", word):
             endpoint.append(word)
         else:
             raise UsageError(f"I don't understand {redact_text(word)[:100]!r}. Usage: {USAGE}")
     failing = parse_endpoint(" ".join(endpoint), guard) if endpoint else None
     return CheckRequest(actor=actor, failing=failing, observed_status=status,
-                        observed_body=body, space=space)
+                        observed_body=body, space=space, sent_as=sent_as)

@@ -32,13 +32,7 @@ from tests.test_scenarios import cli_args
 FIELD = {s.name: s for s in list_field_scenarios()}
 
 # What the product answers wrongly today, with what it gave; each mark goes when the judge gets it right.
-KNOWN_WRONG: dict[str, str] = {
-    "llama_reader_bearer": "bare 403 on a v1 route while the pasted token works as Basic and was never used: "
-                           "credential_rejected, likely, with bearer_with_api_token first of the open rivals. On "
-                           "Confluence v1 a Bearer API token gets the same 403 as a wrong token (docs/atlassian.md "
-                           "§0.1); only the header as the caller sends it tells them apart, and outside an "
-                           "automation rule the product cannot read it",
-}
+KNOWN_WRONG: dict[str, str] = {}
 # Of those, the ones answered with `confirmed`: the guard below is an expected failure for them.
 KNOWN_CONFIRMED_WRONG: dict[str, str] = {}
 
