@@ -115,6 +115,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
               "confluence-check check automation@acme.com --endpoint 'GET /wiki/rest/api/space' --status 403",
               "confluence-check check 557058:6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0 --space DOCS",
               "echo \"$ACTOR_TOKEN\" | confluence-check check automation@acme.com --actor-token-stdin",
+              "echo \"$ACTOR_TOKEN\" | confluence-check check reader@acme.com --endpoint 'GET /wiki/rest/api/content' "
+              "--status 403 --sent-as bearer --actor-token-stdin",
               "confluence-check check automation@acme.com --json | jq .verdict.cause"),
     "rule": ("confluence-check rule 019d4e2a-7c1b-7e55-9a0f-3b2c1d0e0001",
              "confluence-check rule 'https://acme.atlassian.net/wiki/admin/automation#/rule/019d4e2a-…'",

@@ -395,6 +395,7 @@ def _fallback_failure(o: ReplayAnswer, e: Evidence) -> bool:
             and not e.context.oauth and (e.reported_failure or e.failing is not None))
 
 
+URL_DECIDES = "the failing call's URL and method (--endpoint)"
 HEADER_DECIDES = ("the header as the caller sends it (--sent-as basic|bearer|none; for an automation rule, "
                   "confluence-check rule reads it)")
 
@@ -1163,7 +1164,7 @@ def _open_caller_side(standing: Mapping[CauseCode, _Standing], evidence: Evidenc
             causes = [c for c in lead if standing[c].candidate] + [c for c in causes if c not in lead]
             for c in lead:
                 by_url = tried and c is not C.OAUTH_TOKEN_EXPIRED
-                decide[c] = "the failing call's URL and method (--endpoint)" if by_url else TABLE[c].would_decide
+                decide[c] = URL_DECIDES if by_url else TABLE[c].would_decide
     return tuple(Open(c, decide[c]) for c in causes)
 
 

@@ -75,6 +75,9 @@ _PHRASES: Mapping[Surface, tuple[tuple[str, str], ...]] = MappingProxyType({
         ("--sent-as basic|bearer|none; for an automation rule, confluence-check rule reads it",
          "add `sent:basic`, `sent:bearer` or `sent:none`; for an automation rule, `/confluence-check rule` reads it"),
         ("(--sent-as basic|bearer|none)", "(add `sent:basic`, `sent:bearer` or `sent:none`)"),
+        ("(--endpoint with --actor-token-stdin)", "(add `METHOD URL`, then *Test with the actor's token*)"),
+        ("(--endpoint)", "(add `METHOD URL` after the account)"),
+        ("(--client-credentials-stdin)", "(*Test with the actor's token*, client id and secret)"),
         ("--status", "`status:`"),
     ),
 })

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.judge import HEADER_DECIDES, TABLE, URL_DECIDES
 from bot.model import NotChecked, StepResult
 from bot.needs import NEED_ACTION, NEED_REASON, Need
 from bot.render.text import format_layer
-from bot.render.words import cli_flags
+from bot.render.words import Surface, cli_flags, reword
 from bot.slack import blocks
 from bot.slack.steps import final_message, steps_message
 from tests.samples import sample_run
@@ -36,6 +37,14 @@ def test_slack_text_names_no_cli_option(render) -> None:  # type: ignore[no-unty
     text = _all_text(render(_run_missing_everything()))
     assert cli_flags(text) == [], cli_flags(text)
     assert "confluence-check show" not in text
+
+
+def test_what_would_decide_each_open_rival_names_no_cli_option_in_slack() -> None:
+    """Every rival a verdict may leave open is shown with what would decide it, in Slack's words."""
+    sentences = {r.would_decide for r in TABLE.values()} | {HEADER_DECIDES, URL_DECIDES}
+    assert cli_flags(" ".join(sentences))  # the core's own words do carry options
+    for sentence in sentences:
+        assert cli_flags(reword(sentence, Surface.SLACK)) == [], sentence
 
 
 def test_the_core_sentences_do_carry_options_so_the_test_above_can_fail() -> None:
