@@ -46,7 +46,8 @@ from bot.observations import (
 from bot.probes.registry import REGISTRY, ProbeContext, ProbeSpec, validate
 from bot.request import READ_ONLY, CheckRequest
 
-_NOT_IN_RULE_RUNS = ("report.classify",)  # no API gives the rule's own response (docs/atlassian.md §A.2)
+# no API gives the rule's own response (docs/atlassian.md §A.2); the rule's own header replaces a described form
+_NOT_IN_RULE_RUNS = ("report.classify", "replay.as_sent")
 # Replays of the credential the request carries: nothing to replay when it carries none
 _REPLAYS = ("replay.site", "replay.gateway", "replay.anonymous", "replay.credential", "replay.endpoint")
 
