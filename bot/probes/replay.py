@@ -202,7 +202,7 @@ _FORMS = {
 
 
 @probe("replay.as_sent", title="Failing call, sent the way the caller sends it", build=(ACTOR_EMAIL,),
-       judge=(TOKENS,))
+       judge=(TOKENS_ASKED,))
 async def replay_as_sent(ctx: ProbeContext) -> StepResult:
     """The failing call with the actor's token in the form the admin says the caller uses (--sent-as): outside
     an automation rule the caller's header cannot be read, and on Confluence v1 a Bearer API token, no header
