@@ -165,7 +165,8 @@ CASES = [
     Case("a live access token the gateway refuses is rejected, not accepted",
          (SITE_OK, LIVE_OAUTH, OAUTH_GATEWAY_401), reported(401, oauth=True), C.CREDENTIAL_REJECTED, CF.LIKELY),
     Case("an access token the gateway takes, the caller's URL unknown, a reported 403: the site URL",
-         (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), reported(403, oauth=True), C.OAUTH_TOKEN_SITE_URL, CF.LIKELY),
+         (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), reported(403, oauth=True), C.OAUTH_TOKEN_SITE_URL,
+         CF.LIKELY),
     # a bare 401 is also the gateway's answer to a scope the token lacks: the URL and the scope stay open
     Case("an access token the gateway takes, the caller's URL unknown, a bare 401: the URL or a scope",
          (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), reported(401, oauth=True), C.REQUEST_NOT_AS_TESTED,
