@@ -124,7 +124,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "compare": ("confluence-check compare automation@acme.com priya.n@acme.com",
                 "confluence-check compare automation@acme.com priya.n@acme.com --endpoint 'GET /wiki/rest/api/space' "
                 "--status 403",
-                "confluence-check compare automation@acme.com priya.n@acme.com --json"),
+                "confluence-check compare automation@acme.com priya.n@acme.com --json",
+                "printf '%s\\n%s\\n' \"$FAILING_TOKEN\" \"$WORKING_TOKEN\" | "
+                "confluence-check compare automation@acme.com priya.n@acme.com --tokens-stdin"),
     "tokens": ("confluence-check tokens                                # expiring within 30 days, unused for 90",
                "confluence-check tokens --expiring 14 --unused 180",
                "confluence-check tokens --csv > tokens.csv"),
@@ -197,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--endpoint", help='the failing call, "METHOD URL-or-path"')
     compare.add_argument("--status", type=_status, help="the HTTP status the failing account gets")
     compare.add_argument("--space", help="the space key the call is about")
+    compare.add_argument("--tokens-stdin", action="store_true",
+                         help="read the failing account's API token (first line) and the working account's (second "
+                              "line, may be empty) from standard input, so each is replayed as its account")
     compare.add_argument("--json", action="store_true", help="print confluence-check/compare@1 JSON")
     tokens = command("tokens", "every API token of the organization's accounts, flagged before it breaks")
     tokens.add_argument("--expiring", type=_days, default=30, metavar="DAYS",
@@ -392,8 +397,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> ExitCode:
 
         return sweep_commands.compare(
             sweep_commands.CompareOptions(args.actor, args.known_good, args.endpoint, args.space, args.json,
-                                          args.status),
-            settings, out=sys.stdout)
+                                          args.status, args.tokens_stdin),
+            settings, out=sys.stdout, stdin=sys.stdin)
     if args.command == "tokens":
         from bot import sweep_commands
 

@@ -8,6 +8,7 @@ Kept apart from `bot.commands` (one diagnosis at a time) so each stays small; bo
 from __future__ import annotations
 
 import contextlib
+import io
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -92,9 +93,24 @@ class CompareOptions:
     space: str | None = None
     json: bool = False
     status: int | None = None  # what the failing account gets; the account that works is not said to fail
+    tokens_stdin: bool = False  # each account's API token on its own line of standard input (the second may be empty)
 
 
-def compare(options: CompareOptions, settings: Settings, *, out: TextIO) -> ExitCode:
+def _token_lines(stdin: TextIO | None) -> tuple[str | None, str | None]:
+    """The failing account's token and the working account's (None when its line is empty), one line each;
+    at a terminal, asked for without echo."""
+    from bot.commands import read_secret
+
+    if stdin is None:
+        raise UsageError("--tokens-stdin needs the tokens on standard input")
+    first = read_secret(stdin, "The failing account's API token (or email:token), not shown: ").strip()
+    if not first:
+        raise UsageError("--tokens-stdin: the first line must hold the failing account's API token")
+    second = read_secret(stdin, "The working account's API token (Enter to skip), not shown: ").strip()
+    return first, second or None
+
+
+def compare(options: CompareOptions, settings: Settings, *, out: TextIO, stdin: TextIO | None = None) -> ExitCode:
     """Diagnose both accounts at once and print what differs; the exit status is the failing
     account's (as `check` would give it)."""
     from bot.checker import Checker
@@ -103,8 +119,12 @@ def compare(options: CompareOptions, settings: Settings, *, out: TextIO) -> Exit
     from bot.preflight import check_reachable
 
     settings.require("ATLASSIAN_SITE_URL")
-    requests = [build_request(CheckOptions(actor, options.endpoint, status, space=options.space), settings, None)
-                for actor, status in ((options.actor, options.status), (options.known_good, None))]
+    lines = _token_lines(stdin) if options.tokens_stdin else (None, None)
+    requests = [build_request(CheckOptions(actor, options.endpoint, status, space=options.space,
+                                           actor_token_stdin=line is not None), settings,
+                              io.StringIO(line + "\n") if line is not None else None)
+                for actor, status, line in ((options.actor, options.status, lines[0]),
+                                            (options.known_good, None, lines[1]))]
     if requests[0].actor == requests[1].actor:
         raise UsageError("compare needs two different accounts: the failing one and one that works")
     history = open_run_history(settings)

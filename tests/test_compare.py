@@ -3,6 +3,8 @@ CLI and the simulator over HTTP, their typed facts side by side, what explains t
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,3 +136,37 @@ def test_a_fact_lost_on_one_side_is_shown_but_never_explains(sim, capsys) -> Non
     roles = next(d for d in doc["differences"] if d["fact"] == "Confluence roles")
     assert doc["runs"][0]["verdict"]["cause"] == "no_confluence_access"
     assert (roles["actor"], roles["known_good"], roles["explains"]) == ("none", "not checked", False)
+
+
+def test_with_both_tokens_each_account_is_replayed_as_itself(sim, capsys, monkeypatch) -> None:
+    tokens = {NO_ACCESS: "ATATT3xFfGF0-sim-sam-acme-0001", HEALTHY: "ATATT3xFfGF0-sim-priya-acme-0001"}
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{tokens[NO_ACCESS]}\n{tokens[HEALTHY]}\n"))
+    code, out, err = _compare(capsys, NO_ACCESS, HEALTHY, "--endpoint", "GET /wiki/rest/api/space", "--tokens-stdin",
+                              "--json")
+    doc: dict[str, Any] = json.loads(out)
+    failing, working = doc["runs"]
+    assert code == 1 and failing["verdict"]["cause"] == "no_confluence_access"
+    assert failing["verdict"]["confidence"] == "confirmed" and working["outcome"] == "ok"
+    for run in (failing, working):
+        assert run["request"]["actor_token_given"] is True
+        assert next(s for s in run["steps"] if s["id"] == "replay.site")["status"] != "skip"
+    replay = {d["fact"]: d for d in doc["differences"] if d["layer"] == "credential"}
+    site = replay["replay at the site"]
+    assert site["known_good"].startswith("200") and not site["actor"].startswith("200") and not site["explains"]
+    # each token went only with its own account's email, and is shown nowhere
+    for token in tokens.values():
+        assert token not in out + err
+        assert base64.b64encode(token.encode()).decode()[:20] not in out + err
+
+
+def test_with_only_the_failing_accounts_token_the_working_one_is_not_replayed(sim, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("ATATT3xFfGF0-sim-sam-acme-0001\n\n"))
+    _, out, _ = _compare(capsys, NO_ACCESS, HEALTHY, "--tokens-stdin", "--json")
+    failing, working = json.loads(out)["runs"]
+    assert failing["request"]["actor_token_given"] is True and working["request"]["actor_token_given"] is False
+
+
+def test_tokens_stdin_without_the_failing_accounts_token_is_a_usage_error(sim, capsys, monkeypatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("\nATATT3xFfGF0-sim-priya-acme-0001\n"))
+    code, out, err = _compare(capsys, NO_ACCESS, HEALTHY, "--tokens-stdin")
+    assert code == 64 and out == "" and "first line must hold the failing account's API token" in err
