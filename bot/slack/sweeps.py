@@ -212,11 +212,22 @@ async def compare_in_thread(services: Services, command: CompareCommand, place: 
     actor, good = command.actor.actor, command.known_good.actor
     head = (f":scales: *confluence-check* · comparing `{escape(actor)}` (failing) with `{escape(good)}` (works) "
             f"on {escape(services.settings.site_url)} (started by <@{escape(place.user)}>)")
-    parent = await _write(services, place, "chat_postMessage", _simple(head))
-    origin = {"slack_channel": place.channel, "slack_user": place.user}
-    if parent:
-        origin["slack_thread_ts"] = parent
-    comparison = await services.checker.compare(command.actor, command.known_good, via="slack", origin=origin)
+    # two runs: they take two places in the run queue (MAX_CONCURRENT_RUNS), or its only one, and wait their turn
+    queue = services.run_queue
+    tickets = [queue.enter() for _ in range(min(2, queue.limit))]
+    queued = not all(t.granted.is_set() for t in tickets)
+    waiting = f" · queued ({min(queue.ahead(t) for t in tickets if not t.granted.is_set())} ahead)" if queued else ""
+    try:
+        parent = await _write(services, place, "chat_postMessage", _simple(head + waiting))
+        origin = {"slack_channel": place.channel, "slack_user": place.user}
+        if parent:
+            origin["slack_thread_ts"] = parent
+        for ticket in tickets:
+            await queue.wait(ticket)
+        comparison = await services.checker.compare(command.actor, command.known_good, via="slack", origin=origin)
+    finally:
+        for ticket in tickets:
+            queue.leave(ticket)
     lines = [escape(verdict_line(comparison.actor_run)), escape(verdict_line(comparison.good_run)), "",
              "*Differences* (those that explain the failure first):",
              *compare_mrkdwn_lines(comparison, escape)]

@@ -51,3 +51,24 @@ async def test_the_web_api_client_reuses_its_connections(make_bot: MakeBot, fake
     assert len({c.peer for c in calls}) <= len(calls) // 2, sorted(c.peer for c in calls)
     await bot.close()
     assert bot.client.session is not None and bot.client.session.closed
+
+
+async def test_a_compare_over_the_cap_waits_its_turn_too(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    """A compare is two runs: it queues behind the runs already going, and says so on its parent."""
+    bot = await make_bot("no_confluence_access", MAX_CONCURRENT_RUNS="1")
+    bot.sim.state.faults.latency_ms = 50
+    await bot.command(command_text(bot.sim.resolve_input()), channel="C0CHECK001")
+    await fake_slack.wait_for(lambda f: f.calls_to("chat.postMessage"))
+    await bot.command("compare sam.lee@acme.com priya.n@acme.com", channel="C0COMPARE1")
+    await bot.settle()
+
+    check = thread(fake_slack, "C0CHECK001")
+    compare = [c for c in fake_slack.calls_to("chat.postMessage") if c.params.get("channel") == "C0COMPARE1"]
+    parent, comparison = compare
+    assert "queued (0 ahead)" in parent.params["text"]
+    assert "Differences" in comparison.params["text"]
+    # the compare's two runs began only once the check before them had ended: its comparison comes at least
+    # about their own duration after the check's verdict (side by side with it, they would come together)
+    pair = [r for r in bot.history.list() if bot.history.origin(r.run_id).get("slack_channel") == "C0COMPARE1"]
+    assert len(pair) == 2 and check.verdict is not None
+    assert comparison.at - check.verdict.at >= 0.5 * max(r.duration_ms or 0 for r in pair) / 1000
