@@ -125,8 +125,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
                 "confluence-check compare automation@acme.com priya.n@acme.com --endpoint 'GET /wiki/rest/api/space' "
                 "--status 403",
                 "confluence-check compare automation@acme.com priya.n@acme.com --json",
-                "printf '%s\\n%s\\n' \"$FAILING_TOKEN\" \"$WORKING_TOKEN\" | "
-                "confluence-check compare automation@acme.com priya.n@acme.com --tokens-stdin"),
+                "echo \"$FAILING_TOKEN\" | confluence-check compare automation@acme.com priya.n@acme.com "
+                "--tokens-stdin"),
     "tokens": ("confluence-check tokens                                # expiring within 30 days, unused for 90",
                "confluence-check tokens --expiring 14 --unused 180",
                "confluence-check tokens --csv > tokens.csv"),
