@@ -19,7 +19,7 @@ from bot.render import rivals
 from bot.render.glyphs import MARKDOWN, MARKDOWN_PENDING, Slot, slots
 
 _OUTCOME_LABEL = {
-    Outcome.OK: "No blocker found",
+    Outcome.OK: "OK",  # the verdict title says what was found
     Outcome.PROBLEM: "Problem",
     Outcome.INCONCLUSIVE: "Inconclusive",
 }

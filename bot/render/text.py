@@ -33,7 +33,7 @@ _DIM = "2"
 _GLYPH_WIDTH = max(len(g.mark) for g in (*TERMINAL.values(), TERMINAL_PENDING))
 _INDENT = " " * (_GLYPH_WIDTH + 3)
 _OUTCOME = {
-    Outcome.OK: ("No blocker found", "32"),
+    Outcome.OK: ("OK", "32"),  # the title says what was found: "No problem found", "No blocker found in the account"
     Outcome.PROBLEM: ("Problem", "31"),
     Outcome.INCONCLUSIVE: ("Inconclusive", "33"),
 }

@@ -51,7 +51,7 @@ OUTCOME_GLYPHS: Mapping[Outcome, str] = MappingProxyType({
     Outcome.INCONCLUSIVE: ":large_yellow_circle:",
 })
 OUTCOME_LABELS: Mapping[Outcome, str] = MappingProxyType({
-    Outcome.OK: "No blocker found",
+    Outcome.OK: "OK",  # the verdict title says what was found
     Outcome.PROBLEM: "Problem",
     Outcome.INCONCLUSIVE: "Inconclusive",
 })
