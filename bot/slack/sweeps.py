@@ -16,12 +16,14 @@ explain the failure first.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
@@ -35,6 +37,7 @@ from bot.slack.private import Place, tell_privately
 from bot.slack.services import Services
 from bot.slack.text import CompareCommand, TokensCommand
 from bot.slack.thread import CHANNEL_ERRORS
+from bot.store import HistoryStore, leases
 from bot.tokens import Progress, SweepOptions, TokenSweep, sweep
 
 log = logging.getLogger(__name__)
@@ -45,8 +48,11 @@ _NAMED_UNREAD = 10  # accounts named in the summary; all of them are in the file
 
 
 # Sweeps in progress, per app (its checker): one at a time, since each reads every account with the
-# same org key and a second would only halve the pace of both. Per process: replicas do not share it.
+# same org key and a second would only halve the pace of both. Across processes (replicas on one
+# database), a lease in the history database holds the same rule (`bot.store.leases`).
 _SWEEPING: weakref.WeakKeyDictionary[Checker, Place] = weakref.WeakKeyDictionary()
+T = TypeVar("T")
+SWEEP_LEASE_S = 120.0  # renewed every third of it while the sweep runs; a dead process's lease runs out
 
 
 async def sweep_tokens_in_thread(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:
@@ -58,16 +64,49 @@ async def sweep_tokens_in_thread(services: Services, command: TokensCommand, pla
             "and `ATLASSIAN_ORG_API_KEY` is not set: ask whoever runs the bot to set it."))
         return None
     running = _SWEEPING.get(services.checker)
+    owner = secrets.token_hex(8)
+    if running is None:
+        held = await _take_lease(services, owner, place)
+        running = Place(*held.split(" ", 1)) if held is not None and " " in held else None
     if running is not None:
         await tell_privately(services.client, place, _simple(
             f":hourglass: A token sweep started by <@{escape(running.user)}> is still running; its list will "
             f"be in its thread in <#{escape(running.channel)}>."))
         return None
     _SWEEPING[services.checker] = place
+    renewing = asyncio.ensure_future(_keep_lease(services, owner))
     try:
         return await _sweep_and_report(services, command, place)
     finally:
         _SWEEPING.pop(services.checker, None)
+        renewing.cancel()
+        await _lease_call(services, lambda store: leases.release(store.db, leases.TOKEN_SWEEP, owner))
+
+
+async def _take_lease(services: Services, owner: str, place: Place) -> str | None:
+    """Who else holds the sweep lease ("CHANNEL USER"), or None when it is now ours (or the database
+    could not be asked: the sweep then runs under this process's guard alone)."""
+    holder = f"{place.channel} {place.user}"
+    return await _lease_call(services, lambda store: leases.take(store.db, leases.TOKEN_SWEEP, owner, holder,
+                                                                  SWEEP_LEASE_S))
+
+
+async def _keep_lease(services: Services, owner: str) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_LEASE_S / 3)
+        kept = await _lease_call(services, lambda store: leases.renew(store.db, leases.TOKEN_SWEEP, owner,
+                                                                       SWEEP_LEASE_S))
+        if kept is False:
+            log.warning("the token sweep's lease ran out and was taken by another process")
+            return
+
+
+async def _lease_call(services: Services, work: Callable[[HistoryStore], T]) -> T | None:
+    try:
+        return await services.history.call(work)
+    except Exception:  # the history database is down: missing, never a reason to refuse or stop a sweep
+        log.warning("the token sweep's lease could not be read or written", exc_info=True)
+        return None
 
 
 async def _sweep_and_report(services: Services, command: TokensCommand, place: Place) -> TokenSweep | None:

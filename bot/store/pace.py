@@ -27,7 +27,7 @@ def take_slot(db: Db, channel: str, *, interval: float, burst: int, defer_s: flo
     if interval <= 0:
         return 0.0
     with db.transaction():
-        now = _now(db)
+        now = now_s(db)
         db.execute("INSERT INTO channel_pace (channel, tokens, stamp) VALUES (?, ?, ?)"
                    " ON CONFLICT (channel) DO NOTHING", [channel, float(burst), now])
         lock = " FOR UPDATE" if db.dialect is Dialect.POSTGRES else ""  # SQLite: BEGIN IMMEDIATE locked it
@@ -43,7 +43,9 @@ def take_slot(db: Db, channel: str, *, interval: float, burst: int, defer_s: flo
     return wait
 
 
-def _now(db: Db) -> float:
+def now_s(db: Db) -> float:
+    """Epoch seconds by the database's clock on PostgreSQL (replicas on several hosts agree on it), this
+    host's on SQLite (whose processes share a host)."""
     if db.dialect is Dialect.POSTGRES:
         return float(db.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
     return time.time()

@@ -182,6 +182,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "watches", _V7),
     Migration(8, "signed Slack requests already taken (replays are dropped)", _SEEN_REQUESTS),
     Migration(9, "each run's account and question, for per-question timelines", _identities),
+    Migration(10, "named leases: one token sweep at a time across processes", _sql(
+        "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, holder TEXT NOT NULL,"
+        " until_s DOUBLE PRECISION NOT NULL)")),
 )
 
 

@@ -13,6 +13,7 @@ import pytest
 
 from bot.atlassian import RetryPolicy
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_bot import start_bot
 from tests.slack.conftest import MakeBot
 
 FLAKY = "557058:7a1b2c3d-0000-4000-8000-000000000006"
@@ -145,3 +146,26 @@ async def test_a_refused_org_key_is_said_in_the_thread_without_the_key(make_bot:
     [parent, said] = fake_slack.calls_to("chat.postMessage")
     assert said.params["thread_ts"] == parent.response["ts"] and "refused" in said.params["text"]
     assert "not-the-orgs-key" not in fake_slack.all_text() and not fake_slack.calls_to("files.getUploadURLExternal")
+
+
+async def test_two_bots_on_one_database_sweep_once_at_a_time(make_bot: MakeBot, fake_slack: FakeSlack) -> None:
+    """Replicas share the history database: the second process's sweep is told the first is running."""
+    first = await make_bot("token_sweep")
+    second = start_bot(fake_slack, first.sim, first.db_path)
+    try:
+        first.sim.state.faults.latency_ms = 50  # the first sweep is still reading when the second is asked for
+        await first.command("tokens", name="first", channel="C0SWEEPONE", user="U0FIRST01")
+        await fake_slack.wait_for(lambda f: f.calls_to("chat.postMessage"))
+        await second.command("tokens", name="second", channel="C0SWEEPTWO")
+        await first.settle()
+        await second.settle()
+        [notice] = fake_slack.webhook_posts("second")
+        assert "still running" in _text(notice) and "U0FIRST01" in _text(notice) and "C0SWEEPONE" in _text(notice)
+        assert sum(r.path.endswith(f"/users/{FLAKY}/manage/api-tokens") for r in first.sim.requests) == 2  # one sweep
+        # once it is over, the lease is free: the second process sweeps
+        await second.command("tokens", name="third", channel="C0SWEEPTWO")
+        await second.settle()
+        assert not fake_slack.webhook_posts("third")
+        assert sum(r.path.endswith(f"/users/{FLAKY}/manage/api-tokens") for r in first.sim.requests) == 4
+    finally:
+        await second.close()
