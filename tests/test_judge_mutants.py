@@ -16,9 +16,10 @@ import pytest
 from bot.atlassian.signatures import Kind
 from bot.causes import BY_CODE
 from bot.facts import AccountType, Claim, Source
-from bot.judge import CALLER_SIDE, Context, Seen, judge
+from bot.judge import Context, Seen, assess, judge
 from bot.model import CauseCode, Confidence, NotChecked, Verdict
 from bot.observations import (
+    Absent,
     AccessByEmail,
     AccountKind,
     AccountLookup,
@@ -62,6 +63,9 @@ from tests.test_judge import (
 )
 
 C, CF = CauseCode, Confidence
+# the ways a caller can present a working credential wrongly, left open when every layer checked passes
+CALLER_SIDE = (C.AUTH_HEADER_MISSING, C.AUTH_HEADER_MALFORMED, C.BEARER_WITH_API_TOKEN, C.SCOPED_TOKEN_SITE_URL,
+               C.CREDENTIAL_REJECTED, C.ENDPOINT_NOT_FOUND)
 PATH = "/wiki/rest/api/space"
 WORKS = EndpointReplay("GET", PATH, 200, None, "200")
 REJECTED_AT_SITE = at(Where.SITE, 403, Answer.REFUSED, Kind.HEADLINE_403)
@@ -73,6 +77,8 @@ EXPIRED_OAUTH = OAuthToken(True, "2026-12-01 00:00 UTC")
 OAUTH_GATEWAY_OK = OAuthAnswer(Where.GATEWAY, 200, Answer.KNOWN, None, "200 as the account")
 OAUTH_GATEWAY_401 = OAuthAnswer(Where.GATEWAY, 401, Answer.REFUSED, Kind.GATEWAY_UNAUTHORIZED, "401 'Unauthorized'")
 LISTED = OAuthResources(200, True, ("acme",))
+GATEWAY_CALL = FailingCall("GET", "/ex/confluence/c1/wiki/rest/api/space", Where.GATEWAY, "GET gateway")
+HEADER_OK = HeaderAsSent(None, True, True, "Basic, 200")
 
 
 def body(status: int | None, kind: Kind) -> ReportedBody:
@@ -95,6 +101,7 @@ class Case:
     open: tuple[CauseCode, ...] | None = None  # exactly these left open (None: not checked)
     title: str | None = None
     fix_says: tuple[str, ...] = ()  # in the fix lines
+    starts: str = ""  # the explanation's first words: the strongest observation comes first
 
 
 def verdict_of(seen: tuple[Observation, ...], context: Context) -> Verdict:
@@ -111,7 +118,7 @@ RESOLVED = [Kind.PERMISSION_EXCEPTION, Kind.UNRECOGNISED]
 CASES = [
     *(Case(f"the call works as Basic while the caller got the {k.value} body: confirmed",
            (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, body(401, k), WORKS), reported(401, with_body=True, endpoint=True),
-           C.CREDENTIAL_REJECTED, CF.CONFIRMED,
+           C.CREDENTIAL_REJECTED, CF.CONFIRMED, starts="The same call succeeds (200)",
            says=("while the caller got 401, the answer to a credential Atlassian did not resolve",),
            open=()) for k in UNRESOLVED),
     *(Case(f"the call works as Basic while the caller got a {k.value} body: likely",
@@ -271,6 +278,78 @@ CASES = [
          (*HEALTHY, USED, SITE_CALL, NO_READ, ANONYMOUS_CONTROL), Context(endpoint=True), C.CREDENTIAL_REJECTED,
          CF.POSSIBLE),
 
+    Case("an incident the status page reports is no later stage: a rival of a deactivated account at a 503",
+         (SITE_OK, FOUND, AccountStatus(AccountState.DEACTIVATED, "inactive"), StatusPage(True, True, "outage")),
+         reported(503), C.ACCOUNT_DEACTIVATED, CF.POSSIBLE, open=(C.ATLASSIAN_INCIDENT,)),
+    Case("an incident with a 5xx from the call: likely, the status page's word",
+         (*HEALTHY, USED, KNOWN_SITE, StatusPage(True, True, "Confluence outage")), reported(503),
+         C.ATLASSIAN_INCIDENT, CF.LIKELY, says=("Confluence outage; the failing call answered 503",)),
+    Case("an incident does not explain a 403",
+         (*HEALTHY, USED, KNOWN_SITE, StatusPage(True, True, "Confluence outage")), reported(403),
+         C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+
+    # -- which reported statuses count ---------------------------------------------------------------
+    Case("a reported 400 is a failure",
+         (*HEALTHY, USED, KNOWN_SITE), reported(400), C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+    Case("the call works as Basic while the caller got a 500: no sign of the caller's credential",
+         (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, WORKS), reported(500, endpoint=True), C.REQUEST_NOT_AS_TESTED,
+         CF.LIKELY),
+    *(Case(f"a token never used while a {status} is reported: the caller does not present it",
+           (*HEALTHY, NEVER), reported(status), C.CREDENTIAL_REJECTED, CF.LIKELY,
+           says=(f"never used by the caller, yet the call fails with {status}",)) for status in (401, 403, 404)),
+    Case("a token never used while a 405 is reported: a method refused is no sign of the credential",
+         (*HEALTHY, NEVER), reported(405), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    *(Case(f"a path Confluence Cloud does not serve, reported {status}",
+           (*HEALTHY, USED, FailingCall("GET", "/confluence/rest/api/space", Where.SITE, "GET /confluence/rest")),
+           reported(status, endpoint=True), C.ENDPOINT_NOT_FOUND, CF.LIKELY) for status in (404, 405)),
+    Case("a path Confluence Cloud does not serve, reported 403: the path does not explain a refusal",
+         (*HEALTHY, USED, FailingCall("GET", "/confluence/rest/api/space", Where.SITE, "GET /confluence/rest")),
+         reported(403, endpoint=True), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    Case("a gateway call to a Confluence path is a path Confluence serves",
+         (*HEALTHY, USED, KNOWN_SITE, GATEWAY_CALL), reported(404, endpoint=True), C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+    Case("a gateway call without /wiki is no Confluence path",
+         (*HEALTHY, USED, KNOWN_SITE, FailingCall("GET", "/ex/confluence/c1/rest/api/space", Where.GATEWAY, "GET gw")),
+         reported(404, endpoint=True), C.ENDPOINT_NOT_FOUND, CF.LIKELY),
+    Case("a gateway call that stops before any route is no Confluence path",
+         (*HEALTHY, USED, KNOWN_SITE, FailingCall("GET", "/ex/confluence", Where.GATEWAY, "GET gw")),
+         reported(404, endpoint=True), C.ENDPOINT_NOT_FOUND, CF.LIKELY),
+
+    # -- OAuth refusals: only the gateway's 401 is a refusal of the token -----------------------------
+    Case("an expired exp claim while the gateway authenticated the token (403 headline): product access",
+         (SITE_OK, EXPIRED_OAUTH, OAuthAnswer(Where.GATEWAY, 403, Answer.REFUSED, Kind.HEADLINE_403, "403 headline")),
+         reported(403, oauth=True), C.NO_CONFLUENCE_ACCESS, CF.CONFIRMED),
+    Case("accessible-resources refused and the gateway's 403 headline: the gateway is not said to answer 401",
+         (SITE_OK, LIVE_OAUTH, OAuthResources(401, False),
+          OAuthAnswer(Where.GATEWAY, 403, Answer.REFUSED, Kind.HEADLINE_403, "403 headline")),
+         reported(403, oauth=True), C.CREDENTIAL_REJECTED, CF.CONFIRMED, never_says=("the gateway answered 401",)),
+
+    # -- a service account's address is not always listed ------------------------------------------
+    Case("a service account's address missing from the directory is no missing account",
+         (SITE_OK, AccountLookup("bot@serviceaccount.atlassian.com", False, Source.DIRECTORY, True, True)),
+         reported(401), C.INCONCLUSIVE, CF.POSSIBLE),
+
+    # -- what keeps an ok (or a caller-side verdict) from being sure -----------------------------------
+    Case("a site that refused the token is never ok, whatever else was not read",
+         (SITE_OK, at(Where.SITE, 401, Answer.REFUSED, Kind.UNRECOGNISED)), Context(), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("a site that refused the token, a 401 reported, nothing else read: inconclusive",
+         (SITE_OK, at(Where.SITE, 401, Answer.REFUSED, Kind.UNRECOGNISED)), reported(401), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("an OAuth token refused at the site URL (as every OAuth token is) shows no working credential",
+         (SITE_OK, LIVE_OAUTH, OAuthAnswer(Where.SITE, 401, Answer.REFUSED, Kind.UNRECOGNISED, "401")),
+         Context(oauth=True), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("a token never used by any caller: the call works as we send it, ok only likely",
+         (*HEALTHY, NEVER, KNOWN_SITE, SITE_CALL, WORKS), Context(endpoint=True), C.OK, CF.LIKELY),
+    Case("a token never used, but the rule's header as sent works: ok, confirmed",
+         (*HEALTHY, NEVER, KNOWN_SITE, HEADER_OK), Context(rule=True), C.OK, CF.CONFIRMED),
+    Case("the rule actor's active status is not the account's: too little to say ok",
+         (SITE_OK, FOUND, PERSON, ROLE, AccountStatus(AccountState.ACTIVE, "active", rule_actor=True, who="bot")),
+         Context(), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("something the call names is absent: inconclusive, with its own fix",
+         (*HEALTHY, USED, KNOWN_SITE, Absent("space NOPE does not exist", "Check the space key")), reported(403),
+         C.INCONCLUSIVE, CF.POSSIBLE, says=("space NOPE does not exist",), fix_says=("Check the space key",)),
+    Case("our own replay of the call failed: inconclusive, never ok, and says what to do",
+         (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, EndpointReplay("GET", PATH, 404, Kind.UNRECOGNISED, "404")),
+         Context(endpoint=True), C.INCONCLUSIVE, CF.POSSIBLE, fix_says=(BY_CODE[C.INCONCLUSIVE].fix[0],)),
+
     # -- what is left open, and the title of an `ok` -------------------------------------------------
     Case("a reported failure every checked layer passes leaves every caller-side cause open",
          (*HEALTHY, USED), reported(403), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE, open=CALLER_SIDE),
@@ -336,6 +415,7 @@ def test_the_rule_holds(case: Case) -> None:
     verdict = verdict_of(case.seen, case.context)
     got = (verdict.cause, verdict.confidence)
     assert got == (case.cause, case.confidence), (got, verdict.explanation, verdict.not_ruled_out)
+    assert verdict.explanation.startswith(case.starts), verdict.explanation
     for words in case.says:
         assert words in verdict.explanation, verdict.explanation
     for words in case.never_says:
@@ -364,8 +444,6 @@ def test_a_reported_gateway_refusal_rules_the_site_url_out_for_a_service_account
 # cause it excludes; None: the observation must not exclude it (a near miss of the rule).
 MANAGED = PERSON
 EXTERNAL = AccountKind(AccountType.PERSON, Claim.UNMANAGED)
-GATEWAY_CALL = FailingCall("GET", "/ex/confluence/c1/wiki/rest/api/space", Where.GATEWAY, "GET gateway")
-HEADER_OK = HeaderAsSent(None, True, True, "Basic, 200")
 RULE_ACTOR_DOWN = AccountStatus(AccountState.DEACTIVATED, "accountStatus=inactive", rule_actor=True, who="bot")
 R403 = reported(403)
 
@@ -391,6 +469,9 @@ RULED_OUT: list[tuple[str, tuple[Observation, ...], Context, CauseCode, str | No
      C.ACCOUNT_DEACTIVATED, None),
     ("signed in at the site: not deactivated", (KNOWN_SITE,), Context(), C.ACCOUNT_DEACTIVATED,
      "Not deactivated: the site signed"),
+    ("signed in at the site, the rule's actor active: not deactivated", (KNOWN_SITE, AccountStatus(
+        AccountState.ACTIVE, "accountStatus=active", rule_actor=True, who="bot")), Context(rule=True),
+     C.ACCOUNT_DEACTIVATED, "Not deactivated: the site signed"),
     ("signed in, but the rule's actor is deactivated", (KNOWN_SITE, RULE_ACTOR_DOWN), Context(rule=True),
      C.ACCOUNT_DEACTIVATED, None),
     ("active: not suspended", (ACTIVE,), Context(), C.ACCOUNT_SUSPENDED, "Not suspended: the admin API"),
@@ -518,3 +599,22 @@ def test_what_rules_a_cause_out(seen: tuple[Observation, ...], context: Context,
         assert cause not in by, by.get(cause)
     else:
         assert by.get(cause, "").startswith(says), (cause, by.get(cause))
+
+
+def test_findings_beside_the_verdict_are_never_surer_than_their_own_evidence() -> None:
+    """The verdict's own finding carries the verdict's confidence; another cause a direct, decisive
+    observation supports is at most `likely` (the verdict shadows or rivals it); any other is `possible`."""
+    seen = (SITE_OK, FOUND, ACTIVE, PERSON, NO_ROLE, USED, REJECTED_AT_SITE, GATEWAY_401,
+            body(403, Kind.PERMISSION_EXCEPTION))
+    found = assess([Seen("t.step", o) for o in seen], reported(403, with_body=True)).findings
+    assert [(f.cause, f.confidence) for f in found] == [
+        (C.CREDENTIAL_REJECTED, CF.CONFIRMED),  # the verdict
+        (C.NO_CONFLUENCE_ACCESS, CF.LIKELY),  # the role list: direct and decisive, but behind the credential
+        (C.SPACE_PERMISSION_MISSING, CF.POSSIBLE),  # a reported body: indirect
+    ]
+    outage = (SITE_OK, FOUND, AccountStatus(AccountState.DEACTIVATED, "inactive"), StatusPage(True, True, "outage"))
+    found = assess([Seen("t.step", o) for o in outage], reported(503)).findings
+    assert [(f.cause, f.confidence) for f in found] == [
+        (C.ATLASSIAN_INCIDENT, CF.POSSIBLE),  # direct, but the status page decides nothing alone
+        (C.ACCOUNT_DEACTIVATED, CF.POSSIBLE),  # the verdict, rivalled by the incident
+    ]
