@@ -34,6 +34,7 @@ from bot.observations import (
     HeaderProblem,
     IpAllowlist,
     OAuthAnswer,
+    OAuthRefused,
     OAuthResources,
     OAuthToken,
     Observation,
@@ -79,6 +80,9 @@ OAUTH_GATEWAY_401 = OAuthAnswer(Where.GATEWAY, 401, Answer.REFUSED, Kind.GATEWAY
 LISTED = OAuthResources(200, True, ("acme",))
 GATEWAY_CALL = FailingCall("GET", "/ex/confluence/c1/wiki/rest/api/space", Where.GATEWAY, "GET gateway")
 HEADER_OK = HeaderAsSent(None, True, True, "Basic, 200")
+BASE = (SITE_OK, FOUND, PERSON, ROLE, USED)
+HEADER_CAUSES = ((HeaderProblem.BEARER, C.BEARER_WITH_API_TOKEN), (HeaderProblem.MISSING, C.AUTH_HEADER_MISSING),
+                 (HeaderProblem.MALFORMED, C.AUTH_HEADER_MALFORMED))
 
 
 def body(status: int | None, kind: Kind) -> ReportedBody:
@@ -349,6 +353,29 @@ CASES = [
     Case("our own replay of the call failed: inconclusive, never ok, and says what to do",
          (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, EndpointReplay("GET", PATH, 404, Kind.UNRECOGNISED, "404")),
          Context(endpoint=True), C.INCONCLUSIVE, CF.POSSIBLE, fix_says=(BY_CODE[C.INCONCLUSIVE].fix[0],)),
+
+    # -- the account and the header as sent decide on their own -------------------------------------
+    Case("a deactivated account", (*BASE, AccountStatus(AccountState.DEACTIVATED, "inactive")), reported(403),
+         C.ACCOUNT_DEACTIVATED, CF.CONFIRMED, says=("reports the account deactivated",)),
+    Case("a suspended account is not a deactivated one",
+         (*BASE, AccountStatus(AccountState.SUSPENDED, "membership suspended")), reported(403),
+         C.ACCOUNT_SUSPENDED, CF.CONFIRMED),
+    Case("the rule's actor deactivated: likely (the rule stops running), the account itself active",
+         (*BASE, ACTIVE, AccountStatus(AccountState.DEACTIVATED, "inactive", rule_actor=True, who="bot")),
+         Context(rule=True), C.ACCOUNT_DEACTIVATED, CF.LIKELY, says=("the rule's actor bot deactivated",)),
+    Case("the rule's actor active is no deactivated account",
+         (*BASE, ACTIVE, AccountStatus(AccountState.ACTIVE, "active", rule_actor=True, who="bot")),
+         reported(403, rule=True), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    Case("the site says the secret is a password", (*BASE, ACTIVE, at(Where.SITE, 401, Answer.REFUSED, Kind.PASSWORD)),
+         reported(401), C.PASSWORD_USED, CF.CONFIRMED),
+    *(Case(f"the rule's header is {problem.value} and the call as sent fails: confirmed",
+           (*BASE, ACTIVE, KNOWN_SITE, HeaderAsSent(problem, False, True, f"the header is {problem.value}")),
+           Context(rule=True), cause, CF.CONFIRMED, open=()) for problem, cause in HEADER_CAUSES),
+    *(Case(f"the rule's header is {problem.value} yet the call as sent works: likely, not confirmed",
+           (*BASE, ACTIVE, KNOWN_SITE, HeaderAsSent(problem, True, True, f"the header is {problem.value}")),
+           Context(rule=True), cause, CF.LIKELY) for problem, cause in HEADER_CAUSES),
+    Case("the token host refuses the client credentials", (SITE_OK, OAuthRefused("401 invalid_client")),
+         reported(401, oauth=True), C.OAUTH_CLIENT_REJECTED, CF.CONFIRMED, says=("401 invalid_client",)),
 
     # -- what is left open, and the title of an `ok` -------------------------------------------------
     Case("a reported failure every checked layer passes leaves every caller-side cause open",
