@@ -28,6 +28,7 @@ from bot.observations import (
     Answer,
     BotCredential,
     BotRefused,
+    BotTokenOffByPolicy,
     EndpointReplay,
     FailingCall,
     HeaderAsSent,
@@ -39,7 +40,10 @@ from bot.observations import (
     OAuthToken,
     Observation,
     PageCheck,
+    PathAsSent,
+    PathProblem,
     ReportedBody,
+    RoleList,
     SiteAnswer,
     SpaceGrant,
     StatusPage,
@@ -81,6 +85,15 @@ LISTED = OAuthResources(200, True, ("acme",))
 GATEWAY_CALL = FailingCall("GET", "/ex/confluence/c1/wiki/rest/api/space", Where.GATEWAY, "GET gateway")
 HEADER_OK = HeaderAsSent(None, True, True, "Basic, 200")
 BASE = (SITE_OK, FOUND, PERSON, ROLE, USED)
+USED_HEALTHY = (*HEALTHY, USED)
+SITE = "https://acme.atlassian.net"
+APP = AccountKind(AccountType.APP, Claim.UNKNOWN)
+EXTERNAL = AccountKind(AccountType.PERSON, Claim.UNMANAGED)
+NOT_FOUND = [(AccountLookup("a@acme.com", False, Source.DIRECTORY, True, False), CF.CONFIRMED),
+             # the directory does not list service accounts: not found there by id is not proof
+             (AccountLookup("a@acme.com", False, Source.DIRECTORY, False, False), CF.LIKELY),
+             (AccountLookup("a@acme.com", False, Source.SITE, False, False), CF.CONFIRMED),
+             (AccountLookup("a@acme.com", False, Source.BOTH, False, False), CF.CONFIRMED)]
 HEADER_CAUSES = ((HeaderProblem.BEARER, C.BEARER_WITH_API_TOKEN), (HeaderProblem.MISSING, C.AUTH_HEADER_MISSING),
                  (HeaderProblem.MALFORMED, C.AUTH_HEADER_MALFORMED))
 
@@ -377,6 +390,110 @@ CASES = [
     Case("the token host refuses the client credentials", (SITE_OK, OAuthRefused("401 invalid_client")),
          reported(401, oauth=True), C.OAUTH_CLIENT_REJECTED, CF.CONFIRMED, says=("401 invalid_client",)),
 
+    # -- each supporting observation alone, and how sure it makes the cause ----------------------------
+    *(Case(f"tenant_info answered {status} without a cloudId: no such site", (SiteAnswer(SITE, status, None),),
+           reported(403), C.SITE_NOT_FOUND, CF.CONFIRMED) for status in (400, 499)),
+    *(Case(f"tenant_info answered {status} without a cloudId: no proof there is no site",
+           (SiteAnswer(SITE, status, None),), reported(403), C.INCONCLUSIVE, CF.POSSIBLE)
+      for status in (399, 429, 500)),
+    Case("an incident and a 500 from the call", (*USED_HEALTHY, KNOWN_SITE, StatusPage(True, True, "outage")),
+         reported(500), C.ATLASSIAN_INCIDENT, CF.LIKELY),
+    *(Case(f"no account {a.actor} in {a.where.name} (by email: {a.by_email})", (SITE_OK, a), reported(401),
+           C.ACTOR_NOT_FOUND, confidence) for a, confidence in NOT_FOUND),
+    Case("a reported Bearer body, the token only tried at the gateway: likely",
+         (*USED_HEALTHY, KNOWN_GATEWAY, body(403, Kind.BEARER_PARSE)), reported(403, with_body=True),
+         C.BEARER_WITH_API_TOKEN, CF.LIKELY),
+    Case("an access token the gateway takes, the failing call at the site URL",
+         (*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK, SITE_CALL), reported(401, endpoint=True, oauth=True),
+         C.OAUTH_TOKEN_SITE_URL, CF.CONFIRMED),
+    Case("a scoped token, the caller's URL not given: likely",
+         (*USED_HEALTHY, at(Where.SITE, 401, Answer.REFUSED, Kind.SCOPED_ON_SITE), KNOWN_GATEWAY), reported(401),
+         C.SCOPED_TOKEN_SITE_URL, CF.LIKELY),
+    Case("a service account, a failure reported, the caller's URL not given: possible",
+         (SITE_OK, FOUND, ACTIVE, APP, ROLE), reported(401), C.SCOPED_TOKEN_SITE_URL, CF.POSSIBLE),
+    Case("a service account with nothing reported names no problem",
+         (SITE_OK, FOUND, ACTIVE, APP, ROLE), Context(), C.OK, CF.LIKELY),
+    Case("the site's page for scoped tokens reported", (*USED_HEALTHY, body(401, Kind.SCOPED_ON_SITE)),
+         reported(401, with_body=True), C.SCOPED_TOKEN_SITE_URL, CF.LIKELY),
+    Case("the site's page for scoped tokens reported by a caller of the gateway: not the site URL",
+         (*USED_HEALTHY, GATEWAY_CALL, body(401, Kind.SCOPED_ON_SITE)), reported(401, with_body=True, endpoint=True),
+         C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    Case("no API token at all", (SITE_OK, FOUND, ACTIVE, PERSON, ROLE, TokenList(0, 0, False, None, None, "")),
+         reported(401), C.TOKEN_EXPIRED, CF.CONFIRMED, says=("no API token at all",)),
+    Case("every API token expired",
+         (SITE_OK, FOUND, ACTIVE, PERSON, ROLE, TokenList(2, 0, False, None, None, "'a', 'b'", "2026-11-01")),
+         reported(401), C.TOKEN_EXPIRED, CF.CONFIRMED, says=("latest expiry 2026-11-01",)),
+    Case("accessible-resources lists another site only", (SITE_OK, LIVE_OAUTH, OAuthResources(200, False, ("other",))),
+         reported(401, oauth=True), C.OAUTH_SITE_NOT_AUTHORIZED, CF.CONFIRMED),
+    Case("the gateway's 401 reported: the credential, likely", (*USED_HEALTHY, body(401, Kind.GATEWAY_UNAUTHORIZED)),
+         reported(401, with_body=True), C.CREDENTIAL_REJECTED, CF.LIKELY),
+    Case("the gateway's 401 reported for a service account: no proof of the credential",
+         (SITE_OK, FOUND, ACTIVE, APP, ROLE, USED, body(401, Kind.GATEWAY_UNAUTHORIZED)),
+         reported(401, with_body=True), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    Case("the gateway's 401 reported for an OAuth credential: expired or another site's, the oauth steps tell",
+         (*USED_HEALTHY, body(401, Kind.GATEWAY_UNAUTHORIZED)), reported(401, with_body=True, oauth=True),
+         C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
+    Case("API tokens off at the site for an external account: its external-user policy",
+         (SITE_OK, FOUND, ACTIVE, EXTERNAL, ROLE, USED, at(Where.SITE, 403, Answer.REFUSED, Kind.BASIC_DISABLED)),
+         reported(403), C.API_TOKEN_BLOCKED, CF.CONFIRMED),
+    Case("'Basic Authentication has been disabled' reported for an external account",
+         (SITE_OK, FOUND, ACTIVE, EXTERNAL, ROLE, USED, body(403, Kind.BASIC_DISABLED)), reported(403, with_body=True),
+         C.API_TOKEN_BLOCKED, CF.LIKELY),
+    Case("'Basic Authentication has been disabled' reported for a managed account",
+         (*USED_HEALTHY, body(403, Kind.BASIC_DISABLED)), reported(403, with_body=True), C.API_TOKEN_AUTH_DISABLED,
+         CF.LIKELY),
+    Case("the bot's own API token off by policy", (*USED_HEALTHY, BotTokenOffByPolicy("the bot's token is refused")),
+         reported(403), C.API_TOKEN_AUTH_DISABLED, CF.LIKELY),
+    Case("the site rejects the replay's IP address",
+         (*USED_HEALTHY, at(Where.SITE, 403, Answer.REFUSED, Kind.IP_ALLOWLIST)), reported(403),
+         C.IP_NOT_ALLOWLISTED, CF.CONFIRMED),
+    Case("the call replayed is refused for its IP address",
+         (*USED_HEALTHY, KNOWN_SITE, SITE_CALL, EndpointReplay("GET", PATH, 403, Kind.IP_ALLOWLIST, "403 IP")),
+         reported(403, endpoint=True), C.IP_NOT_ALLOWLISTED, CF.CONFIRMED),
+    Case("the IP allowlist body reported", (*USED_HEALTHY, body(403, Kind.IP_ALLOWLIST)), reported(403, with_body=True),
+         C.IP_NOT_ALLOWLISTED, CF.LIKELY),
+    Case("an IP allowlist enabled", (*USED_HEALTHY, IpAllowlist(("office",), True)), reported(403),
+         C.IP_NOT_ALLOWLISTED, CF.LIKELY),
+    Case("the gateway took the token and gave the headline 403",
+         (SITE_OK, FOUND, ACTIVE, PERSON, USED, at(Where.GATEWAY, 403, Answer.REFUSED, Kind.HEADLINE_403)),
+         reported(403), C.NO_CONFLUENCE_ACCESS, CF.LIKELY),
+    Case("only a guest role",
+         (SITE_OK, FOUND, ACTIVE, PERSON, USED, RoleList(False, True, "atlassian/guest", True, "a")),
+         reported(403), C.GUEST_ACCESS_ONLY, CF.CONFIRMED),
+    Case("only a guest role among a list cut short",
+         (SITE_OK, FOUND, ACTIVE, PERSON, USED, RoleList(False, True, "atlassian/guest", False, "a")),
+         reported(403), C.GUEST_ACCESS_ONLY, CF.POSSIBLE),
+    Case("the site signs the account in as a guest", (SITE_OK, FOUND, ACTIVE, PERSON, USED, at(Where.SITE, 200,
+                                                                                              Answer.GUEST)),
+         reported(403), C.GUEST_ACCESS_ONLY, CF.CONFIRMED),
+    Case("the gateway's scope refusal reported", (*USED_HEALTHY, body(401, Kind.SCOPE_MISMATCH)),
+         reported(401, with_body=True), C.MISSING_SCOPE, CF.LIKELY),
+    Case("'XSRF check failed' reported", (*USED_HEALTHY, body(403, Kind.XSRF)), reported(403, with_body=True),
+         C.XSRF_CHECK_FAILED, CF.LIKELY),
+    Case("the rule writes a form without the no-check header",
+         (*USED_HEALTHY, KNOWN_SITE, HeaderAsSent(None, False, True, "Basic", xsrf_missing=True)),
+         reported(403, rule=True), C.XSRF_CHECK_FAILED, CF.LIKELY),
+    Case("the rule's path answered 410 as sent", (*USED_HEALTHY, KNOWN_SITE, PathAsSent(
+        PathProblem.GONE, 410, "/wiki/rest/api/x", "gone as sent")), Context(rule=True), C.ENDPOINT_GONE, CF.CONFIRMED),
+    Case("the rule's path is a removed one, not sent", (*USED_HEALTHY, KNOWN_SITE, PathAsSent(
+        PathProblem.GONE, None, "/wiki/rest/api/x", "gone")), Context(rule=True), C.ENDPOINT_GONE, CF.LIKELY),
+    Case("the rule's path answered 404 as sent", (*USED_HEALTHY, KNOWN_SITE, PathAsSent(
+        PathProblem.NOT_FOUND, 404, "/rest/api/x", "not found as sent", "did you mean /wiki/rest/api/x?")),
+         Context(rule=True), C.ENDPOINT_NOT_FOUND, CF.CONFIRMED, fix_says=("did you mean /wiki/rest/api/x?",)),
+    Case("the rule's path is no route, not sent", (*USED_HEALTHY, KNOWN_SITE, PathAsSent(
+        PathProblem.NOT_FOUND, None, "/rest/api/x", "not found")), Context(rule=True), C.ENDPOINT_NOT_FOUND,
+         CF.LIKELY),
+    Case("a space grant missing from a list cut short", (*USED_HEALTHY, SITE_CALL, SpaceGrant(
+        "DOCS", ("read",), ("the list was cut short",))), reported(403, endpoint=True), C.SPACE_PERMISSION_MISSING,
+         CF.POSSIBLE),
+    Case("the page check refuses, the space grant unknown",
+         (*USED_HEALTHY, SITE_CALL, PageCheck("1", "read", False, None)), reported(403, endpoint=True),
+         C.PAGE_RESTRICTED, CF.LIKELY),
+    *(Case(f"the {kind.value} body reported", (*USED_HEALTHY, body(status, kind)), reported(status, with_body=True),
+           cause, CF.LIKELY) for status, kind, cause in (
+        (429, Kind.RATE_LIMITED, C.RATE_LIMITED), (410, Kind.GONE, C.ENDPOINT_GONE),
+        (404, Kind.UNKNOWN_PATH, C.ENDPOINT_NOT_FOUND))),
+
     # -- what is left open, and the title of an `ok` -------------------------------------------------
     Case("a reported failure every checked layer passes leaves every caller-side cause open",
          (*HEALTHY, USED), reported(403), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE, open=CALLER_SIDE),
@@ -470,7 +587,6 @@ def test_a_reported_gateway_refusal_rules_the_site_url_out_for_a_service_account
 # One observation (or the fewest that make the rule apply), and the sentence the verdict gives for the
 # cause it excludes; None: the observation must not exclude it (a near miss of the rule).
 MANAGED = PERSON
-EXTERNAL = AccountKind(AccountType.PERSON, Claim.UNMANAGED)
 RULE_ACTOR_DOWN = AccountStatus(AccountState.DEACTIVATED, "accountStatus=inactive", rule_actor=True, who="bot")
 R403 = reported(403)
 
