@@ -18,6 +18,7 @@ from bot.causes import BY_CODE
 from bot.facts import AccountType, Claim, Source
 from bot.judge import Context, Seen, assess, judge
 from bot.model import CauseCode, Confidence, NotChecked, Verdict
+from bot.needs import NEED_ACTION, NEED_REASON
 from bot.observations import (
     Absent,
     AccessByEmail,
@@ -365,7 +366,11 @@ CASES = [
          C.INCONCLUSIVE, CF.POSSIBLE, says=("space NOPE does not exist",), fix_says=("Check the space key",)),
     Case("our own replay of the call failed: inconclusive, never ok, and says what to do",
          (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, EndpointReplay("GET", PATH, 404, Kind.UNRECOGNISED, "404")),
-         Context(endpoint=True), C.INCONCLUSIVE, CF.POSSIBLE, fix_says=(BY_CODE[C.INCONCLUSIVE].fix[0],)),
+         Context(endpoint=True), C.INCONCLUSIVE, CF.POSSIBLE, fix_says=(BY_CODE[C.INCONCLUSIVE].fix[0],),
+         says=("replayed as the actor, GET /wiki/rest/api/space answered 404",)),
+    Case("our own replay of the call worked: it is not what looked wrong",
+         (*HEALTHY, USED, KNOWN_SITE, SITE_CALL, WORKS, Absent("page 123 does not exist")), Context(endpoint=True),
+         C.INCONCLUSIVE, CF.POSSIBLE, says=("page 123 does not exist",), never_says=("answered 200",)),
 
     # -- the account and the header as sent decide on their own -------------------------------------
     Case("a deactivated account", (*BASE, AccountStatus(AccountState.DEACTIVATED, "inactive")), reported(403),
@@ -493,6 +498,37 @@ CASES = [
            cause, CF.LIKELY) for status, kind, cause in (
         (429, Kind.RATE_LIMITED, C.RATE_LIMITED), (410, Kind.GONE, C.ENDPOINT_GONE),
         (404, Kind.UNKNOWN_PATH, C.ENDPOINT_NOT_FOUND))),
+
+    # -- near misses of the support rules ------------------------------------------------------------
+    Case("an external account signed in at the gateway, a permission body reported: no token-policy suspect",
+         (SITE_OK, FOUND, ACTIVE, EXTERNAL, ROLE, USED, KNOWN_GATEWAY, body(403, Kind.PERMISSION_EXCEPTION)),
+         reported(403, with_body=True), C.SPACE_PERMISSION_MISSING, CF.LIKELY),
+    Case("'Basic Authentication has been disabled' reported, the account's owner not read: the authentication policy",
+         (SITE_OK, FOUND, ACTIVE, ROLE, USED, body(403, Kind.BASIC_DISABLED)), reported(403, with_body=True),
+         C.API_TOKEN_AUTH_DISABLED, CF.LIKELY),
+    Case("a space that grants everything, read from a list cut short, is no space suspect",
+         (*USED_HEALTHY, KNOWN_SITE, SpaceGrant("DOCS", (), ("cut short",))), reported(403), C.REQUEST_NOT_AS_TESTED,
+         CF.LIKELY),
+    Case("the page check refuses though the space grants it: a page restriction",
+         (*USED_HEALTHY, SITE_CALL, PageCheck("1", "read", False, True)), reported(403, endpoint=True),
+         C.PAGE_RESTRICTED, CF.CONFIRMED, says=("a page restriction denies it",)),
+    Case("the page check refuses and the space does not grant it: no page restriction shown",
+         (*USED_HEALTHY, KNOWN_SITE, SITE_CALL, PageCheck("1", "read", False, False)), reported(403, endpoint=True),
+         C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+    Case("an anonymous fallback is a direct clue and comes before the never-used one",
+         (*HEALTHY, NEVER, SITE_CALL, NO_READ, ANONYMOUS_CONTROL), reported(403, endpoint=True),
+         C.CREDENTIAL_REJECTED, CF.POSSIBLE, starts="The site lets anonymous users in", says=("never used",)),
+
+    # -- an OAuth token works only where it is meant to be used ---------------------------------------
+    Case("an access token the gateway refuses with a 401 of its own is never ok",
+         (SITE_OK, LIVE_OAUTH, OAuthAnswer(Where.GATEWAY, 401, Answer.REFUSED, Kind.UNRECOGNISED, "401")),
+         Context(oauth=True), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("an access token the site URL answered is no working credential (only the gateway takes one)",
+         (SITE_OK, LIVE_OAUTH, OAuthAnswer(Where.SITE, 200, Answer.KNOWN, None, "200")), Context(oauth=True),
+         C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("an access token the gateway takes, nothing reported, no call named: no blocker",
+         (SITE_OK, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), Context(oauth=True), C.OK, CF.LIKELY,
+         title="No blocker found in the account"),
 
     # -- what is left open, and the title of an `ok` -------------------------------------------------
     Case("a reported failure every checked layer passes leaves every caller-side cause open",
@@ -761,3 +797,29 @@ def test_findings_beside_the_verdict_are_never_surer_than_their_own_evidence() -
         (C.ATLASSIAN_INCIDENT, CF.POSSIBLE),  # direct, but the status page decides nothing alone
         (C.ACCOUNT_DEACTIVATED, CF.POSSIBLE),  # the verdict, rivalled by the incident
     ]
+
+
+def test_a_rival_something_spoke_for_is_named_first_among_the_ruled_out() -> None:
+    # the reported body spoke for a password; the replay ruled it out: that is the exclusion to show first
+    seen = (*USED_HEALTHY, KNOWN_SITE, body(401, Kind.PASSWORD))
+    verdict = verdict_of(seen, reported(401, with_body=True))
+    assert verdict.cause is C.REQUEST_NOT_AS_TESTED
+    assert verdict.ruled_out[0].cause is C.PASSWORD_USED, verdict.ruled_out[:3]
+
+
+# Every reason a step could not run, and one it does not explain: more actions than a fix should list.
+EVERY_NEED = (*(NotChecked(need.value, why) for need, why in NEED_REASON.items()),
+              NotChecked("the status page", "the request failed"))
+
+
+@pytest.mark.parametrize("status", [None, 403])
+def test_an_inconclusive_fix_lists_the_six_actions_first_needed(status: int | None) -> None:
+    verdict = verdict_of((SITE_OK,), Context(reported_status=status, not_checked=EVERY_NEED))
+    assert verdict.cause is C.INCONCLUSIVE
+    assert verdict.fix == tuple(NEED_ACTION[need] for need in NEED_REASON)[:6]
+
+
+def test_something_absent_leads_the_fix_followed_by_three_actions() -> None:
+    seen = (*USED_HEALTHY, KNOWN_SITE, Absent("space NOPE does not exist", "Check the space key"))
+    verdict = verdict_of(seen, Context(reported_status=403, not_checked=EVERY_NEED))
+    assert verdict.fix == ("Check the space key", *tuple(NEED_ACTION[need] for need in NEED_REASON)[:3])
