@@ -823,3 +823,13 @@ def test_something_absent_leads_the_fix_followed_by_three_actions() -> None:
     seen = (*USED_HEALTHY, KNOWN_SITE, Absent("space NOPE does not exist", "Check the space key"))
     verdict = verdict_of(seen, Context(reported_status=403, not_checked=EVERY_NEED))
     assert verdict.fix == ("Check the space key", *tuple(NEED_ACTION[need] for need in NEED_REASON)[:3])
+
+
+@pytest.mark.parametrize("refusal", [NO_READ, PageCheck("123", "read", False, True)], ids=["space", "page"])
+def test_an_anonymous_fallback_keeps_the_content_refusal_as_a_finding_that_says_why_it_decides_nothing(
+        refusal: Observation) -> None:
+    seen = (*USED_HEALTHY, SITE_CALL, refusal, ANONYMOUS_CONTROL)
+    found = assess([Seen("t.step", o) for o in seen], reported(403, endpoint=True)).findings
+    content = C.SPACE_PERMISSION_MISSING if isinstance(refusal, SpaceGrant) else C.PAGE_RESTRICTED
+    assert [(f.cause, f.confidence) for f in found] == [(C.CREDENTIAL_REJECTED, CF.POSSIBLE), (content, CF.POSSIBLE)]
+    assert "only a replay with the actor's token tells them apart" in found[1].detail
