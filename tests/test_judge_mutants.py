@@ -530,6 +530,30 @@ CASES = [
          (SITE_OK, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), Context(oauth=True), C.OK, CF.LIKELY,
          title="No blocker found in the account"),
 
+    *(Case(f"the call works as Basic while the caller got a bare {status}: the caller's credential, likely",
+           (*USED_HEALTHY, KNOWN_SITE, SITE_CALL, WORKS), reported(status, endpoint=True), C.CREDENTIAL_REJECTED,
+           CF.LIKELY) for status in (401, 403, 404)),
+    Case("one API token, expired", (SITE_OK, FOUND, ACTIVE, PERSON, ROLE, TokenList(1, 0, False, None, None, "'a'")),
+         reported(401), C.TOKEN_EXPIRED, CF.CONFIRMED, says=("Every API token of the account has expired",)),
+    Case("accessible-resources lists no site at all", (SITE_OK, LIVE_OAUTH, OAuthResources(200, False, ())),
+         reported(401, oauth=True), C.OAUTH_SITE_NOT_AUTHORIZED, CF.CONFIRMED, says=("lists no site, not this one",)),
+    *(Case(f"the rule's removed path answered {answered} as sent: indirect", (*USED_HEALTHY, KNOWN_SITE, PathAsSent(
+        PathProblem.GONE, answered, "/wiki/rest/api/x", "gone")), Context(rule=True), C.ENDPOINT_GONE, CF.LIKELY)
+      for answered in (400, 404, 411)),
+    *(Case(f"the rule's unknown path answered {answered} as sent: indirect", (*USED_HEALTHY, KNOWN_SITE, PathAsSent(
+        PathProblem.NOT_FOUND, answered, "/rest/api/x", "not found")), Context(rule=True), C.ENDPOINT_NOT_FOUND,
+        CF.LIKELY) for answered in (400, 405)),
+    Case("the site's page for scoped tokens reported for a service account: the page comes first, the hint after",
+         (SITE_OK, FOUND, ACTIVE, APP, ROLE, body(401, Kind.SCOPED_ON_SITE)), reported(401, with_body=True),
+         C.SCOPED_TOKEN_SITE_URL, CF.LIKELY, starts="The reported 401 is the HTML page",
+         says=("its tokens are all scoped",)),
+    Case("the gateway took the token, the site's answer lost, nothing else read: inconclusive",
+         (SITE_OK, KNOWN_GATEWAY, Unreadable("the site replay")), Context(), C.INCONCLUSIVE, CF.POSSIBLE),
+    Case("the gateway took the token and the call goes to the gateway: ok",
+         (SITE_OK, KNOWN_GATEWAY, GATEWAY_CALL, EndpointReplay("GET", "/ex/confluence/c1/wiki/rest/api/space", 200,
+                                                                 None, "200")), Context(endpoint=True),
+         C.OK, CF.CONFIRMED),
+
     # -- what is left open, and the title of an `ok` -------------------------------------------------
     Case("a reported failure every checked layer passes leaves every caller-side cause open",
          (*HEALTHY, USED), reported(403), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE, open=CALLER_SIDE),
@@ -636,6 +660,10 @@ RULED_OUT: list[tuple[str, tuple[Observation, ...], Context, CauseCode, str | No
     ("a 4xx body is a refusal", (body(403, Kind.UNRECOGNISED),), reported(403, with_body=True),
      C.ATLASSIAN_INCIDENT, "Not an incident: a 403 is a refusal"),
     ("a 5xx body is no refusal", (body(503, Kind.SERVER_ERROR),), reported(503, with_body=True),
+     C.ATLASSIAN_INCIDENT, None),
+    ("a 400 body is a refusal", (body(400, Kind.UNRECOGNISED),), reported(400, with_body=True),
+     C.ATLASSIAN_INCIDENT, "Not an incident: a 400 is a refusal"),
+    ("a 500 body is no refusal", (body(500, Kind.SERVER_ERROR),), reported(500, with_body=True),
      C.ATLASSIAN_INCIDENT, None),
     ("the directory lists the account", (FOUND,), Context(), C.ACTOR_NOT_FOUND, "The account exists: "),
     ("the gateway signed the token in as a guest", (at(Where.GATEWAY, 200, Answer.GUEST),), Context(),
