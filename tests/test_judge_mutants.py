@@ -861,3 +861,34 @@ def test_an_anonymous_fallback_keeps_the_content_refusal_as_a_finding_that_says_
     content = C.SPACE_PERMISSION_MISSING if isinstance(refusal, SpaceGrant) else C.PAGE_RESTRICTED
     assert [(f.cause, f.confidence) for f in found] == [(C.CREDENTIAL_REJECTED, CF.POSSIBLE), (content, CF.POSSIBLE)]
     assert "only a replay with the actor's token tells them apart" in found[1].detail
+
+
+def test_the_explanation_gives_the_two_strongest_observations_and_observed_lists_every_one() -> None:
+    steps = {"replay.endpoint": WORKS, "credential.api_tokens": NEVER,
+             "input.body": body(401, Kind.GATEWAY_UNAUTHORIZED)}
+    seen = [Seen("t.step", o) for o in (*HEALTHY, KNOWN_SITE, SITE_CALL)] + [Seen(k, o) for k, o in steps.items()]
+    assessed = assess(seen, reported(401, with_body=True, endpoint=True))
+    verdict = assessed.verdict
+    assert (verdict.cause, verdict.confidence) == (C.CREDENTIAL_REJECTED, CF.CONFIRMED)
+    first, second, third = verdict.observed  # strongest first: the replay (direct, decisive), then the indirect
+    assert first.startswith("The same call succeeds") and third.startswith("The gateway answered the caller")
+    assert first in verdict.explanation and second in verdict.explanation and third not in verdict.explanation
+    assert verdict.decided_by == ("replay.endpoint", "credential.api_tokens", "input.body")
+    (finding,) = assessed.findings
+    assert second in finding.detail and third not in finding.detail
+
+
+def test_an_inconclusive_explanation_names_three_things_that_looked_wrong_and_observed_every_one() -> None:
+    absent = [Absent(f"space S{i} does not exist") for i in range(4)]
+    verdict = verdict_of((*USED_HEALTHY, KNOWN_SITE, *absent), reported(403))
+    assert verdict.cause is C.INCONCLUSIVE
+    assert [a.what in verdict.explanation for a in absent] == [True, True, True, False]
+    assert verdict.observed == tuple(a.what for a in absent)
+
+
+def test_a_step_whose_answer_was_lost_decides_nothing() -> None:
+    seen = [Seen("site.identity", KNOWN_SITE), Seen("admin.status", ACTIVE), Seen("admin.roles", ROLE),
+            Seen("status.page", Unreadable("the status page"))]
+    verdict = judge(seen, reported(403))
+    assert verdict.cause is C.REQUEST_NOT_AS_TESTED
+    assert verdict.decided_by == ("site.identity", "admin.status", "admin.roles")
