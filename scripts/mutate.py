@@ -193,11 +193,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--lines", type=int, nargs="*", default=[],
                         help="only the mutants on these lines (to check a new test kills what it was written for)")
+    parser.add_argument("--only", type=Path, default=None,
+                        help="only the mutants a file lists, one 'LINE: WHAT' a line (a former run's survivors)")
     args = parser.parse_args(argv)
     default = [REPO / "bot/judge.py"] if (REPO / "bot/judge.py").is_file() \
         else [REPO / "bot/causes.py", *sorted((REPO / "bot/probes").glob("*.py"))]
     files = [REPO / f for f in args.files] or default
-    found = [m for f in files for m in mutants(f) if not args.lines or m.line in args.lines]
+    wanted = set(args.only.read_text(encoding="utf-8").splitlines()) if args.only else None
+    found = [m for f in files for m in mutants(f) if (not args.lines or m.line in args.lines)
+             and (wanted is None or f"{m.line}: {m.what}" in wanted)]
     chosen = found
     if args.max and len(found) > args.max:
         chosen = sorted(random.Random(args.seed).sample(found, args.max), key=lambda m: (m.path, m.line))
