@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.atlassian.signatures import Kind
-from bot.causes import BY_CODE
+from bot.causes import BY_CODE, position
 from bot.facts import AccountType, Claim, Source
 from bot.judge import Context, Seen, assess, judge
 from bot.model import CauseCode, Confidence, NotChecked, Verdict
@@ -892,3 +892,15 @@ def test_a_step_whose_answer_was_lost_decides_nothing() -> None:
     verdict = judge(seen, reported(403))
     assert verdict.cause is C.REQUEST_NOT_AS_TESTED
     assert verdict.decided_by == ("site.identity", "admin.status", "admin.roles")
+
+
+@pytest.mark.parametrize(("seen", "context"), [
+    ((*USED_HEALTHY, KNOWN_SITE, HEADER_OK), Context(rule=True)),
+    ((*USED_HEALTHY, KNOWN_SITE, KNOWN_GATEWAY), reported(403)),
+    ((SITE_OK, FOUND, ACTIVE, PERSON, ROLE, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), Context(oauth=True)),
+], ids=["rule header works", "token works at site and gateway", "oauth token works"])
+def test_with_nothing_spoken_for_the_ruled_out_are_listed_in_catalogue_order(
+        seen: tuple[Observation, ...], context: Context) -> None:
+    # an observation that rules a cause out speaks for none of them: no excluded cause jumps the queue
+    excluded = [r.cause for r in verdict_of(seen, context).ruled_out]
+    assert len(excluded) > 5 and excluded == sorted(excluded, key=position)
