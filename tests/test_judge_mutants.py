@@ -560,11 +560,15 @@ CASES = [
                                                                  None, "200")), Context(endpoint=True),
          C.OK, CF.CONFIRMED),
 
+    Case("a service account and too little read: inconclusive, and it says the credential works only at the gateway",
+         (SITE_OK, APP), reported(401), C.INCONCLUSIVE, CF.POSSIBLE,
+         starts="The actor is a service account: its credential", says=("never at the site URL",)),
+
     # -- what is left open, and the title of an `ok` -------------------------------------------------
     Case("a reported failure every checked layer passes leaves every caller-side cause open",
          (*HEALTHY, USED), reported(403), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE, open=CALLER_SIDE),
     Case("... but the site URL once the site took the token",
-         (*HEALTHY, USED, KNOWN_SITE), reported(403), C.REQUEST_NOT_AS_TESTED, CF.LIKELY,
+         (*HEALTHY, USED, KNOWN_SITE), reported(403), C.REQUEST_NOT_AS_TESTED, CF.LIKELY, never_says=("Note:",),
          open=tuple(c for c in CALLER_SIDE if c is not C.SCOPED_TOKEN_SITE_URL)),
     Case("a likely product-access verdict leaves open its own rivals only, no caller-side cause",
          (SITE_OK, FOUND, ACTIVE, AccessByEmail("a@acme.com", has_access=False), SITE_CALL), reported(403),
