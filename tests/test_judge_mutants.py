@@ -698,6 +698,9 @@ RULED_OUT: list[tuple[str, tuple[Observation, ...], Context, CauseCode, str | No
     ("a Basic header is no Bearer", (HEADER_OK,), Context(rule=True), C.BEARER_WITH_API_TOKEN, "Not Bearer: "),
     ("a malformed header may still be Bearer", (HeaderAsSent(HeaderProblem.MALFORMED, False, True, "x"),),
      Context(rule=True), C.BEARER_WITH_API_TOKEN, None),
+    ("a header form described that works when sent is not why the call fails", (HeaderAsSent(
+        HeaderProblem.BEARER, True, True, "Sent as Bearer, the token was answered 200", reported=True),), reported(401),
+     C.BEARER_WITH_API_TOKEN, "Not the header form: sent as Bearer, the token was answered 200"),
     ("a Bearer header is a header", (HeaderAsSent(HeaderProblem.BEARER, False, True, "Bearer"),), Context(rule=True),
      C.AUTH_HEADER_MISSING, "Not a missing header: "),
     ("a missing header is missing", (HeaderAsSent(HeaderProblem.MISSING, False, True, "none"),), Context(rule=True),
