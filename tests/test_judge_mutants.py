@@ -16,7 +16,7 @@ import pytest
 from bot.atlassian.signatures import Kind
 from bot.causes import BY_CODE, position
 from bot.facts import AccountType, Claim, Source
-from bot.judge import Context, Seen, assess, judge
+from bot.judge import URL_DECIDES, Context, Seen, assess, judge
 from bot.model import CauseCode, Confidence, NotChecked, Verdict
 from bot.needs import NEED_ACTION, NEED_REASON
 from bot.observations import (
@@ -917,3 +917,31 @@ def test_with_nothing_spoken_for_the_ruled_out_are_listed_in_catalogue_order(
     # an observation that rules a cause out speaks for none of them: no excluded cause jumps the queue
     excluded = [r.cause for r in verdict_of(seen, context).ruled_out]
     assert len(excluded) > 5 and excluded == sorted(excluded, key=position)
+
+
+HEADER_WAYS = (C.AUTH_HEADER_MISSING, C.AUTH_HEADER_MALFORMED)
+
+
+@pytest.mark.parametrize(("seen", "context", "lead", "rest"), [
+    ((*HEALTHY, LIVE_OAUTH, LISTED, OAUTH_GATEWAY_OK), reported(401, oauth=True),
+     (C.OAUTH_TOKEN_SITE_URL, C.MISSING_SCOPE), (*HEADER_WAYS, C.ENDPOINT_NOT_FOUND)),
+    ((*USED_HEALTHY, at(Where.SITE, 401, Answer.REFUSED, Kind.SCOPED_ON_SITE), KNOWN_GATEWAY), reported(401),
+     (C.SCOPED_TOKEN_SITE_URL, C.MISSING_SCOPE),
+     (*HEADER_WAYS, C.BEARER_WITH_API_TOKEN, C.CREDENTIAL_REJECTED, C.ENDPOINT_NOT_FOUND)),
+], ids=["oauth token", "scoped token"])
+def test_a_gateway_only_credential_leads_the_open_list_with_the_url_and_keeps_the_other_ways_after(
+        seen: tuple[Observation, ...], context: Context, lead: tuple[CauseCode, ...],
+        rest: tuple[CauseCode, ...]) -> None:
+    verdict = verdict_of(seen, context)
+    assert verdict.cause is C.REQUEST_NOT_AS_TESTED
+    assert tuple(o.cause for o in verdict.not_ruled_out) == (*lead, *rest)
+    # the credential was tried: what decides the lead is the failing call's URL; the rest keep their own
+    assert [o.would_decide == URL_DECIDES for o in verdict.not_ruled_out] == [c in lead for c in (*lead, *rest)]
+
+
+def test_a_service_account_untried_leads_with_every_gateway_only_way_each_with_its_own_check() -> None:
+    verdict = verdict_of((SITE_OK, FOUND, ACTIVE, APP, ROLE, USED), reported(401))
+    assert tuple(o.cause for o in verdict.not_ruled_out) == (
+        C.SCOPED_TOKEN_SITE_URL, C.OAUTH_TOKEN_SITE_URL, C.OAUTH_TOKEN_EXPIRED, C.MISSING_SCOPE, *HEADER_WAYS,
+        C.BEARER_WITH_API_TOKEN, C.CREDENTIAL_REJECTED, C.ENDPOINT_NOT_FOUND)
+    assert all(o.would_decide != URL_DECIDES for o in verdict.not_ruled_out)
