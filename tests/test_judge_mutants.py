@@ -416,9 +416,10 @@ CASES = [
           body(401, Kind.SCOPED_ON_SITE)), reported(401, with_body=True), C.SCOPED_TOKEN_SITE_URL, CF.LIKELY,
          starts="The gateway accepts the token"),
     # a bare 401 is also the gateway's answer to a scope the token lacks: the URL and the scope stay open
-    Case("a scoped token, the caller's URL not given, a bare 401: the URL or a scope",
+    Case("a scoped token, the caller's URL not given, a bare 401: the URL or a scope, and a note of what was seen",
          (*USED_HEALTHY, at(Where.SITE, 401, Answer.REFUSED, Kind.SCOPED_ON_SITE), KNOWN_GATEWAY), reported(401),
-         C.REQUEST_NOT_AS_TESTED, CF.LIKELY),
+         C.REQUEST_NOT_AS_TESTED, CF.LIKELY,
+         says=("Note: the gateway accepts the token but the site URL refuses it (401: scoped_on_site)",)),
     Case("a service account, a failure reported, the caller's URL not given: its kind alone names no cause",
          (SITE_OK, FOUND, ACTIVE, APP, ROLE), reported(401), C.REQUEST_NOT_AS_TESTED, CF.POSSIBLE),
     Case("a service account with nothing reported names no problem",
