@@ -929,7 +929,10 @@ HEADER_WAYS = (C.AUTH_HEADER_MISSING, C.AUTH_HEADER_MALFORMED)
     ((*USED_HEALTHY, at(Where.SITE, 401, Answer.REFUSED, Kind.SCOPED_ON_SITE), KNOWN_GATEWAY), reported(401),
      (C.SCOPED_TOKEN_SITE_URL, C.MISSING_SCOPE),
      (*HEADER_WAYS, C.BEARER_WITH_API_TOKEN, C.CREDENTIAL_REJECTED, C.ENDPOINT_NOT_FOUND)),
-], ids=["oauth token", "scoped token"])
+    # the OAuth credential given, its gateway answer lost: still an OAuth token, so the same lead
+    ((SITE_OK, FOUND, ACTIVE, PERSON, ROLE, LIVE_OAUTH, LISTED, Unreadable("the gateway identity call")),
+     reported(401, oauth=True), (C.OAUTH_TOKEN_SITE_URL, C.MISSING_SCOPE), (*HEADER_WAYS, C.ENDPOINT_NOT_FOUND)),
+], ids=["oauth token", "scoped token", "oauth token, gateway answer lost"])
 def test_a_gateway_only_credential_leads_the_open_list_with_the_url_and_keeps_the_other_ways_after(
         seen: tuple[Observation, ...], context: Context, lead: tuple[CauseCode, ...],
         rest: tuple[CauseCode, ...]) -> None:
