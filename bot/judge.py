@@ -561,8 +561,6 @@ TABLE: Mapping[CauseCode, Rules] = {
                   "so the caller already uses it"),
         rules_out(FailingCall, lambda o, _e: o.where is Where.GATEWAY,
                   lambda _o, _e: "Not the site URL: the failing call already goes to the gateway"),
-        rules_out(AccountKind, lambda o, e: o.kind.name == "APP" and e.caller_where is Where.GATEWAY,
-                  lambda _o, _e: "Not the site URL: the service account's call already goes to the gateway"),
         # a Data Center server's Tomcat 401 looks like the page a Cloud site gives scoped tokens
         rules_out(SiteAnswer, lambda o, _e: o.data_center,
                   lambda o, _e: f"Not a scoped token on a Cloud site: {o.url} is a Data Center/Server instance"),
