@@ -476,9 +476,9 @@ class Atlassian:
             if self._access_token is None:
                 raise ValueError("no OAuth access token is held")
             return {"Authorization": f"Bearer {self._access_token.reveal()}"}
-        if auth is Auth.ACTOR_TOKEN_AS_BEARER:
-            if role not in (Role.SITE, Role.API) or self._actor_token is None:
-                raise ValueError("the actor's API token goes as Bearer only to the site or the gateway")
+        if auth is Auth.ACTOR_TOKEN_AS_BEARER:  # (the status page and the token host were refused above)
+            if self._actor_token is None:
+                raise ValueError("no actor API token is held")
             return {"Authorization": f"Bearer {self._actor_token.reveal()}"}
         if auth is Auth.ORG_KEY:
             if role is not Role.API or not self.settings.org_api_key:

@@ -180,8 +180,7 @@ async def replay_endpoint(ctx: ProbeContext) -> StepResult:
     reply = await ctx.call(role, failing.method, failing.url, auth=Auth.ACTOR, as_email=email)
     if reply.status >= 500 or reply.status == 429:
         return ctx.unreadable("the replayed call", reply)
-    body = reply.json()
-    anonymous = isinstance(body, dict) and body.get("type") == "anonymous"
+    anonymous = _anonymous(reply)
     if 200 <= reply.status < 300:
         ctx.observe(EndpointReplay(failing.method, failing.path, reply.status, None, f"{reply.status}", anonymous))
         reported = ctx.request.observed_status
@@ -192,6 +191,12 @@ async def replay_endpoint(ctx: ProbeContext) -> StepResult:
     sig = classify(reply.status, reply.text)
     ctx.observe(EndpointReplay(failing.method, failing.path, reply.status, sig.kind, f"{reply.status}: {sig.label}"))
     return ctx.failed(f"{reply.status}: {sig.label}")
+
+
+def _anonymous(reply: Reply) -> bool:
+    """Served as the anonymous user: Confluence ignored the credential (docs/atlassian.md §1.1)."""
+    body = reply.json()
+    return isinstance(body, dict) and body.get("type") == "anonymous"
 
 
 _FORMS = {
@@ -231,8 +236,7 @@ async def replay_as_sent(ctx: ProbeContext) -> StepResult:
     reply = await ctx.call(role, failing.method, failing.url, auth=auth, as_email=email)
     if reply.status >= 500 or reply.status == 429:
         return ctx.unreadable("the call sent the caller's way", reply)
-    body = reply.json()
-    anonymous = isinstance(body, dict) and body.get("type") == "anonymous"
+    anonymous = _anonymous(reply)
     worked = 200 <= reply.status < 300 and not anonymous
     label = "served as an anonymous caller" if anonymous else (
         f"{reply.status}" if worked else f"{reply.status}: {classify(reply.status, reply.text).label}")
