@@ -110,6 +110,9 @@ def test_the_form_alone_without_the_token_is_indirect(tmp_path: Path, monkeypatc
     verdict = run["verdict"]
     assert verdict["cause"] == "bearer_with_api_token" and verdict["confidence"] == "likely"
     assert not [r for r in requests if r.auth_kind == "bearer" and r.role == "site"]
+    # nothing was sent, so the step did not check anything: skipped, never passed
+    step = next(s for s in run["steps"] if s["id"] == "replay.as_sent")
+    assert step["status"] == "skip" and "not sent: no actor token given" in step["summary"]
 
 
 def test_an_unknown_form_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,6 +144,8 @@ async def test_the_api_token_as_bearer_goes_to_the_site_and_the_gateway_only() -
         await http.call(Role.API, "GET", "/ex/confluence/c1/wiki/rest/api/content", auth=Auth.ACTOR_TOKEN_AS_BEARER)
         with pytest.raises(HostNotAllowed):
             await http.call(Role.API, "GET", "/admin/v1/orgs", auth=Auth.ACTOR_TOKEN_AS_BEARER)
+        with pytest.raises(HostNotAllowed):  # an OAuth route is no place for an API token either
+            await http.call(Role.API, "GET", "/oauth/token/accessible-resources", auth=Auth.ACTOR_TOKEN_AS_BEARER)
         with pytest.raises(HostNotAllowed):
             await http.call(Role.STATUS, "GET", "/api/v2/summary.json", auth=Auth.ACTOR_TOKEN_AS_BEARER)
     assert [r.headers["authorization"] for r in rec.requests] == [f"Bearer {TOKEN}"] * 2

@@ -70,7 +70,8 @@ _READ_ONLY_POST = re.compile(
 # The one other POST: the client-credentials exchange on the token host. It changes nothing in
 # Atlassian (it mints a short-lived access token), so a retry is as safe as a read.
 TOKEN_PATH = "/oauth/token"
-_BEARER_PATHS = ("/ex/confluence/", "/oauth/token/accessible-resources")  # where an access token may go
+_GATEWAY_PATH = "/ex/confluence/"
+_BEARER_PATHS = (_GATEWAY_PATH, "/oauth/token/accessible-resources")  # where an access token may go
 
 
 class Role(StrEnum):
@@ -339,10 +340,11 @@ class Atlassian:
         request = _Outgoing(method, wire, all_headers, body)
         request_line = f"{method} {self.redact(wire)}"
         path = urlsplit(wire).path
-        if auth in (Auth.ACTOR_BEARER, Auth.ACTOR_TOKEN_AS_BEARER) and role is Role.API \
-                and not path.startswith(_BEARER_PATHS):
+        if auth is Auth.ACTOR_BEARER and role is Role.API and not path.startswith(_BEARER_PATHS):
             # on the API host an access token goes to the gateway and accessible-resources, nowhere else
             raise HostNotAllowed(f"refusing {method} {path}: an OAuth access token only goes to the gateway")
+        if auth is Auth.ACTOR_TOKEN_AS_BEARER and role is Role.API and not path.startswith(_GATEWAY_PATH):
+            raise HostNotAllowed(f"refusing {method} {path}: the actor's API token only goes to the gateway")
         token_request = role is Role.AUTH and method == "POST" and path.rstrip("/").endswith(TOKEN_PATH)
         idempotent = method in ("GET", "HEAD") or bool(_READ_ONLY_POST.search(path)) or token_request
         if not idempotent:
